@@ -1,0 +1,38 @@
+# The two commands a newcomer needs are `make run` and `make test`; each sets up what is missing.
+.DEFAULT_GOAL := help
+SHELL := bash
+
+.PHONY: help setup run watch test test-rust test-e2e bench cassandra-start cassandra-stop cassandra-status
+
+help: ## Show this list
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-18s %s\n", $$1, $$2 }'
+
+setup: ## Install the toolchain, Chromium and the Playwright packages (skips what is there)
+	@scripts/toolchain.sh
+
+run: ## Set up, start Cassandra, build (release) and serve on http://127.0.0.1:3000
+	@scripts/toolchain.sh build
+	@scripts/cassandra.sh start
+	cargo leptos serve --release
+
+watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
+	@scripts/toolchain.sh build
+	@scripts/cassandra.sh start
+	cargo leptos watch
+
+test: ## Set up, start Cassandra, run every test (unit, integration, browser), stop what it started
+	@scripts/test.sh
+
+bench: ## Set up, start Cassandra and print performance figures (list render with 10 000 users, ...)
+	@scripts/toolchain.sh build
+	@scripts/cassandra.sh start
+	cargo run --release --features ssr --example bench
+
+cassandra-start: ## Start the local Cassandra node (downloads it once); no-op when it is up
+	@scripts/cassandra.sh start
+
+cassandra-stop: ## Stop the local Cassandra node and wait until its process is gone
+	@scripts/cassandra.sh stop
+
+cassandra-status: ## Say whether Cassandra answers CQL on 127.0.0.1:9042
+	@scripts/cassandra.sh status

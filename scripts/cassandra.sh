@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# A local Apache Cassandra node for development and tests, without Docker.
+#
+#   scripts/cassandra.sh start    fetch Cassandra (once), start it, wait until CQL answers; no-op if up
+#   scripts/cassandra.sh stop     SIGTERM, wait until the process is gone
+#   scripts/cassandra.sh status   say whether a node answers CQL on 127.0.0.1:9042, and its version
+#
+# The jars come from Maven Central (cassandra/pom.xml) into Maven's own cache (~/.m2), so every clone
+# on the machine shares one download. Data, logs and the pid file live in .cassandra/ (git-ignored).
+# Where a Docker engine answers, `start`/`stop` use docker-compose.yml instead; set
+# CASSANDRA_RUNNER=local or CASSANDRA_RUNNER=docker to choose.
+source "$(dirname "$0")/lib.sh"
+
+HOST=127.0.0.1
+PORT=9042
+STATE_DIR=${CASSANDRA_STATE_DIR:-$REPO_ROOT/.cassandra}
+HEAP=${CASSANDRA_HEAP:-512M}
+START_TIMEOUT=${CASSANDRA_START_TIMEOUT:-180}
+PID_FILE="$STATE_DIR/cassandra.pid"
+LOG_FILE="$STATE_DIR/logs/stdout.log"
+CLASSPATH_FILE="$STATE_DIR/classpath-$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")"
+
+# Runs one CQL query over the native protocol (v4) with nothing but bash, and prints the first
+# column of the first row as hex (nothing when there are no rows). Fails when no node answers.
+# Enough for readiness and for our own checks; simple column types only.
+cql_hex() {
+    timeout 5 bash -c '
+        hex() { od -An -v -tx1 | tr -d " \n"; }
+        exec 3<>"/dev/tcp/$1/$2" || exit 1
+        printf "\x04\x00\x00\x01\x01\x00\x00\x00\x16\x00\x01\x00\x0bCQL_VERSION\x00\x053.0.0" >&3
+        [ "$(head -c 9 <&3 | hex)" = 840000010200000000 ] || exit 1      # READY
+        q=$3
+        printf "\x04\x00\x00\x02\x07$(printf "\\\\x%02x" $(( (${#q}+7) >> 24 & 255 )) $(( (${#q}+7) >> 16 & 255 )) $(( (${#q}+7) >> 8 & 255 )) $(( (${#q}+7) & 255 )))" >&3
+        printf "$(printf "\\\\x%02x" $(( ${#q} >> 24 & 255 )) $(( ${#q} >> 16 & 255 )) $(( ${#q} >> 8 & 255 )) $(( ${#q} & 255 )))%s\x00\x01\x00" "$q" >&3
+        header=$(head -c 9 <&3 | hex)
+        body=$(head -c $((16#${header:10:8})) <&3 | hex)
+        [ "${header:8:2}" = 08 ] || exit 1                                 # RESULT, not ERROR
+        [ "${body:0:8}" = 00000002 ] || exit 0                             # not a Rows result
+        at=8
+        take() { local n=$(( $1 * 2 )); chunk=${body:$at:$n}; at=$(( at + n )); }
+        skip_string() { take 2; take $((16#$chunk)); }
+        take 4; flags=$((16#$chunk)); take 4; columns=$((16#$chunk))
+        (( flags & 1 )) && { skip_string; skip_string; }
+        (( flags & 2 )) && { take 4; take $((16#$chunk)); }
+        if (( !(flags & 4) )); then
+            for ((c = 0; c < columns; c++)); do
+                (( flags & 1 )) || { skip_string; skip_string; }
+                skip_string; take 2                                          # name, type id
+            done
+        fi
+        take 4; (( 16#$chunk > 0 )) || exit 0                              # row count
+        take 4; [ "$chunk" = ffffffff ] && exit 0                          # null
+        take $((16#$chunk)); printf "%s" "$chunk"
+    ' _ "$HOST" "$PORT" "$1" 2>/dev/null
+}
+
+hex_to_text() { printf "%b" "$(sed 's/../\\x&/g')"; }
+
+release_version() {
+    local hex
+    hex=$(cql_hex "SELECT release_version FROM system.local") && [ -n "$hex" ] && hex_to_text <<<"$hex"
+}
+
+runner() {
+    case "${CASSANDRA_RUNNER:-auto}" in
+        local|docker) echo "$CASSANDRA_RUNNER" ;;
+        auto) if command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; then echo docker; else echo local; fi ;;
+        *) die "CASSANDRA_RUNNER must be auto, local or docker (got '$CASSANDRA_RUNNER')" ;;
+    esac
+}
+
+local_pid() {
+    [ -f "$PID_FILE" ] || return 1
+    local pid; pid=$(cat "$PID_FILE")
+    kill -0 "$pid" 2>/dev/null && grep -q CassandraDaemon "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+java17() {
+    local candidate
+    for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/java-17-openjdk-*/bin/java "$(command -v java || true)"; do
+        [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return; }
+    done
+    die "Cassandra 5.0 needs Java 17 (run scripts/toolchain.sh, or set JAVA_HOME to a JDK 17)"
+}
+
+fetch_jars() {
+    [ -s "$CLASSPATH_FILE" ] && return
+    say "fetching Apache Cassandra from Maven Central (once per machine; progress below)"
+    mkdir -p "$STATE_DIR"
+    mvn -B -ntp -f "$REPO_ROOT/cassandra/pom.xml" \
+        org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath \
+        -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" \
+        | grep -E 'Downloaded from|BUILD|ERROR' | sed -u 's/^/    /' | awk '{ n++ } n % 20 == 1 || /BUILD|ERROR/'
+    mv "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
+}
+
+start_local() {
+    fetch_jars
+    if [ -z "$(local_pid)" ]; then
+        local java cp jamm
+        java=$(java17)
+        cp="$(cat "$CLASSPATH_FILE")"
+        jamm=$(tr ':' '\n' <"$CLASSPATH_FILE" | grep '/jamm-[^/]*\.jar$' | head -n1)
+        mkdir -p "$STATE_DIR/data" "$STATE_DIR/logs"
+        say "starting Cassandra (heap $HEAP, data in ${STATE_DIR#$REPO_ROOT/})"
+        # Flags from Cassandra's own conf/jvm17-server.options; see ../shared/reference if you change them.
+        setsid nohup "$java" -Xms"$HEAP" -Xmx"$HEAP" -Xss256k \
+            -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1 \
+            -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$STATE_DIR/logs" -XX:+ExitOnOutOfMemoryError \
+            -XX:+PerfDisableSharedMem -XX:CICompilerCount=2 \
+            -ea -da:net.openhft... -Djava.net.preferIPv4Stack=true -Djdk.attach.allowAttachSelf=true \
+            --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
+            --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \
+            --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED \
+            --add-exports java.sql/java.sql=ALL-UNNAMED --add-exports java.base/java.lang.ref=ALL-UNNAMED \
+            --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED \
+            --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED \
+            --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED \
+            --add-opens java.base/java.lang.module=ALL-UNNAMED --add-opens java.base/jdk.internal.loader=ALL-UNNAMED \
+            --add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED \
+            --add-opens java.base/jdk.internal.math=ALL-UNNAMED --add-opens java.base/jdk.internal.module=ALL-UNNAMED \
+            --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED \
+            --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED \
+            --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED \
+            --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED \
+            --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
+            --add-opens java.base/java.nio=ALL-UNNAMED \
+            -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true \
+            -Dio.netty.allocator.maxOrder=11 \
+            ${jamm:+-javaagent:"$jamm"} \
+            -Dcassandra-foreground=yes \
+            -Dcassandra.config="file://$REPO_ROOT/cassandra/cassandra.yaml" \
+            -Dlogback.configurationFile="file://$REPO_ROOT/cassandra/logback.xml" \
+            -Dcassandra.storagedir="$STATE_DIR/data" -Dcassandra.logdir="$STATE_DIR/logs" \
+            -Dcassandra.jmx.local.port=7199 -Dcom.sun.management.jmxremote.authenticate=false \
+            -Dcassandra.skip_wait_for_gossip_to_settle=0 \
+            -cp "$cp" org.apache.cassandra.service.CassandraDaemon \
+            >>"$LOG_FILE" 2>&1 </dev/null &
+        echo $! >"$PID_FILE"
+    else
+        say "Cassandra is starting (pid $(local_pid)); waiting for it"
+    fi
+    wait_until_ready
+}
+
+wait_until_ready() {
+    local waited=0 version
+    until version=$(release_version) && [ -n "$version" ]; do
+        if [ "$(runner)" = local ] && [ -z "$(local_pid)" ]; then
+            tail -n 30 "$LOG_FILE" >&2
+            die "Cassandra exited during start-up; its log is $LOG_FILE"
+        fi
+        if [ "$waited" -ge "$START_TIMEOUT" ]; then
+            tail -n 30 "$LOG_FILE" >&2 || true
+            die "Cassandra did not answer CQL within ${START_TIMEOUT}s"
+        fi
+        [ $((waited % 10)) -eq 0 ] && say "waiting for CQL on $HOST:$PORT (${waited}s)"
+        sleep 1; waited=$((waited + 1))
+    done
+    say "Cassandra $version is up on $HOST:$PORT (ready after ${waited}s)"
+}
+
+stop_local() {
+    local pid waited=0
+    pid=$(local_pid) || { say "Cassandra is not running"; rm -f "$PID_FILE"; return; }
+    say "stopping Cassandra (pid $pid)"
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge 60 ]; then say "no exit after 60s; killing"; kill -KILL "$pid"; fi
+        sleep 1; waited=$((waited + 1))
+    done
+    rm -f "$PID_FILE"
+    say "Cassandra stopped"
+}
+
+compose() { docker compose -f "$REPO_ROOT/docker-compose.yml" "$@"; }
+
+case "${1:-}" in
+    start)
+        if version=$(release_version) && [ -n "$version" ]; then
+            say "Cassandra $version already answers on $HOST:$PORT"; exit 0
+        fi
+        if [ "$(runner)" = docker ]; then
+            say "starting Cassandra with docker compose"; compose up -d --wait
+            wait_until_ready
+        else
+            start_local
+        fi ;;
+    stop)
+        if [ "$(runner)" = docker ]; then compose stop; else stop_local; fi ;;
+    status)
+        if version=$(release_version) && [ -n "$version" ]; then
+            echo "Cassandra $version answers CQL on $HOST:$PORT"
+        elif pid=$(local_pid); then
+            echo "Cassandra is starting (pid $pid), not answering CQL yet"; exit 1
+        else
+            echo "Cassandra is not running"; exit 1
+        fi ;;
+    cql-hex)
+        cql_hex "${2:?usage: $0 cql-hex QUERY}" ;;
+    *) die "usage: $0 start|stop|status|cql-hex QUERY" ;;
+esac

@@ -1,0 +1,101 @@
+//! The one error type that server functions return and the UI shows.
+
+use crate::validate::FieldErrors;
+use serde::{Deserialize, Serialize};
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use thiserror::Error;
+
+/// Everything that can go wrong in a request, in words meant for the person using the app.
+/// Database details never get in here: they are logged on the server instead.
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("Please correct the highlighted fields.")]
+    Invalid { fields: FieldErrors },
+    #[error("That email is already in use")]
+    EmailTaken,
+    #[error("No such user; it may have been deleted.")]
+    NotFound,
+    #[error("The database is unavailable — nothing was saved. Try again in a moment.")]
+    Unavailable,
+    #[error("The request was malformed: {message}")]
+    BadRequest { message: String },
+    #[error("Requests from other sites are not accepted.")]
+    CrossSite,
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Network,
+    #[error("Something went wrong on the server; it has been logged.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn invalid_email(message: impl Into<String>) -> Self {
+        AppError::Invalid { fields: FieldErrors { name: None, email: Some(message.into()) } }
+    }
+
+    /// The message for one form field, if this error is about that field.
+    pub fn name_message(&self) -> Option<String> {
+        match self {
+            AppError::Invalid { fields } => fields.name.clone(),
+            _ => None,
+        }
+    }
+
+    pub fn email_message(&self) -> Option<String> {
+        match self {
+            AppError::Invalid { fields } => fields.email.clone(),
+            AppError::EmailTaken => Some(self.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the error belongs next to a field (true) or in a banner (false).
+    pub fn is_about_fields(&self) -> bool {
+        matches!(self, AppError::Invalid { .. } | AppError::EmailTaken)
+    }
+
+    /// The HTTP status a script sees for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest { .. } => 400,
+            AppError::CrossSite => 403,
+            AppError::NotFound => 404,
+            AppError::EmailTaken => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::Internal => 500,
+            AppError::Network | AppError::Unavailable => 503,
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(fields: FieldErrors) -> Self {
+        AppError::Invalid { fields }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            // The request's arguments could not be decoded: a client mistake.
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::BadRequest { message: plain_decode_message(&message) }
+            }
+            ServerFnErrorErr::Request(_) => AppError::Network,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+/// serde_qs explains decode failures well but verbosely; keep the first line.
+fn plain_decode_message(message: &str) -> String {
+    let first_line = message.lines().next().unwrap_or(message).trim();
+    if first_line.is_empty() {
+        "a field is missing or has the wrong type".into()
+    } else {
+        first_line.into()
+    }
+}

@@ -1,0 +1,28 @@
+//! Manage the users of a Cassandra-backed application from a web browser.
+//!
+//! The same crate is compiled twice: for the server (`ssr`: Axum, the scylla driver) and for the
+//! browser (`hydrate`: WebAssembly). `model`, `validate` and `error` are shared by both sides;
+//! `server` exists only on the server; `api` is where the two meet.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod validate;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Tests (and curious people) can tell that the page is interactive from this attribute.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,56 @@
+//! The server: configuration → background connection to Cassandra → router → serve until Ctrl-C.
+
+use cassandra_users::server::{config::Config, http::router, Database};
+use leptos::config::get_configuration;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,scylla=warn")),
+        )
+        .init();
+
+    if let Err(message) = run().await {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let leptos = get_configuration(None)
+        .map_err(|e| format!("LEPTOS_SITE_ADDR or the [package.metadata.leptos] settings: {e}"))?
+        .leptos_options;
+    let address = leptos.site_addr;
+
+    // The server answers at once; pages say the database is unavailable until it connects.
+    let database = Database::connect_in_background(config);
+    let app = router(leptos, database);
+
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {address}: {e}"))?;
+    tracing::info!("serving on http://{address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,3 @@
+pub mod edit_user;
+pub mod not_found;
+pub mod users;

@@ -1,0 +1,255 @@
+//! `/`: the user list with its pager, the create form, find by email, and delete confirmation.
+//!
+//! Everything that selects what is shown lives in the query string, so every state is a link
+//! that works with JavaScript off and survives Back and reload:
+//! `after` (page cursor), `email` (find), `delete` (confirm), `added` / `saved` / `deleted`.
+
+use crate::api::{find_user, get_user, list_users, CreateUser, DeleteUser};
+use crate::components::notice::{ErrorBanner, StatusBanner};
+use crate::components::user_fields::{check_before_submit, field_errors, UserFields};
+use crate::error::AppError;
+use crate::model::User;
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_navigate, use_query_map},
+};
+use uuid::Uuid;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |key: &str| query.read().get(key).filter(|value| !value.trim().is_empty());
+    let id_param = move |key: &str| param(key).and_then(|value| Uuid::try_parse(value.trim()).ok());
+
+    let outcome = Signal::derive(move || {
+        if param("added").is_some() {
+            Some("User added.")
+        } else if param("saved").is_some() {
+            Some("Changes saved.")
+        } else if param("deleted").is_some() {
+            Some("User deleted.")
+        } else {
+            None
+        }
+    });
+    let highlighted = Signal::derive(move || id_param("added").or_else(|| id_param("saved")));
+
+    view! {
+        <h1>"Users"</h1>
+        <StatusBanner message=outcome/>
+        {move || id_param("delete").map(|id| view! { <ConfirmDelete id/> })}
+        <div class="forms">
+            <CreateUserForm/>
+            <FindByEmail email=Signal::derive(move || param("email"))/>
+        </div>
+        <UserList after=Signal::derive(move || param("after")) highlighted/>
+    }
+}
+
+#[component]
+fn CreateUserForm() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let checked_in_browser = RwSignal::new(None);
+    let errors = field_errors(checked_in_browser, move || create.value().get());
+    let form = NodeRef::<leptos::html::Form>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = create.value().get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+            navigate(&format!("/?added={}", user.id), Default::default());
+        }
+    });
+    let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    view! {
+        <section class="card" aria-labelledby="create-heading">
+            <h2 id="create-heading">"Add a user"</h2>
+            <ErrorBanner error=server_error/>
+            <ActionForm action=create node_ref=form attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser)>
+                <UserFields id_prefix="create" errors/>
+                <button type="submit" disabled=move || create.pending().get()>"Add user"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
+    let found = Resource::new(move || email.get(), |email| async move {
+        match email {
+            Some(email) => Some(find_user(email).await),
+            None => None,
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="find-heading">
+            <h2 id="find-heading">"Find a user"</h2>
+            <Form method="GET" action="">
+                <div class="field">
+                    <label for="find-email">"Find by email"</label>
+                    <input id="find-email" name="email" type="search" autocomplete="off"
+                        prop:value=move || email.get().unwrap_or_default()/>
+                </div>
+                <button type="submit">"Find"</button>
+            </Form>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    found.await.map(|answer| view! { <FindResult answer/> })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn FindResult(answer: Result<User, AppError>) -> impl IntoView {
+    match answer {
+        Ok(user) => {
+            let (href, name) = (format!("/users/{}", user.id), display_name(&user));
+            view! {
+                <div class="find-result" role="status" aria-label="Search result">
+                    <A href=href>{name}</A>
+                    " — " {user.email}
+                </div>
+            }
+            .into_any()
+        }
+        Err(AppError::NotFound) => {
+            view! { <p class="find-result" role="status">"No user with that email"</p> }.into_any()
+        }
+        Err(error) => {
+            let message = error.email_message().unwrap_or_else(|| error.to_string());
+            view! { <p class="find-result banner-error" role="alert">{message}</p> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn UserList(
+    #[prop(into)] after: Signal<Option<String>>,
+    #[prop(into)] highlighted: Signal<Option<Uuid>>,
+) -> impl IntoView {
+    let page = Resource::new(move || after.get(), list_users);
+    // A user just added or saved is shown at the top even when token order puts it elsewhere.
+    let pinned = Resource::new(move || highlighted.get(), |id| async move {
+        match id {
+            Some(id) => get_user(id).await.ok(),
+            None => None,
+        }
+    });
+    view! {
+        <section aria-labelledby="list-heading">
+            <h2 id="list-heading">"All users"</h2>
+            <p class="hint">"Listed in Cassandra's storage (token) order, not alphabetically."</p>
+            <Transition fallback=|| view! { <p>"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    let pinned = pinned.await;
+                    match page.await {
+                        Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(page) => {
+                            let on_first_page = after.get_untracked().is_none();
+                            let pinned = pinned.filter(|user| !page.users.iter().any(|u| u.id == user.id));
+                            if page.users.is_empty() && pinned.is_none() {
+                                view! {
+                                    <p class="empty">"No users yet"</p>
+                                    <Pager next=None on_first_page/>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <table class="users">
+                                        <thead>
+                                            <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+                                        </thead>
+                                        <tbody>
+                                            {pinned.map(|user| view! { <UserRow user highlighted=true/> })}
+                                            {page.users.into_iter().map(|user| view! { <UserRow user highlighted=false/> }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <Pager next=page.next.map(|cursor| cursor.to_string()) on_first_page/>
+                                }.into_any()
+                            }
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(user: User, highlighted: bool) -> impl IntoView {
+    let edit = format!("/users/{}", user.id);
+    let name = display_name(&user);
+    let id = user.id.to_string();
+    view! {
+        <tr class:highlighted=highlighted>
+            <td><A href=edit.clone()>{name}</A></td>
+            <td>{user.email}</td>
+            <td class="actions">
+                <A href=edit attr:class="button-link">"Edit"</A>
+                // A GET form, so the confirmation step is a page state that also works without JS.
+                <Form method="GET" action="">
+                    <input type="hidden" name="delete" value=id/>
+                    <button type="submit" class="danger">"Delete"</button>
+                </Form>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Pager(next: Option<String>, on_first_page: bool) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {(!on_first_page).then(|| view! { <A href="/">"First page"</A> })}
+            {next.map(|cursor| view! { <A href=format!("/?after={cursor}")>"Next page"</A> })}
+        </nav>
+    }
+}
+
+/// "Really delete?", as a dialog in the page: reached by the row's Delete button, answered by a
+/// form post (works without JS) or Cancel.
+#[component]
+fn ConfirmDelete(id: Uuid) -> impl IntoView {
+    let user = Resource::new(move || id, get_user);
+    let delete = ServerAction::<DeleteUser>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/?deleted=1", Default::default());
+        }
+    });
+    let server_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    view! {
+        <dialog open class="confirm" aria-labelledby="confirm-heading">
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(user) => view! {
+                            <h2 id="confirm-heading">"Delete " {display_name(&user)} "?"</h2>
+                            <p>{format!("{} will be removed from Cassandra. This cannot be undone.", user.email)}</p>
+                            <ErrorBanner error=server_error/>
+                            <ActionForm action=delete>
+                                <input type="hidden" name="id" value=user.id.to_string()/>
+                                <button type="submit" class="danger">"Yes, delete"</button>
+                                <A href="/" attr:class="button-link">"Cancel"</A>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! {
+                            <h2 id="confirm-heading">"Cannot delete"</h2>
+                            <p role="alert">{error.to_string()}</p>
+                            <A href="/">"Back to the list"</A>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </dialog>
+    }
+}
+
+/// Rows written by other clients may have no name; they still need something to click.
+pub fn display_name(user: &User) -> String {
+    if user.name.is_empty() { "(no name)".into() } else { user.name.clone() }
+}

@@ -1,0 +1,225 @@
+//! Server configuration, read once from the environment. Every variable has a default that works
+//! against the local development node; a bad value stops start-up with one line naming it.
+
+use scylla::statement::Consistency;
+use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub contact_points: Vec<String>,
+    pub keyspace: Keyspace,
+    pub replication: Replication,
+    pub local_datacenter: Option<String>,
+    pub consistency: Consistency,
+    pub credentials: Option<Credentials>,
+    pub tls_ca_file: Option<PathBuf>,
+    pub page_size: u16,
+    pub request_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials {{ username: {:?}, password: <hidden> }}", self.username)
+    }
+}
+
+/// A keyspace name. It has to be written into DDL (CQL cannot bind identifiers), so only plain
+/// identifiers are accepted: letters, digits and underscores, at most 48 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyspace(String);
+
+impl Keyspace {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let valid = (1..=48).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(format!("'{name}' is not a keyspace name (letters, digits and _, starting with a letter, at most 48)"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How the keyspace is replicated when the app creates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replication {
+    Simple { factor: u8 },
+    NetworkTopology { factors: BTreeMap<String, u8> },
+}
+
+impl Replication {
+    /// `SimpleStrategy:1`, or `NetworkTopologyStrategy:dc1=3,dc2=2`.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let expected = "expected SimpleStrategy:N or NetworkTopologyStrategy:DC=N,DC=N";
+        let (strategy, factors) = value.split_once(':').ok_or_else(|| format!("'{value}': {expected}"))?;
+        let factor = |n: &str| {
+            n.trim().parse::<u8>().ok().filter(|n| *n >= 1)
+                .ok_or_else(|| format!("'{n}' is not a replication factor (1-255)"))
+        };
+        match strategy.trim() {
+            "SimpleStrategy" => Ok(Replication::Simple { factor: factor(factors)? }),
+            "NetworkTopologyStrategy" => {
+                let mut map = BTreeMap::new();
+                for pair in factors.split(',') {
+                    let (dc, n) = pair.split_once('=').ok_or_else(|| format!("'{pair}': {expected}"))?;
+                    let dc = dc.trim();
+                    let dc_ok = !dc.is_empty()
+                        && dc.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if !dc_ok {
+                        return Err(format!("'{dc}' is not a datacenter name"));
+                    }
+                    map.insert(dc.to_owned(), factor(n)?);
+                }
+                Ok(Replication::NetworkTopology { factors: map })
+            }
+            other => Err(format!("unknown strategy '{other}': {expected}")),
+        }
+    }
+
+    /// The CQL map literal for `WITH replication = ...`; built only from validated parts.
+    pub fn to_cql(&self) -> String {
+        match self {
+            Replication::Simple { factor } => {
+                format!("{{'class': 'SimpleStrategy', 'replication_factor': {factor}}}")
+            }
+            Replication::NetworkTopology { factors } => {
+                let pairs: Vec<String> = factors.iter().map(|(dc, n)| format!("'{dc}': {n}")).collect();
+                format!("{{'class': 'NetworkTopologyStrategy', {}}}", pairs.join(", "))
+            }
+        }
+    }
+}
+
+/// One bad setting: the variable and what is wrong with it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |variable: &'static str, default: &str| lookup(variable).unwrap_or_else(|| default.to_owned());
+        let check = |variable: &'static str| move |problem: String| ConfigError { variable, problem };
+
+        let contact_points: Vec<String> = read("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")
+            .split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect();
+        if contact_points.is_empty() {
+            return Err(check("CASSANDRA_CONTACT_POINTS")("no host given".into()));
+        }
+        let keyspace = Keyspace::parse(&read("CASSANDRA_KEYSPACE", "quickstart")).map_err(check("CASSANDRA_KEYSPACE"))?;
+        let replication = Replication::parse(&read("CASSANDRA_REPLICATION", "SimpleStrategy:1"))
+            .map_err(check("CASSANDRA_REPLICATION"))?;
+        let consistency = parse_consistency(&read("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"))
+            .map_err(check("CASSANDRA_CONSISTENCY"))?;
+        let credentials = match (lookup("CASSANDRA_USERNAME"), lookup("CASSANDRA_PASSWORD")) {
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            (None, None) => None,
+            (Some(_), None) => return Err(check("CASSANDRA_PASSWORD")("must be set together with CASSANDRA_USERNAME".into())),
+            (None, Some(_)) => return Err(check("CASSANDRA_USERNAME")("must be set together with CASSANDRA_PASSWORD".into())),
+        };
+        let tls_ca_file = lookup("CASSANDRA_TLS_CA_FILE").map(PathBuf::from);
+        if let Some(path) = &tls_ca_file {
+            if !path.is_file() {
+                return Err(check("CASSANDRA_TLS_CA_FILE")(format!("no file at {}", path.display())));
+            }
+        }
+        let page_size = read("USERS_PAGE_SIZE", "50").trim().parse::<u16>().ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| check("USERS_PAGE_SIZE")("must be a whole number from 1 to 1000".into()))?;
+        let timeout_ms = read("CASSANDRA_REQUEST_TIMEOUT_MS", "5000").trim().parse::<u64>().ok()
+            .filter(|n| (100..=120_000).contains(n))
+            .ok_or_else(|| check("CASSANDRA_REQUEST_TIMEOUT_MS")("must be milliseconds from 100 to 120000".into()))?;
+
+        Ok(Config {
+            contact_points,
+            keyspace,
+            replication,
+            local_datacenter: lookup("CASSANDRA_LOCAL_DC"),
+            consistency,
+            credentials,
+            tls_ca_file,
+            page_size,
+            request_timeout: Duration::from_millis(timeout_ms),
+        })
+    }
+}
+
+fn parse_consistency(value: &str) -> Result<Consistency, String> {
+    Ok(match value.trim().to_ascii_uppercase().as_str() {
+        "ANY" => Consistency::Any,
+        "ONE" => Consistency::One,
+        "TWO" => Consistency::Two,
+        "THREE" => Consistency::Three,
+        "QUORUM" => Consistency::Quorum,
+        "ALL" => Consistency::All,
+        "LOCAL_QUORUM" => Consistency::LocalQuorum,
+        "EACH_QUORUM" => Consistency::EachQuorum,
+        "LOCAL_ONE" => Consistency::LocalOne,
+        other => return Err(format!(
+            "'{other}' is not a consistency level (ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE, ANY)"
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_work_against_a_local_node() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.contact_points, ["127.0.0.1:9042"]);
+        assert_eq!(config.keyspace.as_str(), "quickstart");
+        assert_eq!(config.replication, Replication::Simple { factor: 1 });
+        assert_eq!(config.consistency, Consistency::LocalQuorum);
+        assert_eq!(config.page_size, 50);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (variable, value) in [
+            ("CASSANDRA_KEYSPACE", "drop table"),
+            ("CASSANDRA_REPLICATION", "SimpleStrategy:zero"),
+            ("CASSANDRA_REPLICATION", "NetworkTopologyStrategy:dc1'=3"),
+            ("CASSANDRA_CONSISTENCY", "MOSTLY"),
+            ("USERS_PAGE_SIZE", "0"),
+            ("CASSANDRA_USERNAME", "alice"),
+            ("CASSANDRA_TLS_CA_FILE", "/nonexistent/ca.pem"),
+            ("CASSANDRA_REQUEST_TIMEOUT_MS", "soon"),
+        ] {
+            let err = config(&[(variable, value)]).unwrap_err();
+            let expected = if variable == "CASSANDRA_USERNAME" { "CASSANDRA_PASSWORD" } else { variable };
+            assert_eq!(err.variable, expected, "{variable}={value} gave {err}");
+        }
+    }
+
+    #[test]
+    fn network_topology_replication_renders_per_dc_factors() {
+        let replication = Replication::parse("NetworkTopologyStrategy:dc1=3, dc2=2").unwrap();
+        assert_eq!(
+            replication.to_cql(),
+            "{'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 2}"
+        );
+    }
+}

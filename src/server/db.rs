@@ -1,0 +1,85 @@
+//! The Cassandra session and the schema the app needs.
+
+use super::config::{Config, Keyspace};
+use scylla::client::{
+    execution_profile::ExecutionProfile, session::Session, session_builder::SessionBuilder,
+};
+use scylla::errors::{ExecutionError, NewSessionError};
+use scylla::policies::load_balancing::DefaultPolicy;
+use scylla::statement::SerialConsistency;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("could not open a session: {0}")]
+    Session(#[from] NewSessionError),
+    #[error("could not create the schema: {0}")]
+    Schema(#[from] ExecutionError),
+    #[error("could not read the TLS CA file: {0}")]
+    Tls(String),
+}
+
+/// Opens a session with the configured contact points, credentials, TLS and consistency.
+pub async fn open_session(config: &Config) -> Result<Session, ConnectError> {
+    let mut policy = DefaultPolicy::builder().token_aware(true);
+    if let Some(dc) = &config.local_datacenter {
+        policy = policy.prefer_datacenter(dc.clone()).permit_dc_failover(false);
+    }
+    let profile = ExecutionProfile::builder()
+        .consistency(config.consistency)
+        .serial_consistency(Some(SerialConsistency::LocalSerial))
+        .request_timeout(Some(config.request_timeout))
+        .load_balancing_policy(policy.build())
+        .build();
+    let mut builder = SessionBuilder::new()
+        .known_nodes(&config.contact_points)
+        .connection_timeout(Duration::from_secs(3))
+        .default_execution_profile_handle(profile.into_handle());
+    if let Some(credentials) = &config.credentials {
+        builder = builder.user(&credentials.username, &credentials.password);
+    }
+    if let Some(ca_file) = &config.tls_ca_file {
+        builder = builder.tls_context(Some(tls_context(ca_file)?));
+    }
+    Ok(builder.build().await?)
+}
+
+fn tls_context(ca_file: &std::path::Path) -> Result<scylla::client::session::OpenSsl010Config, ConnectError> {
+    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    let tls_error = |e: openssl::error::ErrorStack| ConnectError::Tls(e.to_string());
+    let mut connector = SslConnector::builder(SslMethod::tls()).map_err(tls_error)?;
+    connector.set_ca_file(ca_file).map_err(tls_error)?;
+    connector.set_verify(SslVerifyMode::PEER);
+    Ok(scylla::client::session::OpenSsl010Config::new(connector))
+}
+
+/// Creates the keyspace and tables if they are missing, waits for schema agreement, and makes the
+/// keyspace the session's default. Safe to run on every start and against a keyspace that the
+/// Python quickstart created: `users` has exactly the quickstart's columns.
+pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), ExecutionError> {
+    let keyspace = config.keyspace.as_str();
+    // Identifiers cannot be bound, so DDL is the one place where names are written into CQL;
+    // both come from validated configuration (Keyspace, Replication), never from a request.
+    let statements = [
+        format!(
+            "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
+            config.replication.to_cql()
+        ),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users (id uuid PRIMARY KEY, name text, email text)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users_by_email (email text PRIMARY KEY, id uuid)"),
+    ];
+    for ddl in statements {
+        session.query_unpaged(ddl, ()).await?;
+    }
+    session.await_schema_agreement().await.map_err(ExecutionError::from)?;
+    session.use_keyspace(keyspace, false).await?;
+    Ok(())
+}
+
+/// Drops a keyspace; used by tests to clean up after themselves.
+pub async fn drop_keyspace(session: &Session, keyspace: &Keyspace) -> Result<(), ExecutionError> {
+    session
+        .query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", keyspace.as_str()), ())
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,130 @@
+//! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
+//! every request a defined answer (body limit → 413, cross-site posts → 403, error statuses).
+
+use super::Database;
+use crate::app::{shell, App};
+use crate::error::AppError;
+use axum::{
+    body::{to_bytes, Body},
+    extract::Request,
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Request bodies larger than this are refused with 413. A user form is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn router(options: LeptosOptions, database: Database) -> Router {
+    crate::api::register_server_functions();
+    let routes = generate_route_list(App);
+    let context = {
+        let database = database.clone();
+        move || database.provide()
+    };
+    let health_database = database.clone();
+    Router::new()
+        .route("/healthz", get(move || health(health_database.clone())))
+        .leptos_routes_with_context(&options, routes, context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+        .layer(middleware::from_fn(status_from_app_error))
+        .layer(middleware::from_fn(reject_cross_site_writes))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// 200 when a CQL query succeeds right now, 503 otherwise.
+async fn health(database: Database) -> Response {
+    let answer = match database.store() {
+        Ok(store) => store.release_version().await.map_err(AppError::from),
+        Err(error) => Err(error),
+    };
+    match answer {
+        Ok(version) => (StatusCode::OK, format!("ok: Cassandra {version}\n")).into_response(),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {error}\n")).into_response(),
+    }
+}
+
+/// server_fn answers every error with 500. This reads the `AppError` in such a response and sets
+/// the status that belongs to it, so scripts can tell a typo (4xx) from an outage (503).
+async fn status_from_app_error(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_server_fn_error = response.headers().contains_key("serverfnerror");
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !is_server_fn_error {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES * 4).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, error_json(&AppError::Internal)).into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Refuses state-changing requests that a page on another site made the browser send (CSRF).
+/// Browsers say where a request comes from in `Origin` (or at least `Referer`); scripts that send
+/// neither are not browsers acting for someone else, so they are allowed.
+async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
+    let safe_method = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe_method || is_same_site(request.headers()) {
+        return next.run(request).await;
+    }
+    let error = AppError::CrossSite;
+    (StatusCode::FORBIDDEN, error_json(&error)).into_response()
+}
+
+fn is_same_site(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .map(|value| value.to_str().unwrap_or("invalid"));
+    match (source, host) {
+        (None, _) => true,
+        (Some(source), Some(host)) => authority_of(source).is_some_and(|authority| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+/// `http://example.com:3000/path` → `example.com:3000`; `null` and other non-URLs → None.
+fn authority_of(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then_some(authority)
+}
+
+fn error_json(error: &AppError) -> ([(header::HeaderName, HeaderValue); 1], String) {
+    let body = serde_json::to_string(error).unwrap_or_else(|_| "{\"error\":\"internal\"}".into());
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (k.clone(), HeaderValue::from_str(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn same_site_rules() {
+        let host = (header::HOST, "127.0.0.1:3000");
+        assert!(is_same_site(&headers(&[host.clone()])), "no Origin, no Referer: a script");
+        assert!(is_same_site(&headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")])));
+        assert!(is_same_site(&headers(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000/?after=x")])));
+        assert!(!is_same_site(&headers(&[host.clone(), (header::ORIGIN, "http://evil.example")])));
+        assert!(!is_same_site(&headers(&[host.clone(), (header::ORIGIN, "null")])));
+        assert!(!is_same_site(&headers(&[host, (header::REFERER, "https://evil.example/127.0.0.1:3000")])));
+    }
+}

@@ -1,0 +1,336 @@
+//! All CQL of the app. Every statement is prepared once, when the store is built; requests only
+//! bind values to them.
+//!
+//! Two tables, no cross-table atomicity in Cassandra, so each operation is an ordered sequence of
+//! steps that is safe to retry and never leaves a user without the claim on their email:
+//! - create: claim the email (LWT) → write the user → on failure, undo the claim;
+//! - change email: claim the new one → update the user → release the old one;
+//! - delete: delete the user → release the email.
+//! A claim whose user no longer holds that email (a crash between steps, or a row changed by
+//! another client) is stale and is taken over by the next claimant.
+
+use crate::model::{Cursor, User, UserPage};
+use crate::validate::{Email, ValidUser};
+use scylla::client::session::Session;
+use scylla::errors::{ExecutionError, RequestAttemptError};
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::{CqlValue, Row};
+use scylla::DeserializeRow;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the email is claimed by another user")]
+    EmailTaken,
+    #[error("no such user")]
+    NotFound,
+    /// Nodes down, timeouts, overload: worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a schema mismatch.
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+impl From<ExecutionError> for StoreError {
+    fn from(error: ExecutionError) -> Self {
+        use scylla::errors::DbError;
+        let transient = match &error {
+            ExecutionError::EmptyPlan
+            | ExecutionError::ConnectionPoolError(_)
+            | ExecutionError::RequestTimeout(_)
+            | ExecutionError::PrepareError(_)
+            | ExecutionError::MetadataError(_)
+            | ExecutionError::SchemaAgreementError(_) => true,
+            ExecutionError::LastAttemptError(attempt) => match attempt {
+                RequestAttemptError::BrokenConnectionError(_)
+                | RequestAttemptError::UnableToAllocStreamId => true,
+                RequestAttemptError::DbError(db, _) => matches!(
+                    db,
+                    DbError::Unavailable { .. }
+                        | DbError::Overloaded
+                        | DbError::IsBootstrapping
+                        | DbError::ReadTimeout { .. }
+                        | DbError::WriteTimeout { .. }
+                        | DbError::ReadFailure { .. }
+                        | DbError::WriteFailure { .. }
+                        | DbError::RateLimitReached { .. }
+                ),
+                _ => false,
+            },
+            _ => false,
+        };
+        if transient {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Internal(error.to_string())
+        }
+    }
+}
+
+/// Decoding a result the driver received: a schema mismatch, so not transient.
+fn decode_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("unexpected result: {error}"))
+}
+
+#[derive(DeserializeRow)]
+struct UserRow {
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User { id: row.id, name: row.name.unwrap_or_default(), email: row.email.unwrap_or_default() }
+    }
+}
+
+struct Statements {
+    release_version: PreparedStatement,
+    first_page: PreparedStatement,
+    page_after: PreparedStatement,
+    user_by_id: PreparedStatement,
+    owner_of_email: PreparedStatement,
+    insert_user: PreparedStatement,
+    update_user: PreparedStatement,
+    delete_user: PreparedStatement,
+    claim_email: PreparedStatement,
+    take_over_claim: PreparedStatement,
+    release_email: PreparedStatement,
+}
+
+impl Statements {
+    async fn prepare(session: &Session) -> Result<Self, ExecutionError> {
+        let prepare = |cql: &'static str, idempotent: bool| async move {
+            let mut statement = session.prepare(cql).await?;
+            statement.set_is_idempotent(idempotent);
+            Ok::<_, ExecutionError>(statement)
+        };
+        Ok(Statements {
+            release_version: prepare("SELECT release_version FROM system.local", true).await?,
+            first_page: prepare("SELECT id, name, email FROM users LIMIT ?", true).await?,
+            page_after: prepare(
+                "SELECT id, name, email FROM users WHERE token(id) > token(?) LIMIT ?",
+                true,
+            )
+            .await?,
+            user_by_id: prepare("SELECT id, name, email FROM users WHERE id = ?", true).await?,
+            owner_of_email: prepare("SELECT id FROM users_by_email WHERE email = ?", true).await?,
+            insert_user: prepare("INSERT INTO users (id, name, email) VALUES (?, ?, ?)", true).await?,
+            update_user: prepare("UPDATE users SET name = ?, email = ? WHERE id = ?", true).await?,
+            delete_user: prepare("DELETE FROM users WHERE id = ?", true).await?,
+            // Lightweight transactions: never retried blindly by the driver.
+            claim_email: prepare(
+                "INSERT INTO users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS",
+                false,
+            )
+            .await?,
+            take_over_claim: prepare(
+                "UPDATE users_by_email SET id = ? WHERE email = ? IF id = ?",
+                false,
+            )
+            .await?,
+            release_email: prepare("DELETE FROM users_by_email WHERE email = ? IF id = ?", false)
+                .await?,
+        })
+    }
+}
+
+/// The users of the app, in Cassandra.
+pub struct UserStore {
+    session: Arc<Session>,
+    statements: Statements,
+    page_size: u16,
+}
+
+impl UserStore {
+    /// Prepares every statement. The session must already use the app's keyspace.
+    pub async fn new(session: Arc<Session>, page_size: u16) -> Result<Self, ExecutionError> {
+        let statements = Statements::prepare(&session).await?;
+        Ok(UserStore { session, statements, page_size })
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    pub async fn release_version(&self) -> Result<String, StoreError> {
+        let result = self.session.execute_unpaged(&self.statements.release_version, ()).await?;
+        let (version,) = result
+            .into_rows_result()
+            .map_err(decode_error)?
+            .single_row::<(String,)>()
+            .map_err(decode_error)?;
+        Ok(version)
+    }
+
+    /// One page of users in token order, starting after `after` (or at the start).
+    /// Reads `page_size + 1` rows to know whether another page follows: O(page size).
+    pub async fn list(&self, after: Option<Cursor>) -> Result<UserPage, StoreError> {
+        let limit = i32::from(self.page_size) + 1;
+        let result = match after {
+            None => self.session.execute_unpaged(&self.statements.first_page, (limit,)).await?,
+            Some(Cursor(id)) => {
+                self.session.execute_unpaged(&self.statements.page_after, (id, limit)).await?
+            }
+        };
+        let mut users = rows_to_users(result)?;
+        let next = if users.len() > usize::from(self.page_size) {
+            users.truncate(usize::from(self.page_size));
+            users.last().map(|last| Cursor(last.id))
+        } else {
+            None
+        };
+        Ok(UserPage { users, next })
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<User, StoreError> {
+        let result = self.session.execute_unpaged(&self.statements.user_by_id, (id,)).await?;
+        rows_to_users(result)?.into_iter().next().ok_or(StoreError::NotFound)
+    }
+
+    /// The user whose (normalised) email this is. A claim whose user no longer has that email
+    /// does not count.
+    pub async fn find_by_email(&self, email: &Email) -> Result<User, StoreError> {
+        let owner = self.owner_of(email).await?.ok_or(StoreError::NotFound)?;
+        match self.get(owner).await {
+            Ok(user) if user.email == email.as_str() => Ok(user),
+            Ok(_) | Err(StoreError::NotFound) => Err(StoreError::NotFound),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn create(&self, user: &ValidUser) -> Result<User, StoreError> {
+        let id = Uuid::new_v4();
+        self.claim(&user.email, id).await?;
+        let created = User { id, name: user.name.as_str().into(), email: user.email.as_str().into() };
+        let write = self
+            .session
+            .execute_unpaged(&self.statements.insert_user, (id, &created.name, &created.email))
+            .await;
+        if let Err(error) = write {
+            self.release(user.email.as_str(), id).await;
+            return Err(error.into());
+        }
+        Ok(created)
+    }
+
+    pub async fn update(&self, id: Uuid, user: &ValidUser) -> Result<User, StoreError> {
+        let current = self.get(id).await?;
+        let email_changes = current.email != user.email.as_str();
+        if email_changes {
+            self.claim(&user.email, id).await?;
+        }
+        let updated = User { id, name: user.name.as_str().into(), email: user.email.as_str().into() };
+        let write = self
+            .session
+            .execute_unpaged(&self.statements.update_user, (&updated.name, &updated.email, id))
+            .await;
+        match write {
+            Err(error) => {
+                if email_changes {
+                    self.release(user.email.as_str(), id).await;
+                }
+                Err(error.into())
+            }
+            Ok(_) => {
+                if email_changes {
+                    self.release(&current.email, id).await;
+                }
+                Ok(updated)
+            }
+        }
+    }
+
+    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+        let user = self.get(id).await?;
+        self.session.execute_unpaged(&self.statements.delete_user, (id,)).await?;
+        self.release(&user.email, id).await;
+        Ok(())
+    }
+
+    async fn owner_of(&self, email: &Email) -> Result<Option<Uuid>, StoreError> {
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.owner_of_email, (email.as_str(),))
+            .await?;
+        let row = result
+            .into_rows_result()
+            .map_err(decode_error)?
+            .maybe_first_row::<(Option<Uuid>,)>()
+            .map_err(decode_error)?;
+        Ok(row.and_then(|(id,)| id))
+    }
+
+    /// Makes `id` the owner of `email`, or fails with `EmailTaken` when a live user holds it.
+    async fn claim(&self, email: &Email, id: Uuid) -> Result<(), StoreError> {
+        let claim = self
+            .session
+            .execute_unpaged(&self.statements.claim_email, (email.as_str(), id))
+            .await?;
+        let (applied, holder) = lwt_outcome(claim, "id")?;
+        if applied {
+            return Ok(());
+        }
+        let Some(holder) = holder else { return Err(StoreError::EmailTaken) };
+        if holder == id {
+            return Ok(()); // a retry of our own claim
+        }
+        if self.holder_still_uses(holder, email).await? {
+            return Err(StoreError::EmailTaken);
+        }
+        tracing::info!(email = email.as_str(), %holder, "taking over a stale email claim");
+        let takeover = self
+            .session
+            .execute_unpaged(&self.statements.take_over_claim, (id, email.as_str(), holder))
+            .await?;
+        match lwt_outcome(takeover, "id")? {
+            (true, _) => Ok(()),
+            (false, _) => Err(StoreError::EmailTaken), // someone else took it first
+        }
+    }
+
+    async fn holder_still_uses(&self, holder: Uuid, email: &Email) -> Result<bool, StoreError> {
+        match self.get(holder).await {
+            Ok(user) => Ok(user.email == email.as_str()),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Gives up `id`'s claim on `email`. Best effort: a claim left behind is stale and the next
+    /// claimant takes it over, so a failure here is logged, not returned.
+    async fn release(&self, email: &str, id: Uuid) {
+        if let Err(error) = self.session.execute_unpaged(&self.statements.release_email, (email, id)).await {
+            tracing::warn!(email, %id, %error, "could not release an email claim; it will be taken over when claimed again");
+        }
+    }
+}
+
+fn rows_to_users(result: scylla::response::query_result::QueryResult) -> Result<Vec<User>, StoreError> {
+    result
+        .into_rows_result()
+        .map_err(decode_error)?
+        .rows::<UserRow>()
+        .map_err(decode_error)?
+        .map(|row| row.map(User::from).map_err(decode_error))
+        .collect()
+}
+
+/// Reads an LWT answer: `[applied]`, and when not applied, the current value of `column`.
+/// The columns differ between the two outcomes, so the row is read dynamically.
+fn lwt_outcome(
+    result: scylla::response::query_result::QueryResult,
+    column: &str,
+) -> Result<(bool, Option<Uuid>), StoreError> {
+    let rows = result.into_rows_result().map_err(decode_error)?;
+    let position = rows.column_specs().iter().position(|spec| spec.name() == column);
+    let row = rows.first_row::<Row>().map_err(decode_error)?;
+    let applied = matches!(row.columns.first(), Some(Some(CqlValue::Boolean(true))));
+    let current = position
+        .and_then(|i| row.columns.get(i).cloned().flatten())
+        .and_then(|value| value.as_uuid());
+    Ok((applied, current))
+}
