@@ -21,7 +21,7 @@ use crate::{
 pub async fn list_users(after: Option<String>) -> Result<UserPage, AppError> {
     let after = match after.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<Cursor>().map_err(|message| AppError::BadRequest { message })?),
+        Some(text) => Some(text.parse::<Cursor>().map_err(|detail| AppError::BadRequest { detail })?),
     };
     Ok(database()?.list(after).await?)
 }

@@ -19,8 +19,8 @@ pub enum AppError {
     NotFound,
     #[error("The database is unavailable — nothing was saved. Try again in a moment.")]
     Unavailable,
-    #[error("The request was malformed: {message}")]
-    BadRequest { message: String },
+    #[error("The request was malformed: {detail}")]
+    BadRequest { detail: String },
     #[error("Requests from other sites are not accepted.")]
     CrossSite,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -81,10 +81,18 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
         match error {
             // The request's arguments could not be decoded: a client mistake.
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                AppError::BadRequest { message: plain_decode_message(&message) }
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::BadRequest { detail: plain_decode_message(&detail) }
             }
-            ServerFnErrorErr::Request(_) => AppError::Network,
+            // On the server, these mean the request body could not be read or was not text;
+            // in the browser, that the server's answer could not be fetched or read.
+            ServerFnErrorErr::Deserialization(detail) | ServerFnErrorErr::Request(detail) => {
+                if cfg!(feature = "ssr") {
+                    AppError::BadRequest { detail: plain_decode_message(&detail) }
+                } else {
+                    AppError::Network
+                }
+            }
             _ => AppError::Internal,
         }
     }

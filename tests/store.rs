@@ -4,10 +4,11 @@
 mod common;
 
 use cassandra_users::model::Cursor;
-use cassandra_users::server::store::StoreError;
+use cassandra_users::server::store::{StoreError, STALE_CLAIM_AFTER};
 use cassandra_users::validate::{validate_user, Email, ValidUser};
 use common::TestDb;
 use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
 fn user(name: &str, email: &str) -> ValidUser {
@@ -121,11 +122,11 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
     let id = Uuid::new_v4();
     // As the Python quickstart or cqlsh would write it: straight into `users`, no email claim.
     db.session()
-        .query_unpaged("INSERT INTO users (id, name, email) VALUES (?, 'Carol', 'carol@example.com')", (id,))
+        .query_unpaged(format!("INSERT INTO {}.users (id, name, email) VALUES (?, 'Carol', 'carol@example.com')", db.keyspace()), (id,))
         .await
         .unwrap();
     let nameless = Uuid::new_v4();
-    db.session().query_unpaged("INSERT INTO users (id) VALUES (?)", (nameless,)).await.unwrap();
+    db.session().query_unpaged(format!("INSERT INTO {}.users (id) VALUES (?)", db.keyspace()), (nameless,)).await.unwrap();
 
     let listed = db.store.list(None).await.unwrap().users;
     assert!(listed.iter().any(|u| u.id == id && u.name == "Carol"), "{listed:?}");
@@ -142,11 +143,19 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
 #[tokio::test]
 async fn a_stale_claim_is_taken_over() {
     let db = TestDb::new(50).await;
-    // A claim left behind by a create that died before writing its user.
-    db.session()
-        .query_unpaged("INSERT INTO users_by_email (email, id) VALUES ('ghost@example.com', ?)", (Uuid::new_v4(),))
-        .await
-        .unwrap();
+    // Claims left behind by creates that died before writing their user: one long ago, one just
+    // now (which might still be in flight, so it must be respected).
+    let claim = |email: &'static str, age: Duration| {
+        let written = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - age;
+        db.session().query_unpaged(
+            format!("INSERT INTO {}.users_by_email (email, id) VALUES (?, ?) USING TIMESTAMP ?", db.keyspace()),
+            (email, Uuid::new_v4(), written.as_micros() as i64),
+        )
+    };
+    claim("ghost@example.com", STALE_CLAIM_AFTER + Duration::from_secs(1)).await.unwrap();
+    claim("fresh@example.com", Duration::ZERO).await.unwrap();
+    assert!(matches!(db.store.create(&user("Eager", "fresh@example.com")).await, Err(StoreError::EmailTaken)));
+
     assert!(matches!(
         db.store.find_by_email(&Email::parse("ghost@example.com").unwrap()).await,
         Err(StoreError::NotFound)

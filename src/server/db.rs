@@ -53,8 +53,7 @@ fn tls_context(ca_file: &std::path::Path) -> Result<scylla::client::session::Ope
     Ok(scylla::client::session::OpenSsl010Config::new(connector))
 }
 
-/// Creates the keyspace and tables if they are missing, waits for schema agreement, and makes the
-/// keyspace the session's default. Safe to run on every start and against a keyspace that the
+/// Creates the keyspace and tables if they are missing and waits for schema agreement. Safe to run on every start and against a keyspace that the
 /// Python quickstart created: `users` has exactly the quickstart's columns.
 pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), ExecutionError> {
     let keyspace = config.keyspace.as_str();
@@ -72,7 +71,6 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
         session.query_unpaged(ddl, ()).await?;
     }
     session.await_schema_agreement().await.map_err(ExecutionError::from)?;
-    session.use_keyspace(keyspace, false).await?;
     Ok(())
 }
 

@@ -66,10 +66,13 @@ async fn status_from_app_error(request: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES * 4).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, error_json(&AppError::Internal)).into_response();
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match serde_json::from_slice::<AppError>(&bytes) {
+        Ok(error) => {
+            parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Response::from_parts(parts, Body::from(error_body(&error)))
+        }
+        Err(_) => Response::from_parts(parts, Body::from(bytes)),
     }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Refuses state-changing requests that a page on another site made the browser send (CSRF).
@@ -80,8 +83,7 @@ async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
     if safe_method || is_same_site(request.headers()) {
         return next.run(request).await;
     }
-    let error = AppError::CrossSite;
-    (StatusCode::FORBIDDEN, error_json(&error)).into_response()
+    (StatusCode::FORBIDDEN, error_json(&AppError::CrossSite)).into_response()
 }
 
 fn is_same_site(headers: &HeaderMap) -> bool {
@@ -105,8 +107,17 @@ fn authority_of(url: &str) -> Option<&str> {
 }
 
 fn error_json(error: &AppError) -> ([(header::HeaderName, HeaderValue); 1], String) {
-    let body = serde_json::to_string(error).unwrap_or_else(|_| "{\"error\":\"internal\"}".into());
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], error_body(error))
+}
+
+/// The error as JSON, plus its human-readable `message` for scripts:
+/// `{"error":"email_taken","message":"That email is already in use"}`.
+fn error_body(error: &AppError) -> String {
+    let mut json = serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
+    if let Some(object) = json.as_object_mut() {
+        object.insert("message".into(), error.to_string().into());
+    }
+    json.to_string()
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use store::{StoreError, UserStore};
 pub struct Database(Arc<OnceLock<Arc<UserStore>>>);
 
 impl Database {
-    pub fn connected(store: UserStore) -> Self {
+    pub fn connected(store: Arc<UserStore>) -> Self {
         let database = Database::default();
-        let _ = database.0.set(Arc::new(store));
+        let _ = database.0.set(store);
         database
     }
 
@@ -62,7 +62,7 @@ impl Database {
 pub async fn connect(config: &config::Config) -> Result<UserStore, db::ConnectError> {
     let session = db::open_session(config).await?;
     db::ensure_schema(&session, config).await?;
-    Ok(UserStore::new(Arc::new(session), config.page_size).await?)
+    Ok(UserStore::new(Arc::new(session), &config.keyspace, config.page_size).await?)
 }
 
 /// The store for the current request, from the context the router provides.

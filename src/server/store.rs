@@ -6,9 +6,12 @@
 //! - create: claim the email (LWT) → write the user → on failure, undo the claim;
 //! - change email: claim the new one → update the user → release the old one;
 //! - delete: delete the user → release the email.
-//! A claim whose user no longer holds that email (a crash between steps, or a row changed by
-//! another client) is stale and is taken over by the next claimant.
+//! A claim whose user does not hold that email is either in flight (a create or an email change
+//! between its steps) or stale (that sequence died half-way, or another client changed the row).
+//! Once it is older than `STALE_CLAIM_AFTER`, far longer than any request, the next claimant takes
+//! it over.
 
+use super::config::Keyspace;
 use crate::model::{Cursor, User, UserPage};
 use crate::validate::{Email, ValidUser};
 use scylla::client::session::Session;
@@ -17,7 +20,11 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use scylla::DeserializeRow;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
+
+/// How old a claim without a matching user must be before it counts as abandoned.
+pub const STALE_CLAIM_AFTER: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -93,6 +100,7 @@ struct Statements {
     page_after: PreparedStatement,
     user_by_id: PreparedStatement,
     owner_of_email: PreparedStatement,
+    claim_written_at: PreparedStatement,
     insert_user: PreparedStatement,
     update_user: PreparedStatement,
     delete_user: PreparedStatement,
@@ -102,37 +110,46 @@ struct Statements {
 }
 
 impl Statements {
-    async fn prepare(session: &Session) -> Result<Self, ExecutionError> {
-        let prepare = |cql: &'static str, idempotent: bool| async move {
+    /// Table names are qualified with the keyspace, as Cassandra recommends for prepared
+    /// statements. The keyspace is a validated identifier from configuration (CQL cannot bind
+    /// identifiers); every value is a bind marker.
+    async fn prepare(session: &Session, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
+        let ks = keyspace.as_str();
+        let prepare = |cql: String, idempotent: bool| async move {
             let mut statement = session.prepare(cql).await?;
             statement.set_is_idempotent(idempotent);
             Ok::<_, ExecutionError>(statement)
         };
         Ok(Statements {
-            release_version: prepare("SELECT release_version FROM system.local", true).await?,
-            first_page: prepare("SELECT id, name, email FROM users LIMIT ?", true).await?,
+            release_version: prepare("SELECT release_version FROM system.local".into(), true).await?,
+            first_page: prepare(format!("SELECT id, name, email FROM {ks}.users LIMIT ?"), true).await?,
             page_after: prepare(
-                "SELECT id, name, email FROM users WHERE token(id) > token(?) LIMIT ?",
+                format!("SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"),
                 true,
             )
             .await?,
-            user_by_id: prepare("SELECT id, name, email FROM users WHERE id = ?", true).await?,
-            owner_of_email: prepare("SELECT id FROM users_by_email WHERE email = ?", true).await?,
-            insert_user: prepare("INSERT INTO users (id, name, email) VALUES (?, ?, ?)", true).await?,
-            update_user: prepare("UPDATE users SET name = ?, email = ? WHERE id = ?", true).await?,
-            delete_user: prepare("DELETE FROM users WHERE id = ?", true).await?,
+            user_by_id: prepare(format!("SELECT id, name, email FROM {ks}.users WHERE id = ?"), true).await?,
+            owner_of_email: prepare(format!("SELECT id FROM {ks}.users_by_email WHERE email = ?"), true).await?,
+            claim_written_at: prepare(
+                format!("SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"),
+                true,
+            )
+            .await?,
+            insert_user: prepare(format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"), true).await?,
+            update_user: prepare(format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"), true).await?,
+            delete_user: prepare(format!("DELETE FROM {ks}.users WHERE id = ?"), true).await?,
             // Lightweight transactions: never retried blindly by the driver.
             claim_email: prepare(
-                "INSERT INTO users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS",
+                format!("INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"),
                 false,
             )
             .await?,
             take_over_claim: prepare(
-                "UPDATE users_by_email SET id = ? WHERE email = ? IF id = ?",
+                format!("UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?"),
                 false,
             )
             .await?,
-            release_email: prepare("DELETE FROM users_by_email WHERE email = ? IF id = ?", false)
+            release_email: prepare(format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"), false)
                 .await?,
         })
     }
@@ -146,9 +163,9 @@ pub struct UserStore {
 }
 
 impl UserStore {
-    /// Prepares every statement. The session must already use the app's keyspace.
-    pub async fn new(session: Arc<Session>, page_size: u16) -> Result<Self, ExecutionError> {
-        let statements = Statements::prepare(&session).await?;
+    /// Prepares every statement against the tables in `keyspace`.
+    pub async fn new(session: Arc<Session>, keyspace: &Keyspace, page_size: u16) -> Result<Self, ExecutionError> {
+        let statements = Statements::prepare(&session, keyspace).await?;
         Ok(UserStore { session, statements, page_size })
     }
 
@@ -278,7 +295,7 @@ impl UserStore {
         if holder == id {
             return Ok(()); // a retry of our own claim
         }
-        if self.holder_still_uses(holder, email).await? {
+        if self.holder_still_uses(holder, email).await? || !self.claim_is_stale(email, holder).await? {
             return Err(StoreError::EmailTaken);
         }
         tracing::info!(email = email.as_str(), %holder, "taking over a stale email claim");
@@ -298,6 +315,22 @@ impl UserStore {
             Err(StoreError::NotFound) => Ok(false),
             Err(other) => Err(other),
         }
+    }
+
+    async fn claim_is_stale(&self, email: &Email, holder: Uuid) -> Result<bool, StoreError> {
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.claim_written_at, (email.as_str(),))
+            .await?;
+        let row = result
+            .into_rows_result()
+            .map_err(decode_error)?
+            .maybe_first_row::<(Option<Uuid>, Option<i64>)>()
+            .map_err(decode_error)?;
+        let Some((Some(current), Some(written_micros))) = row else { return Ok(false) };
+        let now_micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as i64;
+        let age = Duration::from_micros(now_micros.saturating_sub(written_micros).max(0) as u64);
+        Ok(current == holder && age >= STALE_CLAIM_AFTER)
     }
 
     /// Gives up `id`'s claim on `email`. Best effort: a claim left behind is stale and the next

@@ -27,6 +27,10 @@ impl TestDb {
         self.store.session()
     }
 
+    pub fn keyspace(&self) -> &str {
+        self.config.keyspace.as_str()
+    }
+
     pub async fn drop(self) {
         drop_keyspace(self.store.session(), &self.config.keyspace).await.expect("drop the test keyspace");
     }
