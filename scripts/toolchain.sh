@@ -61,6 +61,13 @@ ensure_wasm_opt() {
     ln -sf "$dir/node_modules/.bin/wasm-opt" "$CARGO_BIN/wasm-opt"
 }
 
+# The scylla driver links OpenSSL for TLS to managed clusters.
+ensure_openssl_headers() {
+    pkg-config --exists openssl 2>/dev/null && return
+    say "installing OpenSSL headers and pkg-config"
+    apt_install libssl-dev pkg-config
+}
+
 ensure_java_and_maven() {
     [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] && command -v mvn >/dev/null && return
     say "installing OpenJDK 17 and Maven"
@@ -74,15 +81,17 @@ ensure_chromium() {
 }
 
 ensure_end2end_packages() {
-    local e2e="$REPO_ROOT/end2end"
-    # npm ci wipes node_modules; skip it while node_modules matches the lock file.
-    if [ -f "$e2e/node_modules/.package-lock.json" ] && cmp -s <(sed 1,3d "$e2e/package-lock.json") <(sed 1,3d "$e2e/node_modules/.package-lock.json") 2>/dev/null; then
-        return
-    fi
+    local e2e="$REPO_ROOT/end2end" stamp want
+    # npm ci wipes node_modules; skip it while node_modules was installed from this lock file.
+    stamp="$e2e/node_modules/.installed-from-lock"
+    want=$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return
     say "installing the Playwright packages (npm ci)"
     (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-fund --no-audit)
+    echo "$want" >"$stamp"
 }
 
+ensure_openssl_headers
 ensure_wasm_target
 ensure_cargo_leptos
 ensure_wasm_bindgen

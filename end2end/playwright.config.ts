@@ -1,0 +1,34 @@
+import { defineConfig } from '@playwright/test';
+
+// `cargo leptos end-to-end` starts the server at LEPTOS_SITE_ADDR and runs these tests.
+const baseURL = `http://${process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000'}`;
+
+export default defineConfig({
+  testDir: './tests',
+  globalSetup: './global-setup.ts',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  // One browser at a time: 2-core machines, and the paging test counts what it sees.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  retries: 0,
+  reporter: 'list',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // Playwright's own browser download is not used: we drive the system's Chromium.
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+});

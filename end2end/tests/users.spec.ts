@@ -1,0 +1,186 @@
+import { expect, test } from '@playwright/test';
+import { createUser, gotoHydrated, rowWith, uniqueEmail } from './helpers';
+
+test('the page shows the Cassandra version from the real node', async ({ page }) => {
+  await gotoHydrated(page, '/');
+  await expect(page.getByText(/Connected to Cassandra 5\.0\.\d+/)).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
+});
+
+test('create a user', async ({ page }) => {
+  const email = uniqueEmail('create');
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Name').fill('Grace Hopper');
+  await page.getByLabel('Email', { exact: true }).fill(`  ${email.toUpperCase()} `);
+  await page.getByRole('button', { name: 'Add user' }).click();
+
+  await expect(page.getByRole('status').filter({ hasText: 'User added.' })).toBeVisible();
+  await expect(rowWith(page, email)).toContainText('Grace Hopper');
+  await expect(page.getByLabel('Name')).toHaveValue('');
+  expect(new URL(page.url()).searchParams.get('added')).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('a duplicate email is refused next to the field, keeping what was typed', async ({ page, request }) => {
+  const email = uniqueEmail('dup');
+  await createUser(request, 'First Owner', email);
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Name').fill('Second Owner');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Add user' }).click();
+
+  const emailInput = page.getByLabel('Email', { exact: true });
+  await expect(page.getByText('That email is already in use')).toBeVisible();
+  await expect(emailInput).toHaveAttribute('aria-invalid', 'true');
+  await expect(emailInput).toHaveAccessibleDescription('That email is already in use');
+  await expect(emailInput).toHaveValue(email);
+  await expect(page.getByLabel('Name')).toHaveValue('Second Owner');
+});
+
+test('an invalid email is explained and nothing is lost', async ({ page }) => {
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Name').fill('Typo');
+  await page.getByLabel('Email', { exact: true }).fill('typo.example.com');
+  await page.getByRole('button', { name: 'Add user' }).click();
+
+  const emailInput = page.getByLabel('Email', { exact: true });
+  await expect(page.getByText('An email address needs an @')).toBeVisible();
+  await expect(emailInput).toHaveAttribute('aria-invalid', 'true');
+  await expect(emailInput).toHaveValue('typo.example.com');
+  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'false');
+});
+
+test('edit a user', async ({ page }) => {
+  const email = uniqueEmail('edit');
+  const newEmail = uniqueEmail('edited');
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Name').fill('Alan');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await rowWith(page, email).getByRole('link', { name: 'Edit' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Edit Alan' })).toBeVisible();
+  await page.getByLabel('Name').fill('Alan Turing');
+  await page.getByLabel('Email', { exact: true }).fill(newEmail);
+  await page.getByRole('button', { name: 'Save' }).click();
+
+  await expect(page.getByRole('status').filter({ hasText: 'Changes saved.' })).toBeVisible();
+  await expect(rowWith(page, newEmail)).toContainText('Alan Turing');
+  await expect(rowWith(page, email)).toHaveCount(0);
+});
+
+test('delete asks for confirmation first', async ({ page }) => {
+  const email = uniqueEmail('delete');
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Name').fill('Short Lived');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await rowWith(page, email).getByRole('button', { name: 'Delete' }).click();
+
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText('Delete Short Lived?');
+  await expect(rowWith(page, email)).toBeVisible(); // nothing deleted yet
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+
+  await expect(page.getByRole('status').filter({ hasText: 'User deleted.' })).toBeVisible();
+  await page.getByLabel('Find by email').fill(email);
+  await page.getByRole('button', { name: 'Find' }).click();
+  await expect(page.getByText('No user with that email')).toBeVisible();
+});
+
+test('cancel keeps the user', async ({ page, request }) => {
+  const email = uniqueEmail('keep');
+  const user = await createUser(request, 'Kept', email);
+  await gotoHydrated(page, `/?delete=${user.id}`);
+  await page.getByRole('dialog').getByRole('link', { name: 'Cancel' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const check = await request.post('/api/users/get', { form: { id: user.id } });
+  expect(check.status()).toBe(200);
+});
+
+test('paging goes through every user once, and Back returns to the previous page', async ({ page, request }) => {
+  const mine = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    const email = uniqueEmail(`page${i}`);
+    await createUser(request, `Pager ${i}`, email);
+    mine.add(email);
+  }
+  await gotoHydrated(page, '/');
+  const seen: string[] = [];
+  const pageUrls: string[] = [];
+  for (let pageNumber = 0; pageNumber < 200; pageNumber++) {
+    pageUrls.push(page.url());
+    const emails = await page.locator('table.users tbody tr td:nth-child(2)').allTextContents();
+    expect(emails.length).toBeLessThanOrEqual(5);
+    seen.push(...emails);
+    const next = page.getByRole('link', { name: 'Next page' });
+    if ((await next.count()) === 0) break;
+    const before = page.url();
+    await next.click();
+    await expect(page).not.toHaveURL(before);
+  }
+  expect(pageUrls.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(seen).size, 'no user appears twice').toBe(seen.length);
+  for (const email of mine) expect(seen, `${email} was on some page`).toContain(email);
+
+  await page.goBack();
+  await expect(page).toHaveURL(pageUrls[pageUrls.length - 2]);
+  await page.getByRole('link', { name: 'First page' }).click();
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test('find by email', async ({ page, request }) => {
+  const email = uniqueEmail('find');
+  await createUser(request, 'Findable Person', email);
+  await gotoHydrated(page, '/');
+  await page.getByLabel('Find by email').fill(` ${email.toUpperCase()} `);
+  await page.getByRole('button', { name: 'Find' }).click();
+  await expect(page.getByRole('status', { name: 'Search result' })).toContainText('Findable Person');
+
+  await page.getByLabel('Find by email').fill(uniqueEmail('nobody'));
+  await page.getByRole('button', { name: 'Find' }).click();
+  await expect(page.getByText('No user with that email')).toBeVisible();
+});
+
+test('a name with HTML shows literally', async ({ page, request }) => {
+  const email = uniqueEmail('xss');
+  const name = '<script>alert(1)</script><b>bold</b>';
+  const user = await createUser(request, name, email);
+  let dialogs = 0;
+  page.on('dialog', (dialog) => {
+    dialogs += 1;
+    void dialog.dismiss();
+  });
+  await gotoHydrated(page, `/?added=${user.id}`);
+  await expect(rowWith(page, email).getByRole('link', { name })).toBeVisible();
+  await expect(page.locator('b', { hasText: 'bold' })).toHaveCount(0);
+  expect(dialogs).toBe(0);
+});
+
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('create and delete still work', async ({ page }) => {
+    const email = uniqueEmail('nojs');
+    await page.goto('/');
+    await page.getByLabel('Name').fill('No Script');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByRole('button', { name: 'Add user' }).click();
+
+    await expect(page.getByRole('status').filter({ hasText: 'User added.' })).toBeVisible();
+    await rowWith(page, email).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, delete' }).click();
+
+    await expect(page.getByRole('status').filter({ hasText: 'User deleted.' })).toBeVisible();
+    await page.getByLabel('Find by email').fill(email);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect(page.getByText('No user with that email')).toBeVisible();
+  });
+
+  test('validation errors come back to the form', async ({ page }) => {
+    await page.goto('/');
+    await page.getByLabel('Name').fill('No Script');
+    await page.getByLabel('Email', { exact: true }).fill('not-an-email');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await expect(page.getByText('An email address needs an @')).toBeVisible();
+  });
+});
