@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path,
+    path, SsrMode,
 };
 
 /// The document the server sends; the app hydrates inside `<body>`.
@@ -41,9 +41,11 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"Users"</A>
             </header>
             <main>
+                // Async: the server waits for the data and sends finished HTML, so every page
+                // works without JavaScript (streamed placeholders need JS to be filled in).
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=UsersPage/>
-                    <Route path=path!("/users/:id") view=EditUserPage/>
+                    <Route path=path!("/") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/:id") view=EditUserPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -149,7 +149,8 @@ fn UserList(
                     match page.await {
                         Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
                         Ok(page) => {
-                            let on_first_page = after.get_untracked().is_none();
+                            let current = after.get_untracked();
+                            let on_first_page = current.is_none();
                             let pinned = pinned.filter(|user| !page.users.iter().any(|u| u.id == user.id));
                             if page.users.is_empty() && pinned.is_none() {
                                 view! {
@@ -163,8 +164,8 @@ fn UserList(
                                             <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
                                         </thead>
                                         <tbody>
-                                            {pinned.map(|user| view! { <UserRow user highlighted=true/> })}
-                                            {page.users.into_iter().map(|user| view! { <UserRow user highlighted=false/> }).collect_view()}
+                                            {pinned.map(|user| view! { <UserRow user highlighted=true after=current.clone()/> })}
+                                            {page.users.into_iter().map(|user| view! { <UserRow user highlighted=false after=current.clone()/> }).collect_view()}
                                         </tbody>
                                     </table>
                                     <Pager next=page.next.map(|cursor| cursor.to_string()) on_first_page/>
@@ -179,7 +180,7 @@ fn UserList(
 }
 
 #[component]
-fn UserRow(user: User, highlighted: bool) -> impl IntoView {
+fn UserRow(user: User, highlighted: bool, after: Option<String>) -> impl IntoView {
     let edit = format!("/users/{}", user.id);
     let name = display_name(&user);
     let id = user.id.to_string();
@@ -192,6 +193,7 @@ fn UserRow(user: User, highlighted: bool) -> impl IntoView {
                 // A GET form, so the confirmation step is a page state that also works without JS.
                 <Form method="GET" action="">
                     <input type="hidden" name="delete" value=id/>
+                    {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
                     <button type="submit" class="danger">"Delete"</button>
                 </Form>
             </td>
