@@ -75,9 +75,9 @@ ensure_java_and_maven() {
 }
 
 ensure_chromium() {
-    command -v chromium >/dev/null && return
-    say "installing Chromium for the browser tests"
-    apt_install chromium
+    command -v chromium >/dev/null && command -v curl >/dev/null && return
+    say "installing Chromium and curl for the browser and lifecycle tests"
+    apt_install chromium curl
 }
 
 ensure_end2end_packages() {

@@ -7,12 +7,14 @@
 use crate::error::AppError;
 use crate::model::{User, UserPage};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn as _;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::{
     model::Cursor,
-    server::{database, redirect_plain_form_post},
+    server::{database, finish_form_post},
     validate::{validate_user, Email},
 };
 
@@ -40,25 +42,22 @@ pub async fn find_user(email: String) -> Result<User, AppError> {
 
 #[server(prefix = "/api", endpoint = "users/create")]
 pub async fn create_user(name: String, email: String) -> Result<User, AppError> {
-    let user = validate_user(&name, &email)?;
-    let created = database()?.create(&user).await?;
-    redirect_plain_form_post(&format!("/?added={}", created.id));
-    Ok(created)
+    let created = async { Ok(database()?.create(&validate_user(&name, &email)?).await?) }.await;
+    let draft = [("name", name.as_str()), ("email", email.as_str())];
+    finish_form_post(created, CreateUser::PATH, &draft, |user| format!("/?added={}", user.id))
 }
 
 #[server(prefix = "/api", endpoint = "users/update")]
 pub async fn update_user(id: Uuid, name: String, email: String) -> Result<User, AppError> {
-    let user = validate_user(&name, &email)?;
-    let updated = database()?.update(id, &user).await?;
-    redirect_plain_form_post(&format!("/?saved={id}"));
-    Ok(updated)
+    let updated = async { Ok(database()?.update(id, &validate_user(&name, &email)?).await?) }.await;
+    let draft = [("name", name.as_str()), ("email", email.as_str())];
+    finish_form_post(updated, UpdateUser::PATH, &draft, |user| format!("/?saved={}", user.id))
 }
 
 #[server(prefix = "/api", endpoint = "users/delete")]
 pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
-    database()?.delete(id).await?;
-    redirect_plain_form_post("/?deleted=1");
-    Ok(())
+    let deleted = async { Ok(database()?.delete(id).await?) }.await;
+    finish_form_post(deleted, DeleteUser::PATH, &[], |_| "/?deleted=1".into())
 }
 
 /// The release version of the Cassandra node the server talks to, e.g. "5.0.9".

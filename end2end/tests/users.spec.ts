@@ -183,5 +183,21 @@ test.describe('with JavaScript disabled', () => {
     await page.getByLabel('Email', { exact: true }).fill('not-an-email');
     await page.getByRole('button', { name: 'Add user' }).click();
     await expect(page.getByText('An email address needs an @')).toBeVisible();
+    await expect(page.getByLabel('Email', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('Email', { exact: true })).toHaveValue('not-an-email');
+    await expect(page.getByLabel('Name')).toHaveValue('No Script');
+  });
+
+  test('a taken email on edit is refused, keeping what was typed', async ({ page, request }) => {
+    const taken = uniqueEmail('taken');
+    await createUser(request, 'Owner', taken);
+    const user = await createUser(request, 'Editor', uniqueEmail('editor'));
+    await page.goto(`/users/${user.id}`);
+    await page.getByLabel('Name').fill('Renamed Editor');
+    await page.getByLabel('Email', { exact: true }).fill(taken);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('That email is already in use')).toBeVisible();
+    await expect(page.getByLabel('Name')).toHaveValue('Renamed Editor');
+    await expect(page.getByLabel('Email', { exact: true })).toHaveValue(taken);
   });
 });

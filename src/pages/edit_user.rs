@@ -7,13 +7,16 @@ use crate::pages::users::display_name;
 use leptos::prelude::*;
 use leptos_router::{
     components::{Form, A},
-    hooks::{use_navigate, use_params_map},
+    hooks::{use_navigate, use_params_map, use_query_map},
 };
 use uuid::Uuid;
 
 #[component]
 pub fn EditUserPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
+    // What the person typed before a failed post without JavaScript (see `finish_form_post`).
+    let draft = move |field: &str| query.read_untracked().get(&format!("draft_{field}"));
     let id = move || params.read().get("id").and_then(|id| Uuid::try_parse(&id).ok());
     let user = Resource::new(id, |id| async move {
         match id {
@@ -47,7 +50,7 @@ pub fn EditUserPage() -> impl IntoView {
                             <ErrorBanner error=server_error/>
                             <ActionForm action=update attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser)>
                                 <input type="hidden" name="id" value=user.id.to_string()/>
-                                <UserFields id_prefix="edit" name=user.name.clone() email=user.email.clone() errors/>
+                                <UserFields id_prefix="edit" name=draft("name").unwrap_or(user.name.clone()) email=draft("email").unwrap_or(user.email.clone()) errors/>
                                 <button type="submit" disabled=move || update.pending().get()>"Save"</button>
                                 <A href="/" attr:class="button-link">"Cancel"</A>
                             </ActionForm>

@@ -2,7 +2,8 @@
 //!
 //! Everything that selects what is shown lives in the query string, so every state is a link
 //! that works with JavaScript off and survives Back and reload:
-//! `after` (page cursor), `email` (find), `delete` (confirm), `added` / `saved` / `deleted`.
+//! `after` (page cursor), `email` (find), `delete` (confirm), `added` / `saved` / `deleted`,
+//! and `draft_name` / `draft_email` (what was typed before a failed post without JavaScript).
 
 use crate::api::{find_user, get_user, list_users, CreateUser, DeleteUser};
 use crate::components::notice::{ErrorBanner, StatusBanner};
@@ -40,15 +41,16 @@ pub fn UsersPage() -> impl IntoView {
         <StatusBanner message=outcome/>
         {move || id_param("delete").map(|id| view! { <ConfirmDelete id/> })}
         <div class="forms">
-            <CreateUserForm/>
+            <CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/>
             <FindByEmail email=Signal::derive(move || param("email"))/>
         </div>
         <UserList after=Signal::derive(move || param("after")) highlighted/>
     }
 }
 
+/// `draft_*`: what the person typed before a failed post without JavaScript (see `finish_form_post`).
 #[component]
-fn CreateUserForm() -> impl IntoView {
+fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let checked_in_browser = RwSignal::new(None);
     let errors = field_errors(checked_in_browser, move || create.value().get());
@@ -68,7 +70,7 @@ fn CreateUserForm() -> impl IntoView {
             <h2 id="create-heading">"Add a user"</h2>
             <ErrorBanner error=server_error/>
             <ActionForm action=create node_ref=form attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser)>
-                <UserFields id_prefix="create" errors/>
+                <UserFields id_prefix="create" name=draft_name.unwrap_or_default() email=draft_email.unwrap_or_default() errors/>
                 <button type="submit" disabled=move || create.pending().get()>"Add user"</button>
             </ActionForm>
         </section>
