@@ -2,7 +2,7 @@
 //! render with 10 000 users in the table, and a create's round trip through the HTTP API.
 //! Works in a keyspace of its own, which it drops at the end. Prints figures; asserts nothing.
 
-use cassandra_users::server::{config::Config, connect, db::drop_keyspace, http::router, Database};
+use cassandra_users::server::{config::Config, connect, db::drop_keyspace, http::{router, serve}, Database};
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
 use leptos::prelude::LeptosOptions;
@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = router(options, Database::connected(store.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(serve(listener, app, std::future::pending()));
     let client = reqwest::Client::new();
 
     let second_page = store.list(None).await?.next.expect("more than one page");

@@ -85,12 +85,19 @@ java17() {
 
 fetch_jars() {
     [ -s "$CLASSPATH_FILE" ] && return
-    say "fetching Apache Cassandra from Maven Central (once per machine; progress below)"
+    say "fetching Apache Cassandra $(basename "$CLASSPATH_FILE" | cut -d- -f2) from Maven Central (once per machine)"
     mkdir -p "$STATE_DIR"
-    mvn -B -ntp -f "$REPO_ROOT/cassandra/pom.xml" \
+    local log="$STATE_DIR/maven.log"
+    # Maven prints a line per file; show a count now and then instead of hundreds of lines.
+    if ! mvn -B -Dstyle.color=never -f "$REPO_ROOT/cassandra/pom.xml" \
         org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath \
-        -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" \
-        | grep -E 'Downloaded from|BUILD|ERROR' | sed -u 's/^/    /' | awk '{ n++ } n % 20 == 1 || /BUILD|ERROR/'
+        -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" 2>&1 \
+        | tee "$log" | awk '/^Downloaded from/ { n++; if (n % 25 == 0) { printf "    %d files downloaded\n", n; fflush() } }
+                            END { printf "    %d files downloaded\n", n }' >&2 \
+        || ! [ -s "$CLASSPATH_FILE.tmp" ]; then
+        grep -E 'ERROR' "$log" | head -n 5 >&2
+        die "Maven could not resolve Cassandra; see $log"
+    fi
     mv "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
 }
 

@@ -1,6 +1,6 @@
 //! The server: configuration → background connection to Cassandra → router → serve until Ctrl-C.
 
-use cassandra_users::server::{config::Config, http::router, Database};
+use cassandra_users::server::{config::Config, http, Database};
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
@@ -27,14 +27,13 @@ async fn run() -> Result<(), String> {
 
     // The server answers at once; pages say the database is unavailable until it connects.
     let database = Database::connect_in_background(config);
-    let app = router(leptos, database);
+    let app = http::router(leptos, database);
 
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {address}: {e}"))?;
     tracing::info!("serving on http://{address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    http::serve(listener, app, shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
 }

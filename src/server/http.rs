@@ -42,6 +42,20 @@ pub fn router(options: LeptosOptions, database: Database) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
+/// Serves `app` until `shutdown` completes. Pages are streamed in several writes, so Nagle's
+/// algorithm is turned off; with it, a response can wait ~40 ms for the client's delayed ACK.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
 /// 200 when a CQL query succeeds right now, 503 otherwise.
 async fn health(database: Database) -> Response {
     let answer = match database.store() {

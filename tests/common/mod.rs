@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use cassandra_users::server::{
-    config::Config, connect, db::drop_keyspace, http::router, store::UserStore, Database,
+    config::Config, connect, db::drop_keyspace, http::{router, serve}, store::UserStore, Database,
 };
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -59,6 +59,6 @@ pub async fn spawn_app(database: Database) -> String {
     let app = router(options, database);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
     let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    tokio::spawn(serve(listener, app, std::future::pending()));
     format!("http://{address}")
 }
