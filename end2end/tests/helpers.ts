@@ -25,6 +25,13 @@ export async function createUser(request: APIRequestContext, name: string, email
   return response.json();
 }
 
+/** Fills the "Add a user" form and submits it. */
+export async function addThroughForm(page: Page, name: string, email: string) {
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Add user' }).click();
+}
+
 /** The table row that shows this email. */
 export function rowWith(page: Page, email: string) {
   return page.getByRole('row').filter({ hasText: email });
