@@ -2,7 +2,13 @@
 //! render with 10 000 users in the table, and a create's round trip through the HTTP API.
 //! Works in a keyspace of its own, which it drops at the end. Prints figures; asserts nothing.
 
-use cassandra_users::server::{config::Config, connect, db::drop_keyspace, http::{router, serve}, Database};
+use cassandra_users::server::{
+    config::Config,
+    connect,
+    db::drop_keyspace,
+    http::{router, serve},
+    Database,
+};
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
 use leptos::prelude::LeptosOptions;
@@ -20,14 +26,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => std::env::var(other).ok(),
     })?;
     let store = Arc::new(connect(&config).await?);
-    println!("Cassandra {} at {:?}, keyspace {keyspace}", store.release_version().await?, config.contact_points);
+    println!(
+        "Cassandra {} at {:?}, keyspace {keyspace}",
+        store.release_version().await?,
+        config.contact_points
+    );
 
     let started = Instant::now();
     let created = stream::iter(0..USERS)
         .map(|i| {
             let store = store.clone();
             async move {
-                let user = validate_user(&format!("Bench User {i}"), &format!("bench{i}@example.com")).unwrap();
+                let user =
+                    validate_user(&format!("Bench User {i}"), &format!("bench{i}@example.com"))
+                        .unwrap();
                 store.create(&user).await
             }
         })
@@ -42,7 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         created as f64 / seeding.as_secs_f64()
     );
 
-    let options = LeptosOptions::builder().output_name("cassandra-users").site_root("target/site").build();
+    let options = LeptosOptions::builder()
+        .output_name("cassandra-users")
+        .site_root("target/site")
+        .build();
     let app = router(options, Database::connected(store.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -50,9 +65,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = reqwest::Client::new();
 
     let second_page = store.list(None).await?.next.expect("more than one page");
-    for (label, path) in [("list page 1 (SSR, 50 rows)", "/".to_owned()), ("list page 2 (SSR, 50 rows)", format!("/?after={second_page}"))] {
+    for (label, path) in [
+        ("list page 1 (SSR, 50 rows)", "/".to_owned()),
+        (
+            "list page 2 (SSR, 50 rows)",
+            format!("/?after={second_page}"),
+        ),
+    ] {
         let times = sample(|| async {
-            let html = client.get(format!("{url}{path}")).send().await.unwrap().text().await.unwrap();
+            let html = client
+                .get(format!("{url}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             assert!(html.contains("Bench User"), "the page lists users");
         })
         .await;
@@ -65,7 +93,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let request = client
             .post(format!("{url}/api/users/create"))
             .header("accept", "application/json")
-            .form(&[("name", "Round Trip".to_owned()), ("email", format!("trip{next}@example.com"))]);
+            .form(&[
+                ("name", "Round Trip".to_owned()),
+                ("email", format!("trip{next}@example.com")),
+            ]);
         async move { assert!(request.send().await.unwrap().status().is_success()) }
     })
     .await;
@@ -92,6 +123,13 @@ where
 }
 
 fn report(label: &str, sorted: &[Duration]) {
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
-    println!("{label}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} samples)", at(0.5), at(0.95), at(1.0), sorted.len());
+    let at =
+        |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+    println!(
+        "{label}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} samples)",
+        at(0.5),
+        at(0.95),
+        at(1.0),
+        sorted.len()
+    );
 }

@@ -23,7 +23,10 @@ use crate::{
 pub async fn list_users(after: Option<String>) -> Result<UserPage, AppError> {
     let after = match after.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<Cursor>().map_err(|detail| AppError::BadRequest { detail })?),
+        Some(text) => Some(
+            text.parse::<Cursor>()
+                .map_err(|detail| AppError::BadRequest { detail })?,
+        ),
     };
     Ok(database()?.list(after).await?)
 }
@@ -44,14 +47,23 @@ pub async fn find_user(email: String) -> Result<User, AppError> {
 pub async fn create_user(name: String, email: String) -> Result<User, AppError> {
     let created = async { Ok(database()?.create(&validate_user(&name, &email)?).await?) }.await;
     let draft = [("name", name.as_str()), ("email", email.as_str())];
-    finish_form_post(created, CreateUser::PATH, &draft, |user| format!("/?added={}", user.id))
+    finish_form_post(created, CreateUser::PATH, &draft, |user| {
+        format!("/?added={}", user.id)
+    })
 }
 
 #[server(prefix = "/api", endpoint = "users/update")]
 pub async fn update_user(id: Uuid, name: String, email: String) -> Result<User, AppError> {
-    let updated = async { Ok(database()?.update(id, &validate_user(&name, &email)?).await?) }.await;
+    let updated = async {
+        Ok(database()?
+            .update(id, &validate_user(&name, &email)?)
+            .await?)
+    }
+    .await;
     let draft = [("name", name.as_str()), ("email", email.as_str())];
-    finish_form_post(updated, UpdateUser::PATH, &draft, |user| format!("/?saved={}", user.id))
+    finish_form_post(updated, UpdateUser::PATH, &draft, |user| {
+        format!("/?saved={}", user.id)
+    })
 }
 
 #[server(prefix = "/api", endpoint = "users/delete")]

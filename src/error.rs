@@ -1,9 +1,9 @@
 //! The one error type that server functions return and the UI shows.
 
 use crate::validate::FieldErrors;
-use serde::{Deserialize, Serialize};
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Everything that can go wrong in a request, in words meant for the person using the app.
@@ -31,7 +31,12 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid_email(message: impl Into<String>) -> Self {
-        AppError::Invalid { fields: FieldErrors { name: None, email: Some(message.into()) } }
+        AppError::Invalid {
+            fields: FieldErrors {
+                name: None,
+                email: Some(message.into()),
+            },
+        }
     }
 
     /// The message for one form field, if this error is about that field.
@@ -82,13 +87,17 @@ impl FromServerFnError for AppError {
         match error {
             // The request's arguments could not be decoded: a client mistake.
             ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
-                AppError::BadRequest { detail: plain_decode_message(&detail) }
+                AppError::BadRequest {
+                    detail: plain_decode_message(&detail),
+                }
             }
             // On the server, these mean the request body could not be read or was not text;
             // in the browser, that the server's answer could not be fetched or read.
             ServerFnErrorErr::Deserialization(detail) | ServerFnErrorErr::Request(detail) => {
                 if cfg!(feature = "ssr") {
-                    AppError::BadRequest { detail: plain_decode_message(&detail) }
+                    AppError::BadRequest {
+                        detail: plain_decode_message(&detail),
+                    }
                 } else {
                     AppError::Network
                 }

@@ -17,7 +17,10 @@ impl App {
     async fn start() -> App {
         let db = TestDb::new(50).await;
         let url = spawn_app(Database::connected(db.store.clone())).await;
-        let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap();
         App { url, client, db }
     }
 
@@ -33,7 +36,8 @@ impl App {
             .unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{endpoint} answered {status} with non-JSON: {text}"));
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{endpoint} answered {status} with non-JSON: {text}"));
         (status, json)
     }
 }
@@ -41,7 +45,12 @@ impl App {
 #[tokio::test]
 async fn every_endpoint_works_with_good_input() {
     let app = App::start().await;
-    let (status, created) = app.post("users/create", &[("name", "Ada"), ("email", "Ada@Example.com")]).await;
+    let (status, created) = app
+        .post(
+            "users/create",
+            &[("name", "Ada"), ("email", "Ada@Example.com")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["email"], "ada@example.com");
     let id = created["id"].as_str().unwrap().to_owned();
@@ -51,13 +60,30 @@ async fn every_endpoint_works_with_good_input() {
     assert_eq!(page["users"][0]["id"], id.as_str());
     assert_eq!(page["next"], Value::Null);
 
-    let (status, found) = app.post("users/find", &[("email", " ADA@example.com")]).await;
-    assert_eq!((status, found["id"].as_str()), (StatusCode::OK, Some(id.as_str())));
+    let (status, found) = app
+        .post("users/find", &[("email", " ADA@example.com")])
+        .await;
+    assert_eq!(
+        (status, found["id"].as_str()),
+        (StatusCode::OK, Some(id.as_str()))
+    );
 
     let (status, fetched) = app.post("users/get", &[("id", &id)]).await;
-    assert_eq!((status, fetched["name"].as_str()), (StatusCode::OK, Some("Ada")));
+    assert_eq!(
+        (status, fetched["name"].as_str()),
+        (StatusCode::OK, Some("Ada"))
+    );
 
-    let (status, updated) = app.post("users/update", &[("id", &id), ("name", "Ada King"), ("email", "ada@king.example")]).await;
+    let (status, updated) = app
+        .post(
+            "users/update",
+            &[
+                ("id", &id),
+                ("name", "Ada King"),
+                ("email", "ada@king.example"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["name"], "Ada King");
 
@@ -76,35 +102,62 @@ async fn every_endpoint_works_with_good_input() {
 #[tokio::test]
 async fn validation_failures_are_422_with_a_message_per_field() {
     let app = App::start().await;
-    let (status, body) = app.post("users/create", &[("name", "  "), ("email", "not-an-email")]).await;
+    let (status, body) = app
+        .post("users/create", &[("name", "  "), ("email", "not-an-email")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"], "invalid");
     assert_eq!(body["fields"]["name"], "Enter a name.");
     assert!(body["fields"]["email"].as_str().unwrap().contains("@"));
 
     let long_name = "n".repeat(101);
-    let (status, body) = app.post("users/create", &[("name", &long_name), ("email", "a@example.com")]).await;
+    let (status, body) = app
+        .post(
+            "users/create",
+            &[("name", &long_name), ("email", "a@example.com")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["fields"]["name"], "The name is 101 characters long; the limit is 100.");
+    assert_eq!(
+        body["fields"]["name"],
+        "The name is 101 characters long; the limit is 100."
+    );
     assert!(body["fields"].get("email").is_none());
 
     let (status, body) = app.post("users/find", &[("email", "nope")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["fields"]["email"].is_string());
-    let (status, body) = app.post("users/find", &[("email", "nobody@example.com")]).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body) = app
+        .post("users/find", &[("email", "nobody@example.com")])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 
     let (status, _) = app.post("users/list", &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(app.db.store.list(None).await.unwrap().users.is_empty(), "nothing invalid was stored");
+    assert!(
+        app.db.store.list(None).await.unwrap().users.is_empty(),
+        "nothing invalid was stored"
+    );
     app.db.drop().await;
 }
 
 #[tokio::test]
 async fn a_taken_email_is_409() {
     let app = App::start().await;
-    app.post("users/create", &[("name", "Ada"), ("email", "ada@example.com")]).await;
-    let (status, body) = app.post("users/create", &[("name", "Eve"), ("email", "ADA@example.com")]).await;
+    app.post(
+        "users/create",
+        &[("name", "Ada"), ("email", "ada@example.com")],
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "users/create",
+            &[("name", "Eve"), ("email", "ADA@example.com")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"], "email_taken");
     assert_eq!(body["message"], "That email is already in use");
@@ -115,16 +168,33 @@ async fn a_taken_email_is_409() {
 async fn malformed_requests_get_a_4xx_with_a_message_never_a_500() {
     let app = App::start().await;
     for (endpoint, form) in [
-        ("users/create", vec![("name", "Ada")]),             // missing field
-        ("users/update", vec![("id", "not-a-uuid"), ("name", "A"), ("email", "a@example.com")]),
+        ("users/create", vec![("name", "Ada")]), // missing field
+        (
+            "users/update",
+            vec![
+                ("id", "not-a-uuid"),
+                ("name", "A"),
+                ("email", "a@example.com"),
+            ],
+        ),
         ("users/delete", vec![("id", "12345")]),
         ("users/get", vec![]),
         ("users/list", vec![("after", "garbage")]),
     ] {
         let (status, body) = app.post(endpoint, &form).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{endpoint} {form:?}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{endpoint} {form:?}: {body}"
+        );
         assert_eq!(body["error"], "bad_request");
-        assert!(body["message"].as_str().unwrap_or_default().starts_with("The request was malformed: "), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("The request was malformed: "),
+            "{body}"
+        );
     }
     let response = app
         .client
@@ -134,7 +204,11 @@ async fn malformed_requests_get_a_4xx_with_a_message_never_a_500() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_client_error(), "binary garbage: {}", response.status());
+    assert!(
+        response.status().is_client_error(),
+        "binary garbage: {}",
+        response.status()
+    );
     app.db.drop().await;
 }
 
@@ -170,12 +244,26 @@ async fn cross_site_posts_are_rejected_and_scripts_are_not() {
     let response = post(Some("http://evil.example")).await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("other sites"));
-    assert!(app.db.store.list(None).await.unwrap().users.is_empty(), "the cross-site post changed nothing");
+    assert!(
+        app.db.store.list(None).await.unwrap().users.is_empty(),
+        "the cross-site post changed nothing"
+    );
 
     let same_origin = app.url.clone();
-    assert_eq!(post(Some(&same_origin)).await.unwrap().status(), StatusCode::OK);
-    app.db.store.delete(app.db.store.list(None).await.unwrap().users[0].id).await.unwrap();
-    assert_eq!(post(None).await.unwrap().status(), StatusCode::OK, "a script without Origin is allowed");
+    assert_eq!(
+        post(Some(&same_origin)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    app.db
+        .store
+        .delete(app.db.store.list(None).await.unwrap().users[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        post(None).await.unwrap().status(),
+        StatusCode::OK,
+        "a script without Origin is allowed"
+    );
     app.db.drop().await;
 }
 
@@ -190,24 +278,55 @@ async fn plain_form_posts_are_redirected_back_to_a_page() {
             .form(&form)
             .send()
     };
-    let ok = form_post(vec![("name", "Ada".into()), ("email", "ada@example.com".into())]).await.unwrap();
+    let ok = form_post(vec![
+        ("name", "Ada".into()),
+        ("email", "ada@example.com".into()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let location = ok.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert!(location.starts_with("/?added="), "{location}");
 
-    let bad = form_post(vec![("name", "Eve".into()), ("email", "ada@example.com".into())]).await.unwrap();
+    let bad = form_post(vec![
+        ("name", "Eve".into()),
+        ("email", "ada@example.com".into()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(bad.status(), StatusCode::FOUND);
     let location = bad.headers()[header::LOCATION].to_str().unwrap();
-    assert!(location.contains("__err="), "the error travels back to the form: {location}");
+    assert!(
+        location.contains("__err="),
+        "the error travels back to the form: {location}"
+    );
     app.db.drop().await;
 }
 
 #[tokio::test]
 async fn pages_render_user_text_as_text() {
     let app = App::start().await;
-    app.post("users/create", &[("name", "<script>alert(1)</script>"), ("email", "xss@example.com")]).await;
-    let html = app.client.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is escaped");
+    app.post(
+        "users/create",
+        &[
+            ("name", "<script>alert(1)</script>"),
+            ("email", "xss@example.com"),
+        ],
+    )
+    .await;
+    let html = app
+        .client
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the name is escaped"
+    );
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("xss@example.com"));
     app.db.drop().await;
@@ -216,7 +335,12 @@ async fn pages_render_user_text_as_text() {
 #[tokio::test]
 async fn healthz_is_200_with_a_database() {
     let app = App::start().await;
-    let response = app.client.get(format!("{}/healthz", app.url)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("Cassandra 5.0."));
     app.db.drop().await;
@@ -245,5 +369,9 @@ async fn without_a_database_the_server_still_answers_503_and_renders_pages() {
 
     let page = client.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("The database is unavailable — nothing was saved"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("The database is unavailable — nothing was saved"));
 }

@@ -9,20 +9,45 @@ use std::process::Command;
 fn the_quickstart_example_runs_step_for_step() {
     let keyspace = test_config(&[]).keyspace;
     let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--features", "ssr", "--example", "quickstart"])
+        .args([
+            "run",
+            "--quiet",
+            "--features",
+            "ssr",
+            "--example",
+            "quickstart",
+        ])
         .env("CASSANDRA_KEYSPACE", keyspace.as_str())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "quickstart failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "quickstart failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let lines: Vec<&str> = stdout.lines().collect();
-    let users: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with("User: ")).collect();
+    let users: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("User: "))
+        .collect();
     let mut sorted_users = users.clone();
     sorted_users.sort();
-    assert_eq!(sorted_users, ["User: Alice (alice@example.com)", "User: Bob (bob@example.com)"]);
-    let steps: Vec<&str> = lines.iter().copied().filter(|l| !l.starts_with("User: ")).collect();
+    assert_eq!(
+        sorted_users,
+        [
+            "User: Alice (alice@example.com)",
+            "User: Bob (bob@example.com)"
+        ]
+    );
+    let steps: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("User: "))
+        .collect();
     assert_eq!(
         steps,
         [
@@ -35,7 +60,11 @@ fn the_quickstart_example_runs_step_for_step() {
         ]
     );
     let users_at = lines.iter().position(|l| l.starts_with("User: ")).unwrap();
-    assert_eq!(lines[users_at - 1], "Inserted 2 users.", "rows are listed after the inserts");
+    assert_eq!(
+        lines[users_at - 1],
+        "Inserted 2 users.",
+        "rows are listed after the inserts"
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -45,7 +74,10 @@ fn the_quickstart_example_runs_step_for_step() {
             .await
             .unwrap();
         let rows = session
-            .query_unpaged(format!("SELECT name, email FROM {}.users", keyspace.as_str()), ())
+            .query_unpaged(
+                format!("SELECT name, email FROM {}.users", keyspace.as_str()),
+                (),
+            )
             .await
             .unwrap()
             .into_rows_result()
@@ -54,7 +86,13 @@ fn the_quickstart_example_runs_step_for_step() {
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
-        assert_eq!(rows, [("Bob".to_owned(), "bob@example.com".to_owned())], "only Bob is left");
-        cassandra_users::server::db::drop_keyspace(&session, &keyspace).await.unwrap();
+        assert_eq!(
+            rows,
+            [("Bob".to_owned(), "bob@example.com".to_owned())],
+            "only Bob is left"
+        );
+        cassandra_users::server::db::drop_keyspace(&session, &keyspace)
+            .await
+            .unwrap();
     });
 }

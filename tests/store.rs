@@ -20,21 +20,42 @@ async fn create_read_update_delete() {
     let db = TestDb::new(50).await;
     let store = &db.store;
 
-    let created = store.create(&user("  Ada Lovelace ", " Ada@Example.com ")).await.unwrap();
-    assert_eq!((created.name.as_str(), created.email.as_str()), ("Ada Lovelace", "ada@example.com"));
+    let created = store
+        .create(&user("  Ada Lovelace ", " Ada@Example.com "))
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.name.as_str(), created.email.as_str()),
+        ("Ada Lovelace", "ada@example.com")
+    );
     assert_eq!(store.get(created.id).await.unwrap(), created);
 
-    let updated = store.update(created.id, &user("Ada King", "ada@example.com")).await.unwrap();
+    let updated = store
+        .update(created.id, &user("Ada King", "ada@example.com"))
+        .await
+        .unwrap();
     assert_eq!(updated.name, "Ada King");
     assert_eq!(store.get(created.id).await.unwrap().name, "Ada King");
 
-    let found = store.find_by_email(&Email::parse("ADA@example.com").unwrap()).await.unwrap();
+    let found = store
+        .find_by_email(&Email::parse("ADA@example.com").unwrap())
+        .await
+        .unwrap();
     assert_eq!(found.id, created.id);
 
     store.delete(created.id).await.unwrap();
-    assert!(matches!(store.get(created.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete(created.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.update(created.id, &user("X", "x@example.com")).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.get(created.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete(created.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update(created.id, &user("X", "x@example.com")).await,
+        Err(StoreError::NotFound)
+    ));
     db.drop().await;
 }
 
@@ -43,7 +64,11 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
     let db = TestDb::new(4).await;
     let mut expected = HashSet::new();
     for i in 0..14 {
-        let created = db.store.create(&user(&format!("User {i}"), &format!("user{i}@example.com"))).await.unwrap();
+        let created = db
+            .store
+            .create(&user(&format!("User {i}"), &format!("user{i}@example.com")))
+            .await
+            .unwrap();
         expected.insert(created.id);
     }
 
@@ -53,7 +78,11 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
     loop {
         let page = db.store.list(after).await.unwrap();
         pages += 1;
-        assert!(page.users.len() <= 4, "page {pages} has {} users", page.users.len());
+        assert!(
+            page.users.len() <= 4,
+            "page {pages} has {} users",
+            page.users.len()
+        );
         seen.extend(page.users.iter().map(|u| u.id));
         match page.next {
             Some(cursor) => after = Some(cursor),
@@ -63,7 +92,11 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
     }
     assert_eq!(pages, 4, "14 users in pages of 4");
     assert_eq!(seen.len(), 14, "no duplicates");
-    assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), expected, "no gaps");
+    assert_eq!(
+        seen.iter().copied().collect::<HashSet<_>>(),
+        expected,
+        "no gaps"
+    );
     db.drop().await;
 }
 
@@ -81,24 +114,61 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
     let db = TestDb::new(50).await;
     let attempts = (0..24).map(|i| {
         let store = db.store.clone();
-        tokio::spawn(async move { store.create(&user(&format!("Racer {i}"), "race@example.com")).await })
+        tokio::spawn(async move {
+            store
+                .create(&user(&format!("Racer {i}"), "race@example.com"))
+                .await
+        })
     });
     let results = futures_util::future::join_all(attempts).await;
-    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().map(|r| r.unwrap()).partition(Result::is_ok);
+    let (won, lost): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .map(|r| r.unwrap())
+        .partition(Result::is_ok);
     assert_eq!(won.len(), 1, "exactly one create wins");
-    assert!(lost.iter().all(|r| matches!(r, Err(StoreError::EmailTaken))), "the others are told the email is taken: {lost:?}");
-    assert_eq!(db.store.list(None).await.unwrap().users.len(), 1, "no user was written by a loser");
+    assert!(
+        lost.iter()
+            .all(|r| matches!(r, Err(StoreError::EmailTaken))),
+        "the others are told the email is taken: {lost:?}"
+    );
+    assert_eq!(
+        db.store.list(None).await.unwrap().users.len(),
+        1,
+        "no user was written by a loser"
+    );
     db.drop().await;
 }
 
 #[tokio::test]
 async fn taken_emails_are_refused_on_create_and_on_update() {
     let db = TestDb::new(50).await;
-    let ada = db.store.create(&user("Ada", "ada@example.com")).await.unwrap();
-    let bob = db.store.create(&user("Bob", "bob@example.com")).await.unwrap();
-    assert!(matches!(db.store.create(&user("Other Ada", "ADA@example.com ")).await, Err(StoreError::EmailTaken)));
-    assert!(matches!(db.store.update(bob.id, &user("Bob", "ada@example.com")).await, Err(StoreError::EmailTaken)));
-    assert_eq!(db.store.get(bob.id).await.unwrap().email, "bob@example.com", "a refused update changes nothing");
+    let ada = db
+        .store
+        .create(&user("Ada", "ada@example.com"))
+        .await
+        .unwrap();
+    let bob = db
+        .store
+        .create(&user("Bob", "bob@example.com"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store
+            .create(&user("Other Ada", "ADA@example.com "))
+            .await,
+        Err(StoreError::EmailTaken)
+    ));
+    assert!(matches!(
+        db.store
+            .update(bob.id, &user("Bob", "ada@example.com"))
+            .await,
+        Err(StoreError::EmailTaken)
+    ));
+    assert_eq!(
+        db.store.get(bob.id).await.unwrap().email,
+        "bob@example.com",
+        "a refused update changes nothing"
+    );
     assert_eq!(db.store.get(ada.id).await.unwrap().email, "ada@example.com");
     db.drop().await;
 }
@@ -106,13 +176,30 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
 #[tokio::test]
 async fn changing_or_deleting_releases_the_old_email() {
     let db = TestDb::new(50).await;
-    let ada = db.store.create(&user("Ada", "ada@example.com")).await.unwrap();
-    db.store.update(ada.id, &user("Ada", "ada@new.example.com")).await.unwrap();
-    let next_ada = db.store.create(&user("Another Ada", "ada@example.com")).await.expect("old email is free again");
-    assert!(matches!(db.store.create(&user("Copy", "ada@new.example.com")).await, Err(StoreError::EmailTaken)));
+    let ada = db
+        .store
+        .create(&user("Ada", "ada@example.com"))
+        .await
+        .unwrap();
+    db.store
+        .update(ada.id, &user("Ada", "ada@new.example.com"))
+        .await
+        .unwrap();
+    let next_ada = db
+        .store
+        .create(&user("Another Ada", "ada@example.com"))
+        .await
+        .expect("old email is free again");
+    assert!(matches!(
+        db.store.create(&user("Copy", "ada@new.example.com")).await,
+        Err(StoreError::EmailTaken)
+    ));
 
     db.store.delete(next_ada.id).await.unwrap();
-    db.store.create(&user("Third Ada", "ada@example.com")).await.expect("a deleted user's email is free again");
+    db.store
+        .create(&user("Third Ada", "ada@example.com"))
+        .await
+        .expect("a deleted user's email is free again");
     db.drop().await;
 }
 
@@ -122,21 +209,52 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
     let id = Uuid::new_v4();
     // As the Python quickstart or cqlsh would write it: straight into `users`, no email claim.
     db.session()
-        .query_unpaged(format!("INSERT INTO {}.users (id, name, email) VALUES (?, 'Carol', 'carol@example.com')", db.keyspace()), (id,))
+        .query_unpaged(
+            format!(
+                "INSERT INTO {}.users (id, name, email) VALUES (?, 'Carol', 'carol@example.com')",
+                db.keyspace()
+            ),
+            (id,),
+        )
         .await
         .unwrap();
     let nameless = Uuid::new_v4();
-    db.session().query_unpaged(format!("INSERT INTO {}.users (id) VALUES (?)", db.keyspace()), (nameless,)).await.unwrap();
+    db.session()
+        .query_unpaged(
+            format!("INSERT INTO {}.users (id) VALUES (?)", db.keyspace()),
+            (nameless,),
+        )
+        .await
+        .unwrap();
 
     let listed = db.store.list(None).await.unwrap().users;
-    assert!(listed.iter().any(|u| u.id == id && u.name == "Carol"), "{listed:?}");
-    assert!(listed.iter().any(|u| u.id == nameless && u.name.is_empty() && u.email.is_empty()));
+    assert!(
+        listed.iter().any(|u| u.id == id && u.name == "Carol"),
+        "{listed:?}"
+    );
+    assert!(listed
+        .iter()
+        .any(|u| u.id == nameless && u.name.is_empty() && u.email.is_empty()));
 
-    let edited = db.store.update(id, &user("Carol Shaw", "carol@shaw.example.com")).await.unwrap();
+    let edited = db
+        .store
+        .update(id, &user("Carol Shaw", "carol@shaw.example.com"))
+        .await
+        .unwrap();
     assert_eq!(edited.email, "carol@shaw.example.com");
-    let found = db.store.find_by_email(&Email::parse("carol@shaw.example.com").unwrap()).await.unwrap();
-    assert_eq!(found.id, id, "the edited row now holds a claim on its new email");
-    db.store.delete(nameless).await.expect("a row without an email can be deleted");
+    let found = db
+        .store
+        .find_by_email(&Email::parse("carol@shaw.example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        found.id, id,
+        "the edited row now holds a claim on its new email"
+    );
+    db.store
+        .delete(nameless)
+        .await
+        .expect("a row without an email can be deleted");
     db.drop().await;
 }
 
@@ -148,20 +266,41 @@ async fn a_stale_claim_is_taken_over() {
     let claim = |email: &'static str, age: Duration| {
         let written = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - age;
         db.session().query_unpaged(
-            format!("INSERT INTO {}.users_by_email (email, id) VALUES (?, ?) USING TIMESTAMP ?", db.keyspace()),
+            format!(
+                "INSERT INTO {}.users_by_email (email, id) VALUES (?, ?) USING TIMESTAMP ?",
+                db.keyspace()
+            ),
             (email, Uuid::new_v4(), written.as_micros() as i64),
         )
     };
-    claim("ghost@example.com", STALE_CLAIM_AFTER + Duration::from_secs(1)).await.unwrap();
+    claim(
+        "ghost@example.com",
+        STALE_CLAIM_AFTER + Duration::from_secs(1),
+    )
+    .await
+    .unwrap();
     claim("fresh@example.com", Duration::ZERO).await.unwrap();
-    assert!(matches!(db.store.create(&user("Eager", "fresh@example.com")).await, Err(StoreError::EmailTaken)));
+    assert!(matches!(
+        db.store.create(&user("Eager", "fresh@example.com")).await,
+        Err(StoreError::EmailTaken)
+    ));
 
     assert!(matches!(
-        db.store.find_by_email(&Email::parse("ghost@example.com").unwrap()).await,
+        db.store
+            .find_by_email(&Email::parse("ghost@example.com").unwrap())
+            .await,
         Err(StoreError::NotFound)
     ));
-    let real = db.store.create(&user("Real", "ghost@example.com")).await.expect("stale claim is taken over");
-    let found = db.store.find_by_email(&Email::parse("ghost@example.com").unwrap()).await.unwrap();
+    let real = db
+        .store
+        .create(&user("Real", "ghost@example.com"))
+        .await
+        .expect("stale claim is taken over");
+    let found = db
+        .store
+        .find_by_email(&Email::parse("ghost@example.com").unwrap())
+        .await
+        .unwrap();
     assert_eq!(found.id, real.id);
     db.drop().await;
 }
@@ -170,6 +309,9 @@ async fn a_stale_claim_is_taken_over() {
 async fn the_node_reports_its_release_version() {
     let db = TestDb::new(50).await;
     let version = db.store.release_version().await.unwrap();
-    assert!(version.starts_with("5.0."), "expected Cassandra 5.0.x, got {version}");
+    assert!(
+        version.starts_with("5.0."),
+        "expected Cassandra 5.0.x, got {version}"
+    );
     db.drop().await;
 }

@@ -16,5 +16,9 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
 /// The outcome of a successful action, read by screen readers when it appears.
 #[component]
 pub fn StatusBanner(#[prop(into)] message: Signal<Option<&'static str>>) -> impl IntoView {
-    move || message.get().map(|message| view! { <p class="banner banner-ok" role="status">{message}</p> })
+    move || {
+        message
+            .get()
+            .map(|message| view! { <p class="banner banner-ok" role="status">{message}</p> })
+    }
 }

@@ -20,6 +20,7 @@ pub fn UserFields(
             name="name"
             value=name
             autocomplete="name"
+            inputmode="text"
             error=Signal::derive(move || errors.get().name)
         />
         <Field
@@ -28,6 +29,7 @@ pub fn UserFields(
             name="email"
             value=email
             autocomplete="email"
+            inputmode="email"
             error=Signal::derive(move || errors.get().email)
         />
     }
@@ -42,6 +44,7 @@ fn Field(
     name: &'static str,
     value: String,
     autocomplete: &'static str,
+    inputmode: &'static str,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
@@ -58,6 +61,7 @@ fn Field(
                 type="text"
                 value=value
                 autocomplete=autocomplete
+                inputmode=inputmode
                 spellcheck="false"
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described_by
@@ -74,17 +78,24 @@ pub fn field_errors<T: Send + Sync + 'static>(
     server_answer: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
 ) -> Signal<FieldErrors> {
     Signal::derive(move || {
-        checked_in_browser.get().unwrap_or_else(|| match server_answer() {
-            Some(Err(error)) => FieldErrors { name: error.name_message(), email: error.email_message() },
-            _ => FieldErrors::default(),
-        })
+        checked_in_browser
+            .get()
+            .unwrap_or_else(|| match server_answer() {
+                Some(Err(error)) => FieldErrors {
+                    name: error.name_message(),
+                    email: error.email_message(),
+                },
+                _ => FieldErrors::default(),
+            })
     })
 }
 
 /// A submit listener (use with `on:submit:capture`) that runs the shared validation in the
 /// browser and stops the submission when it fails, so the person sees every message at once
 /// without a round trip. The server checks again either way.
-pub fn check_before_submit(checked_in_browser: RwSignal<Option<FieldErrors>>) -> impl Fn(SubmitEvent) {
+pub fn check_before_submit(
+    checked_in_browser: RwSignal<Option<FieldErrors>>,
+) -> impl Fn(SubmitEvent) {
     move |event: SubmitEvent| {
         let value = |field: &str| form_value(&event, field).unwrap_or_default();
         match validate_user(&value("name"), &value("email")) {
@@ -100,7 +111,10 @@ pub fn check_before_submit(checked_in_browser: RwSignal<Option<FieldErrors>>) ->
 
 fn form_value(event: &SubmitEvent, field: &str) -> Option<String> {
     use leptos::wasm_bindgen::JsCast;
-    let form = event.target()?.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()?;
+    let form = event
+        .target()?
+        .dyn_into::<leptos::web_sys::HtmlFormElement>()
+        .ok()?;
     let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
     data.get(field).as_string()
 }

@@ -17,7 +17,12 @@ pub fn EditUserPage() -> impl IntoView {
     let query = use_query_map();
     // What the person typed before a failed post without JavaScript (see `finish_form_post`).
     let draft = move |field: &str| query.read_untracked().get(&format!("draft_{field}"));
-    let id = move || params.read().get("id").and_then(|id| Uuid::try_parse(&id).ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| Uuid::try_parse(&id).ok())
+    };
     let user = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_user(id).await,

@@ -20,7 +20,12 @@ use uuid::Uuid;
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let param = move |key: &str| query.read().get(key).filter(|value| !value.trim().is_empty());
+    let param = move |key: &str| {
+        query
+            .read()
+            .get(key)
+            .filter(|value| !value.trim().is_empty())
+    };
     let id_param = move |key: &str| param(key).and_then(|value| Uuid::try_parse(value.trim()).ok());
 
     let outcome = Signal::derive(move || {
@@ -39,7 +44,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <h1>"Users"</h1>
         <StatusBanner message=outcome/>
-        {move || id_param("delete").map(|id| view! { <ConfirmDelete id/> })}
+        {move || id_param("delete").map(|id| view! { <ConfirmDelete id after=param("after")/> })}
         <div class="forms">
             <CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/>
             <FindByEmail email=Signal::derive(move || param("email"))/>
@@ -79,12 +84,15 @@ fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -> im
 
 #[component]
 fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
-    let found = Resource::new(move || email.get(), |email| async move {
-        match email {
-            Some(email) => Some(find_user(email).await),
-            None => None,
-        }
-    });
+    let found = Resource::new(
+        move || email.get(),
+        |email| async move {
+            match email {
+                Some(email) => Some(find_user(email).await),
+                None => None,
+            }
+        },
+    );
     view! {
         <section class="card" aria-labelledby="find-heading">
             <h2 id="find-heading">"Find a user"</h2>
@@ -135,12 +143,15 @@ fn UserList(
 ) -> impl IntoView {
     let page = Resource::new(move || after.get(), list_users);
     // A user just added or saved is shown at the top even when token order puts it elsewhere.
-    let pinned = Resource::new(move || highlighted.get(), |id| async move {
-        match id {
-            Some(id) => get_user(id).await.ok(),
-            None => None,
-        }
-    });
+    let pinned = Resource::new(
+        move || highlighted.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_user(id).await.ok(),
+                None => None,
+            }
+        },
+    );
     view! {
         <section aria-labelledby="list-heading">
             <h2 id="list-heading">"All users"</h2>
@@ -216,7 +227,7 @@ fn Pager(next: Option<String>, on_first_page: bool) -> impl IntoView {
 /// "Really delete?", as a dialog in the page: reached by the row's Delete button, answered by a
 /// form post (works without JS) or Cancel.
 #[component]
-fn ConfirmDelete(id: Uuid) -> impl IntoView {
+fn ConfirmDelete(id: Uuid, after: Option<String>) -> impl IntoView {
     let user = Resource::new(move || id, get_user);
     let delete = ServerAction::<DeleteUser>::new();
     let navigate = use_navigate();
@@ -225,35 +236,54 @@ fn ConfirmDelete(id: Uuid) -> impl IntoView {
             navigate("/?deleted=1", Default::default());
         }
     });
-    let server_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    // Cancel goes back to the page the Delete button was on.
+    let cancel = after.map_or_else(|| "/".to_owned(), |after| format!("/?after={after}"));
     view! {
         <dialog open class="confirm" aria-labelledby="confirm-heading">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(user) => view! {
-                            <h2 id="confirm-heading">"Delete " {display_name(&user)} "?"</h2>
-                            <p>{format!("{} will be removed from Cassandra. This cannot be undone.", user.email)}</p>
-                            <ErrorBanner error=server_error/>
-                            <ActionForm action=delete>
-                                <input type="hidden" name="id" value=user.id.to_string()/>
-                                <button type="submit" class="danger">"Yes, delete"</button>
-                                <A href="/" attr:class="button-link">"Cancel"</A>
-                            </ActionForm>
-                        }.into_any(),
-                        Err(error) => view! {
-                            <h2 id="confirm-heading">"Cannot delete"</h2>
-                            <p role="alert">{error.to_string()}</p>
-                            <A href="/">"Back to the list"</A>
-                        }.into_any(),
-                    }
-                })}
+                {move || {
+                    let cancel = cancel.clone();
+                    Suspend::new(async move {
+                        match user.await {
+                            Ok(user) => view! { <DeleteQuestion user delete cancel/> }.into_any(),
+                            Err(error) => view! {
+                                <h2 id="confirm-heading">"Cannot delete"</h2>
+                                <p role="alert">{error.to_string()}</p>
+                                <A href="/">"Back to the list"</A>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
             </Transition>
         </dialog>
     }
 }
 
+#[component]
+fn DeleteQuestion(user: User, delete: ServerAction<DeleteUser>, cancel: String) -> impl IntoView {
+    let server_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let consequence = format!(
+        "{} will be removed from Cassandra. This cannot be undone.",
+        user.email
+    );
+    view! {
+        <h2 id="confirm-heading">"Delete " {display_name(&user)} "?"</h2>
+        <p>{consequence}</p>
+        <ErrorBanner error=server_error/>
+        <ActionForm action=delete>
+            <input type="hidden" name="id" value=user.id.to_string()/>
+            <button type="submit" class="danger" autofocus>"Yes, delete"</button>
+            <A href=cancel attr:class="button-link">"Cancel"</A>
+        </ActionForm>
+    }
+}
+
 /// Rows written by other clients may have no name; they still need something to click.
 pub fn display_name(user: &User) -> String {
-    if user.name.is_empty() { "(no name)".into() } else { user.name.clone() }
+    if user.name.is_empty() {
+        "(no name)".into()
+    } else {
+        user.name.clone()
+    }
 }

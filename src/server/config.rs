@@ -25,7 +25,11 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Credentials {{ username: {:?}, password: <hidden> }}", self.username)
+        write!(
+            f,
+            "Credentials {{ username: {:?}, password: <hidden> }}",
+            self.username
+        )
     }
 }
 
@@ -62,20 +66,31 @@ impl Replication {
     /// `SimpleStrategy:1`, or `NetworkTopologyStrategy:dc1=3,dc2=2`.
     pub fn parse(value: &str) -> Result<Self, String> {
         let expected = "expected SimpleStrategy:N or NetworkTopologyStrategy:DC=N,DC=N";
-        let (strategy, factors) = value.split_once(':').ok_or_else(|| format!("'{value}': {expected}"))?;
+        let (strategy, factors) = value
+            .split_once(':')
+            .ok_or_else(|| format!("'{value}': {expected}"))?;
         let factor = |n: &str| {
-            n.trim().parse::<u8>().ok().filter(|n| *n >= 1)
+            n.trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n >= 1)
                 .ok_or_else(|| format!("'{n}' is not a replication factor (1-255)"))
         };
         match strategy.trim() {
-            "SimpleStrategy" => Ok(Replication::Simple { factor: factor(factors)? }),
+            "SimpleStrategy" => Ok(Replication::Simple {
+                factor: factor(factors)?,
+            }),
             "NetworkTopologyStrategy" => {
                 let mut map = BTreeMap::new();
                 for pair in factors.split(',') {
-                    let (dc, n) = pair.split_once('=').ok_or_else(|| format!("'{pair}': {expected}"))?;
+                    let (dc, n) = pair
+                        .split_once('=')
+                        .ok_or_else(|| format!("'{pair}': {expected}"))?;
                     let dc = dc.trim();
                     let dc_ok = !dc.is_empty()
-                        && dc.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        && dc
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     if !dc_ok {
                         return Err(format!("'{dc}' is not a datacenter name"));
                     }
@@ -94,8 +109,14 @@ impl Replication {
                 format!("{{'class': 'SimpleStrategy', 'replication_factor': {factor}}}")
             }
             Replication::NetworkTopology { factors } => {
-                let pairs: Vec<String> = factors.iter().map(|(dc, n)| format!("'{dc}': {n}")).collect();
-                format!("{{'class': 'NetworkTopologyStrategy', {}}}", pairs.join(", "))
+                let pairs: Vec<String> = factors
+                    .iter()
+                    .map(|(dc, n)| format!("'{dc}': {n}"))
+                    .collect();
+                format!(
+                    "{{'class': 'NetworkTopologyStrategy', {}}}",
+                    pairs.join(", ")
+                )
             }
         }
     }
@@ -115,15 +136,22 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |variable: &'static str, default: &str| lookup(variable).unwrap_or_else(|| default.to_owned());
-        let check = |variable: &'static str| move |problem: String| ConfigError { variable, problem };
+        let read = |variable: &'static str, default: &str| {
+            lookup(variable).unwrap_or_else(|| default.to_owned())
+        };
+        let check =
+            |variable: &'static str| move |problem: String| ConfigError { variable, problem };
 
         let contact_points: Vec<String> = read("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")
-            .split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect();
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
         if contact_points.is_empty() {
             return Err(check("CASSANDRA_CONTACT_POINTS")("no host given".into()));
         }
-        let keyspace = Keyspace::parse(&read("CASSANDRA_KEYSPACE", "quickstart")).map_err(check("CASSANDRA_KEYSPACE"))?;
+        let keyspace = Keyspace::parse(&read("CASSANDRA_KEYSPACE", "quickstart"))
+            .map_err(check("CASSANDRA_KEYSPACE"))?;
         let replication = Replication::parse(&read("CASSANDRA_REPLICATION", "SimpleStrategy:1"))
             .map_err(check("CASSANDRA_REPLICATION"))?;
         let consistency = parse_consistency(&read("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"))
@@ -131,21 +159,44 @@ impl Config {
         let credentials = match (lookup("CASSANDRA_USERNAME"), lookup("CASSANDRA_PASSWORD")) {
             (Some(username), Some(password)) => Some(Credentials { username, password }),
             (None, None) => None,
-            (Some(_), None) => return Err(check("CASSANDRA_PASSWORD")("must be set together with CASSANDRA_USERNAME".into())),
-            (None, Some(_)) => return Err(check("CASSANDRA_USERNAME")("must be set together with CASSANDRA_PASSWORD".into())),
+            (Some(_), None) => {
+                return Err(check("CASSANDRA_PASSWORD")(
+                    "must be set together with CASSANDRA_USERNAME".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(check("CASSANDRA_USERNAME")(
+                    "must be set together with CASSANDRA_PASSWORD".into(),
+                ))
+            }
         };
         let tls_ca_file = lookup("CASSANDRA_TLS_CA_FILE").map(PathBuf::from);
         if let Some(path) = &tls_ca_file {
             if !path.is_file() {
-                return Err(check("CASSANDRA_TLS_CA_FILE")(format!("no file at {}", path.display())));
+                return Err(check("CASSANDRA_TLS_CA_FILE")(format!(
+                    "no file at {}",
+                    path.display()
+                )));
             }
         }
-        let page_size = read("USERS_PAGE_SIZE", "50").trim().parse::<u16>().ok()
+        let page_size = read("USERS_PAGE_SIZE", "50")
+            .trim()
+            .parse::<u16>()
+            .ok()
             .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| check("USERS_PAGE_SIZE")("must be a whole number from 1 to 1000".into()))?;
-        let timeout_ms = read("CASSANDRA_REQUEST_TIMEOUT_MS", "5000").trim().parse::<u64>().ok()
+            .ok_or_else(|| {
+                check("USERS_PAGE_SIZE")("must be a whole number from 1 to 1000".into())
+            })?;
+        let timeout_ms = read("CASSANDRA_REQUEST_TIMEOUT_MS", "5000")
+            .trim()
+            .parse::<u64>()
+            .ok()
             .filter(|n| (100..=120_000).contains(n))
-            .ok_or_else(|| check("CASSANDRA_REQUEST_TIMEOUT_MS")("must be milliseconds from 100 to 120000".into()))?;
+            .ok_or_else(|| {
+                check("CASSANDRA_REQUEST_TIMEOUT_MS")(
+                    "must be milliseconds from 100 to 120000".into(),
+                )
+            })?;
 
         Ok(Config {
             contact_points,
@@ -183,7 +234,11 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
@@ -209,7 +264,11 @@ mod tests {
             ("CASSANDRA_REQUEST_TIMEOUT_MS", "soon"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
-            let expected = if variable == "CASSANDRA_USERNAME" { "CASSANDRA_PASSWORD" } else { variable };
+            let expected = if variable == "CASSANDRA_USERNAME" {
+                "CASSANDRA_PASSWORD"
+            } else {
+                variable
+            };
             assert_eq!(err.variable, expected, "{variable}={value} gave {err}");
         }
     }

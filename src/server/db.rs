@@ -12,18 +12,33 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("could not open a session: {0}")]
-    Session(#[from] NewSessionError),
+    Session(Box<NewSessionError>),
     #[error("could not create the schema: {0}")]
-    Schema(#[from] ExecutionError),
+    Schema(Box<ExecutionError>),
     #[error("could not read the TLS CA file: {0}")]
     Tls(String),
+}
+
+// The driver's errors are large; boxing keeps every `Result` that carries them small.
+impl From<NewSessionError> for ConnectError {
+    fn from(error: NewSessionError) -> Self {
+        ConnectError::Session(Box::new(error))
+    }
+}
+
+impl From<ExecutionError> for ConnectError {
+    fn from(error: ExecutionError) -> Self {
+        ConnectError::Schema(Box::new(error))
+    }
 }
 
 /// Opens a session with the configured contact points, credentials, TLS and consistency.
 pub async fn open_session(config: &Config) -> Result<Session, ConnectError> {
     let mut policy = DefaultPolicy::builder().token_aware(true);
     if let Some(dc) = &config.local_datacenter {
-        policy = policy.prefer_datacenter(dc.clone()).permit_dc_failover(false);
+        policy = policy
+            .prefer_datacenter(dc.clone())
+            .permit_dc_failover(false);
     }
     let profile = ExecutionProfile::builder()
         .consistency(config.consistency)
@@ -44,7 +59,9 @@ pub async fn open_session(config: &Config) -> Result<Session, ConnectError> {
     Ok(builder.build().await?)
 }
 
-fn tls_context(ca_file: &std::path::Path) -> Result<scylla::client::session::OpenSsl010Config, ConnectError> {
+fn tls_context(
+    ca_file: &std::path::Path,
+) -> Result<scylla::client::session::OpenSsl010Config, ConnectError> {
     use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
     let tls_error = |e: openssl::error::ErrorStack| ConnectError::Tls(e.to_string());
     let mut connector = SslConnector::builder(SslMethod::tls()).map_err(tls_error)?;
@@ -70,7 +87,10 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
     for ddl in statements {
         session.query_unpaged(ddl, ()).await?;
     }
-    session.await_schema_agreement().await.map_err(ExecutionError::from)?;
+    session
+        .await_schema_agreement()
+        .await
+        .map_err(ExecutionError::from)?;
     Ok(())
 }
 

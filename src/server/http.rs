@@ -53,7 +53,9 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// 200 when a CQL query succeeds right now, 503 otherwise.
@@ -64,7 +66,11 @@ async fn health(database: Database) -> Response {
     };
     match answer {
         Ok(version) => (StatusCode::OK, format!("ok: Cassandra {version}\n")).into_response(),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {error}\n")).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("unavailable: {error}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -78,11 +84,16 @@ async fn status_from_app_error(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES * 4).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, error_json(&AppError::Internal)).into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_json(&AppError::Internal),
+        )
+            .into_response();
     };
     match serde_json::from_slice::<AppError>(&bytes) {
         Ok(error) => {
-            parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            parts.status = StatusCode::from_u16(error.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Response::from_parts(parts, Body::from(error_body(&error)))
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),
@@ -93,7 +104,10 @@ async fn status_from_app_error(request: Request, next: Next) -> Response {
 /// Browsers say where a request comes from in `Origin` (or at least `Referer`); scripts that send
 /// neither are not browsers acting for someone else, so they are allowed.
 async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
-    let safe_method = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe_method || is_same_site(request.headers()) {
         return next.run(request).await;
     }
@@ -108,26 +122,37 @@ fn is_same_site(headers: &HeaderMap) -> bool {
         .map(|value| value.to_str().unwrap_or("invalid"));
     match (source, host) {
         (None, _) => true,
-        (Some(source), Some(host)) => authority_of(source).is_some_and(|authority| authority.eq_ignore_ascii_case(host)),
+        (Some(source), Some(host)) => {
+            authority_of(source).is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+        }
         (Some(_), None) => false,
     }
 }
 
 /// `http://example.com:3000/path` → `example.com:3000`; `null` and other non-URLs → None.
 fn authority_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
     let authority = rest.split(['/', '?', '#']).next()?;
     (!authority.is_empty()).then_some(authority)
 }
 
 fn error_json(error: &AppError) -> ([(header::HeaderName, HeaderValue); 1], String) {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], error_body(error))
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        error_body(error),
+    )
 }
 
 /// The error as JSON, plus its human-readable `message` for scripts:
 /// `{"error":"email_taken","message":"That email is already in use"}`.
 fn error_body(error: &AppError) -> String {
-    let mut json = serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
+    let mut json =
+        serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
     if let Some(object) = json.as_object_mut() {
         object.insert("message".into(), error.to_string().into());
     }
@@ -139,17 +164,38 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (k.clone(), HeaderValue::from_str(v).unwrap())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), HeaderValue::from_str(v).unwrap()))
+            .collect()
     }
 
     #[test]
     fn same_site_rules() {
         let host = (header::HOST, "127.0.0.1:3000");
-        assert!(is_same_site(&headers(&[host.clone()])), "no Origin, no Referer: a script");
-        assert!(is_same_site(&headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")])));
-        assert!(is_same_site(&headers(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000/?after=x")])));
-        assert!(!is_same_site(&headers(&[host.clone(), (header::ORIGIN, "http://evil.example")])));
-        assert!(!is_same_site(&headers(&[host.clone(), (header::ORIGIN, "null")])));
-        assert!(!is_same_site(&headers(&[host, (header::REFERER, "https://evil.example/127.0.0.1:3000")])));
+        assert!(
+            is_same_site(&headers(std::slice::from_ref(&host))),
+            "no Origin, no Referer: a script"
+        );
+        assert!(is_same_site(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "http://127.0.0.1:3000")
+        ])));
+        assert!(is_same_site(&headers(&[
+            host.clone(),
+            (header::REFERER, "http://127.0.0.1:3000/?after=x")
+        ])));
+        assert!(!is_same_site(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "http://evil.example")
+        ])));
+        assert!(!is_same_site(&headers(&[
+            host.clone(),
+            (header::ORIGIN, "null")
+        ])));
+        assert!(!is_same_site(&headers(&[
+            host,
+            (header::REFERER, "https://evil.example/127.0.0.1:3000")
+        ])));
     }
 }

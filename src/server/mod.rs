@@ -37,12 +37,17 @@ impl Database {
             loop {
                 match connect(&config).await {
                     Ok(store) => {
-                        tracing::info!("connected to Cassandra; schema ready in keyspace {}", config.keyspace.as_str());
+                        tracing::info!(
+                            "connected to Cassandra; schema ready in keyspace {}",
+                            config.keyspace.as_str()
+                        );
                         let _ = slot.set(Arc::new(store));
                         return;
                     }
                     Err(error) => {
-                        tracing::warn!("Cassandra not reachable yet ({error}); retrying in {delay:?}");
+                        tracing::warn!(
+                            "Cassandra not reachable yet ({error}); retrying in {delay:?}"
+                        );
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(10));
                     }
@@ -110,7 +115,11 @@ pub fn finish_form_post<T>(
     };
     if let (Some(location), Some(response)) = (location, plain_form_post_response()) {
         if let Ok(location) = HeaderValue::from_str(&location) {
-            let status = if result.is_ok() { StatusCode::SEE_OTHER } else { StatusCode::FOUND };
+            let status = if result.is_ok() {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FOUND
+            };
             response.set_status(status);
             response.insert_header(header::LOCATION, location);
         }
@@ -131,7 +140,11 @@ fn plain_form_post_response() -> Option<ResponseOptions> {
 
 /// The Referer with `__path`/`__err` (how Leptos carries a server function's error to the page)
 /// and the draft in its query string.
-fn back_to_form_with_draft(server_fn_path: &str, error: &AppError, draft: &[(&str, &str)]) -> Option<String> {
+fn back_to_form_with_draft(
+    server_fn_path: &str,
+    error: &AppError,
+    draft: &[(&str, &str)],
+) -> Option<String> {
     let parts = use_context::<Parts>()?;
     let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
     let mut url = url::Url::parse(referer).ok()?;
@@ -143,7 +156,13 @@ fn back_to_form_with_draft(server_fn_path: &str, error: &AppError, draft: &[(&st
     url.query_pairs_mut()
         .clear()
         .extend_pairs(kept)
-        .extend_pairs(draft.iter().map(|(field, value)| (format!("draft_{field}"), *value)));
-    let url = ServerFnUrlError::new(server_fn_path, error.clone()).to_url(url.as_str()).ok()?;
+        .extend_pairs(
+            draft
+                .iter()
+                .map(|(field, value)| (format!("draft_{field}"), *value)),
+        );
+    let url = ServerFnUrlError::new(server_fn_path, error.clone())
+        .to_url(url.as_str())
+        .ok()?;
     Some(url.to_string())
 }

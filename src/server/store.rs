@@ -6,6 +6,7 @@
 //! - create: claim the email (LWT) → write the user → on failure, undo the claim;
 //! - change email: claim the new one → update the user → release the old one;
 //! - delete: delete the user → release the email.
+//!
 //! A claim whose user does not hold that email is either in flight (a create or an email change
 //! between its steps) or stale (that sequence died half-way, or another client changed the row).
 //! Once it is older than `STALE_CLAIM_AFTER`, far longer than any request, the next claimant takes
@@ -90,7 +91,11 @@ struct UserRow {
 
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
-        User { id: row.id, name: row.name.unwrap_or_default(), email: row.email.unwrap_or_default() }
+        User {
+            id: row.id,
+            name: row.name.unwrap_or_default(),
+            email: row.email.unwrap_or_default(),
+        }
     }
 }
 
@@ -121,22 +126,45 @@ impl Statements {
             Ok::<_, ExecutionError>(statement)
         };
         Ok(Statements {
-            release_version: prepare("SELECT release_version FROM system.local".into(), true).await?,
-            first_page: prepare(format!("SELECT id, name, email FROM {ks}.users LIMIT ?"), true).await?,
-            page_after: prepare(
-                format!("SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"),
+            release_version: prepare("SELECT release_version FROM system.local".into(), true)
+                .await?,
+            first_page: prepare(
+                format!("SELECT id, name, email FROM {ks}.users LIMIT ?"),
                 true,
             )
             .await?,
-            user_by_id: prepare(format!("SELECT id, name, email FROM {ks}.users WHERE id = ?"), true).await?,
-            owner_of_email: prepare(format!("SELECT id FROM {ks}.users_by_email WHERE email = ?"), true).await?,
+            page_after: prepare(
+                format!(
+                    "SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"
+                ),
+                true,
+            )
+            .await?,
+            user_by_id: prepare(
+                format!("SELECT id, name, email FROM {ks}.users WHERE id = ?"),
+                true,
+            )
+            .await?,
+            owner_of_email: prepare(
+                format!("SELECT id FROM {ks}.users_by_email WHERE email = ?"),
+                true,
+            )
+            .await?,
             claim_written_at: prepare(
                 format!("SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"),
                 true,
             )
             .await?,
-            insert_user: prepare(format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"), true).await?,
-            update_user: prepare(format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"), true).await?,
+            insert_user: prepare(
+                format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"),
+                true,
+            )
+            .await?,
+            update_user: prepare(
+                format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"),
+                true,
+            )
+            .await?,
             delete_user: prepare(format!("DELETE FROM {ks}.users WHERE id = ?"), true).await?,
             // Lightweight transactions: never retried blindly by the driver.
             claim_email: prepare(
@@ -149,8 +177,11 @@ impl Statements {
                 false,
             )
             .await?,
-            release_email: prepare(format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"), false)
-                .await?,
+            release_email: prepare(
+                format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"),
+                false,
+            )
+            .await?,
         })
     }
 }
@@ -164,9 +195,17 @@ pub struct UserStore {
 
 impl UserStore {
     /// Prepares every statement against the tables in `keyspace`.
-    pub async fn new(session: Arc<Session>, keyspace: &Keyspace, page_size: u16) -> Result<Self, ExecutionError> {
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        page_size: u16,
+    ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace).await?;
-        Ok(UserStore { session, statements, page_size })
+        Ok(UserStore {
+            session,
+            statements,
+            page_size,
+        })
     }
 
     pub fn session(&self) -> &Arc<Session> {
@@ -174,7 +213,10 @@ impl UserStore {
     }
 
     pub async fn release_version(&self) -> Result<String, StoreError> {
-        let result = self.session.execute_unpaged(&self.statements.release_version, ()).await?;
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.release_version, ())
+            .await?;
         let (version,) = result
             .into_rows_result()
             .map_err(decode_error)?
@@ -188,9 +230,15 @@ impl UserStore {
     pub async fn list(&self, after: Option<Cursor>) -> Result<UserPage, StoreError> {
         let limit = i32::from(self.page_size) + 1;
         let result = match after {
-            None => self.session.execute_unpaged(&self.statements.first_page, (limit,)).await?,
+            None => {
+                self.session
+                    .execute_unpaged(&self.statements.first_page, (limit,))
+                    .await?
+            }
             Some(Cursor(id)) => {
-                self.session.execute_unpaged(&self.statements.page_after, (id, limit)).await?
+                self.session
+                    .execute_unpaged(&self.statements.page_after, (id, limit))
+                    .await?
             }
         };
         let mut users = rows_to_users(result)?;
@@ -204,8 +252,14 @@ impl UserStore {
     }
 
     pub async fn get(&self, id: Uuid) -> Result<User, StoreError> {
-        let result = self.session.execute_unpaged(&self.statements.user_by_id, (id,)).await?;
-        rows_to_users(result)?.into_iter().next().ok_or(StoreError::NotFound)
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.user_by_id, (id,))
+            .await?;
+        rows_to_users(result)?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)
     }
 
     /// The user whose (normalised) email this is. A claim whose user no longer has that email
@@ -222,10 +276,17 @@ impl UserStore {
     pub async fn create(&self, user: &ValidUser) -> Result<User, StoreError> {
         let id = Uuid::new_v4();
         self.claim(&user.email, id).await?;
-        let created = User { id, name: user.name.as_str().into(), email: user.email.as_str().into() };
+        let created = User {
+            id,
+            name: user.name.as_str().into(),
+            email: user.email.as_str().into(),
+        };
         let write = self
             .session
-            .execute_unpaged(&self.statements.insert_user, (id, &created.name, &created.email))
+            .execute_unpaged(
+                &self.statements.insert_user,
+                (id, &created.name, &created.email),
+            )
             .await;
         if let Err(error) = write {
             self.release(user.email.as_str(), id).await;
@@ -240,10 +301,17 @@ impl UserStore {
         if email_changes {
             self.claim(&user.email, id).await?;
         }
-        let updated = User { id, name: user.name.as_str().into(), email: user.email.as_str().into() };
+        let updated = User {
+            id,
+            name: user.name.as_str().into(),
+            email: user.email.as_str().into(),
+        };
         let write = self
             .session
-            .execute_unpaged(&self.statements.update_user, (&updated.name, &updated.email, id))
+            .execute_unpaged(
+                &self.statements.update_user,
+                (&updated.name, &updated.email, id),
+            )
             .await;
         match write {
             Err(error) => {
@@ -263,7 +331,9 @@ impl UserStore {
 
     pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
         let user = self.get(id).await?;
-        self.session.execute_unpaged(&self.statements.delete_user, (id,)).await?;
+        self.session
+            .execute_unpaged(&self.statements.delete_user, (id,))
+            .await?;
         self.release(&user.email, id).await;
         Ok(())
     }
@@ -291,17 +361,24 @@ impl UserStore {
         if applied {
             return Ok(());
         }
-        let Some(holder) = holder else { return Err(StoreError::EmailTaken) };
+        let Some(holder) = holder else {
+            return Err(StoreError::EmailTaken);
+        };
         if holder == id {
             return Ok(()); // a retry of our own claim
         }
-        if self.holder_still_uses(holder, email).await? || !self.claim_is_stale(email, holder).await? {
+        if self.holder_still_uses(holder, email).await?
+            || !self.claim_is_stale(email, holder).await?
+        {
             return Err(StoreError::EmailTaken);
         }
         tracing::info!(email = email.as_str(), %holder, "taking over a stale email claim");
         let takeover = self
             .session
-            .execute_unpaged(&self.statements.take_over_claim, (id, email.as_str(), holder))
+            .execute_unpaged(
+                &self.statements.take_over_claim,
+                (id, email.as_str(), holder),
+            )
             .await?;
         match lwt_outcome(takeover, "id")? {
             (true, _) => Ok(()),
@@ -327,8 +404,13 @@ impl UserStore {
             .map_err(decode_error)?
             .maybe_first_row::<(Option<Uuid>, Option<i64>)>()
             .map_err(decode_error)?;
-        let Some((Some(current), Some(written_micros))) = row else { return Ok(false) };
-        let now_micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as i64;
+        let Some((Some(current), Some(written_micros))) = row else {
+            return Ok(false);
+        };
+        let now_micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros() as i64;
         let age = Duration::from_micros(now_micros.saturating_sub(written_micros).max(0) as u64);
         Ok(current == holder && age >= STALE_CLAIM_AFTER)
     }
@@ -336,13 +418,19 @@ impl UserStore {
     /// Gives up `id`'s claim on `email`. Best effort: a claim left behind is stale and the next
     /// claimant takes it over, so a failure here is logged, not returned.
     async fn release(&self, email: &str, id: Uuid) {
-        if let Err(error) = self.session.execute_unpaged(&self.statements.release_email, (email, id)).await {
+        if let Err(error) = self
+            .session
+            .execute_unpaged(&self.statements.release_email, (email, id))
+            .await
+        {
             tracing::warn!(email, %id, %error, "could not release an email claim; it will be taken over when claimed again");
         }
     }
 }
 
-fn rows_to_users(result: scylla::response::query_result::QueryResult) -> Result<Vec<User>, StoreError> {
+fn rows_to_users(
+    result: scylla::response::query_result::QueryResult,
+) -> Result<Vec<User>, StoreError> {
     result
         .into_rows_result()
         .map_err(decode_error)?
@@ -359,7 +447,10 @@ fn lwt_outcome(
     column: &str,
 ) -> Result<(bool, Option<Uuid>), StoreError> {
     let rows = result.into_rows_result().map_err(decode_error)?;
-    let position = rows.column_specs().iter().position(|spec| spec.name() == column);
+    let position = rows
+        .column_specs()
+        .iter()
+        .position(|spec| spec.name() == column);
     let row = rows.first_row::<Row>().map_err(decode_error)?;
     let applied = matches!(row.columns.first(), Some(Some(CqlValue::Boolean(true))));
     let current = position

@@ -2,7 +2,12 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use cassandra_users::server::{
-    config::Config, connect, db::drop_keyspace, http::{router, serve}, store::UserStore, Database,
+    config::Config,
+    connect,
+    db::drop_keyspace,
+    http::{router, serve},
+    store::UserStore,
+    Database,
 };
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -18,9 +23,15 @@ impl TestDb {
     pub async fn new(page_size: u16) -> TestDb {
         let config = test_config(&[("USERS_PAGE_SIZE", page_size.to_string())]);
         let store = connect(&config).await.unwrap_or_else(|error| {
-            panic!("cannot reach Cassandra at {:?} (start it with `make cassandra-start`): {error}", config.contact_points)
+            panic!(
+                "cannot reach Cassandra at {:?} (start it with `make cassandra-start`): {error}",
+                config.contact_points
+            )
         });
-        TestDb { store: Arc::new(store), config }
+        TestDb {
+            store: Arc::new(store),
+            config,
+        }
     }
 
     pub fn session(&self) -> &scylla::client::session::Session {
@@ -32,7 +43,9 @@ impl TestDb {
     }
 
     pub async fn drop(self) {
-        drop_keyspace(self.store.session(), &self.config.keyspace).await.expect("drop the test keyspace");
+        drop_keyspace(self.store.session(), &self.config.keyspace)
+            .await
+            .expect("drop the test keyspace");
     }
 }
 
@@ -57,7 +70,9 @@ pub async fn spawn_app(database: Database) -> String {
         .site_root("target/site")
         .build();
     let app = router(options, database);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
     let address = listener.local_addr().unwrap();
     tokio::spawn(serve(listener, app, std::future::pending()));
     format!("http://{address}")
