@@ -20,7 +20,8 @@ cleanup() {
 trap cleanup EXIT
 
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
-cargo test --features ssr --all-targets
+cargo build --features ssr --examples
+cargo test --features ssr --lib --tests
 
 say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \

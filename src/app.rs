@@ -64,7 +64,7 @@ fn SiteFooter() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match version.await {
                         Ok(version) => view! { <span>"Connected to Cassandra " {version}</span> }.into_any(),
-                        Err(error) => view! { <span class="offline">{error.to_string()}</span> }.into_any(),
+                        Err(_) => view! { <span class="offline">"Cassandra is not reachable right now"</span> }.into_any(),
                     }
                 })}
             </Transition>

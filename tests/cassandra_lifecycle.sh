@@ -8,7 +8,7 @@
 # Needs the server binary that `cargo leptos build` (or end-to-end) leaves in target/debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fail() { echo "FAIL: $*" >&2; echo "cassandra lifecycle: 0 passed, 1 failed"; exit 1; }
+fail() { echo "FAIL: $*" >&2; echo "lifecycle: 0 passed, 1 failed"; exit 1; }
 cql() { scripts/cassandra.sh cql-hex "$1"; }
 
 app_addr=127.0.0.1:3011
@@ -60,4 +60,4 @@ wait_for_health 200
 [ "$(create after)" = 200 ] || fail "the server did not recover after Cassandra came back"
 [ "$(create before)" = 409 ] || fail "the user created before the restart is gone"
 
-echo "cassandra lifecycle: 1 passed, 0 failed"
+echo "lifecycle: 1 passed, 0 failed"
