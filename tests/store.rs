@@ -3,7 +3,7 @@
 
 mod common;
 
-use cassandra_users::model::Cursor;
+use cassandra_users::model::{Cursor, User};
 use cassandra_users::server::store::{StoreError, STALE_CLAIM_AFTER};
 use cassandra_users::validate::{validate_user, Email, ValidUser};
 use common::TestDb;
@@ -13,6 +13,11 @@ use uuid::Uuid;
 
 fn user(name: &str, email: &str) -> ValidUser {
     validate_user(name, email).expect("valid test input")
+}
+
+/// Creates a user that must be accepted.
+async fn add(db: &TestDb, name: &str, email: &str) -> User {
+    db.store.create(&user(name, email)).await.expect("create")
 }
 
 #[tokio::test]
@@ -142,16 +147,8 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
 #[tokio::test]
 async fn taken_emails_are_refused_on_create_and_on_update() {
     let db = TestDb::new(50).await;
-    let ada = db
-        .store
-        .create(&user("Ada", "ada@example.com"))
-        .await
-        .unwrap();
-    let bob = db
-        .store
-        .create(&user("Bob", "bob@example.com"))
-        .await
-        .unwrap();
+    let ada = add(&db, "Ada", "ada@example.com").await;
+    let bob = add(&db, "Bob", "bob@example.com").await;
     assert!(matches!(
         db.store
             .create(&user("Other Ada", "ADA@example.com "))
@@ -176,11 +173,7 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
 #[tokio::test]
 async fn changing_or_deleting_releases_the_old_email() {
     let db = TestDb::new(50).await;
-    let ada = db
-        .store
-        .create(&user("Ada", "ada@example.com"))
-        .await
-        .unwrap();
+    let ada = add(&db, "Ada", "ada@example.com").await;
     db.store
         .update(ada.id, &user("Ada", "ada@new.example.com"))
         .await

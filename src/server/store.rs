@@ -120,67 +120,53 @@ impl Statements {
     /// identifiers); every value is a bind marker.
     async fn prepare(session: &Session, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
+        // Plain reads and writes may be retried by the driver; lightweight transactions may not.
         let prepare = |cql: String, idempotent: bool| async move {
             let mut statement = session.prepare(cql).await?;
             statement.set_is_idempotent(idempotent);
             Ok::<_, ExecutionError>(statement)
         };
+        let plain = |cql: String| prepare(cql, true);
+        let lwt = |cql: String| prepare(cql, false);
         Ok(Statements {
-            release_version: prepare("SELECT release_version FROM system.local".into(), true)
-                .await?,
-            first_page: prepare(
-                format!("SELECT id, name, email FROM {ks}.users LIMIT ?"),
-                true,
-            )
+            release_version: plain("SELECT release_version FROM system.local".into()).await?,
+            first_page: plain(format!("SELECT id, name, email FROM {ks}.users LIMIT ?")).await?,
+            page_after: plain(format!(
+                "SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"
+            ))
             .await?,
-            page_after: prepare(
-                format!(
-                    "SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"
-                ),
-                true,
-            )
+            user_by_id: plain(format!(
+                "SELECT id, name, email FROM {ks}.users WHERE id = ?"
+            ))
             .await?,
-            user_by_id: prepare(
-                format!("SELECT id, name, email FROM {ks}.users WHERE id = ?"),
-                true,
-            )
+            owner_of_email: plain(format!(
+                "SELECT id FROM {ks}.users_by_email WHERE email = ?"
+            ))
             .await?,
-            owner_of_email: prepare(
-                format!("SELECT id FROM {ks}.users_by_email WHERE email = ?"),
-                true,
-            )
+            claim_written_at: plain(format!(
+                "SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"
+            ))
             .await?,
-            claim_written_at: prepare(
-                format!("SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"),
-                true,
-            )
+            insert_user: plain(format!(
+                "INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"
+            ))
             .await?,
-            insert_user: prepare(
-                format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"),
-                true,
-            )
+            update_user: plain(format!(
+                "UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"
+            ))
             .await?,
-            update_user: prepare(
-                format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"),
-                true,
-            )
+            delete_user: plain(format!("DELETE FROM {ks}.users WHERE id = ?")).await?,
+            claim_email: lwt(format!(
+                "INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"
+            ))
             .await?,
-            delete_user: prepare(format!("DELETE FROM {ks}.users WHERE id = ?"), true).await?,
-            // Lightweight transactions: never retried blindly by the driver.
-            claim_email: prepare(
-                format!("INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"),
-                false,
-            )
+            take_over_claim: lwt(format!(
+                "UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?"
+            ))
             .await?,
-            take_over_claim: prepare(
-                format!("UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?"),
-                false,
-            )
-            .await?,
-            release_email: prepare(
-                format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"),
-                false,
-            )
+            release_email: lwt(format!(
+                "DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"
+            ))
             .await?,
         })
     }
