@@ -100,7 +100,7 @@ fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
                 <div class="field">
                     <label for="find-email">"Find by email"</label>
                     <input id="find-email" name="email" type="search" autocomplete="off"
-                        prop:value=move || email.get().unwrap_or_default()/>
+                        value=move || email.get().unwrap_or_default()/>
                 </div>
                 <button type="submit">"Find"</button>
             </Form>
