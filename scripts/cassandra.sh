@@ -25,13 +25,15 @@ CLASSPATH_FILE="$STATE_DIR/classpath-$(sed -n 's:.*<cassandra.version>\(.*\)</ca
 # Enough for readiness and for our own checks; simple column types only.
 cql_hex() {
     timeout 5 bash -c '
+        export LC_ALL=C                                                    # ${#q} counts bytes
         hex() { od -An -v -tx1 | tr -d " \n"; }
+        int32() { printf "\\\\x%02x" $(( $1 >> 24 & 255 )) $(( $1 >> 16 & 255 )) $(( $1 >> 8 & 255 )) $(( $1 & 255 )); }
         exec 3<>"/dev/tcp/$1/$2" || exit 1
         printf "\x04\x00\x00\x01\x01\x00\x00\x00\x16\x00\x01\x00\x0bCQL_VERSION\x00\x053.0.0" >&3
         [ "$(head -c 9 <&3 | hex)" = 840000010200000000 ] || exit 1      # READY
         q=$3
-        printf "\x04\x00\x00\x02\x07$(printf "\\\\x%02x" $(( (${#q}+7) >> 24 & 255 )) $(( (${#q}+7) >> 16 & 255 )) $(( (${#q}+7) >> 8 & 255 )) $(( (${#q}+7) & 255 )))" >&3
-        printf "$(printf "\\\\x%02x" $(( ${#q} >> 24 & 255 )) $(( ${#q} >> 16 & 255 )) $(( ${#q} >> 8 & 255 )) $(( ${#q} & 255 )))%s\x00\x01\x00" "$q" >&3
+        printf "\x04\x00\x00\x02\x07$(int32 $(( ${#q} + 7 )))" >&3            # QUERY header, body length
+        printf "$(int32 ${#q})%s\x00\x01\x00" "$q" >&3                          # query, consistency ONE, no flags
         header=$(head -c 9 <&3 | hex)
         body=$(head -c $((16#${header:10:8})) <&3 | hex)
         [ "${header:8:2}" = 08 ] || exit 1                                 # RESULT, not ERROR

@@ -109,11 +109,14 @@ pub fn finish_form_post<T>(
     draft: &[(&str, &str)],
     success_location: impl FnOnce(&T) -> String,
 ) -> Result<T, AppError> {
+    let Some(response) = plain_form_post_response() else {
+        return result;
+    };
     let location = match &result {
         Ok(value) => Some(success_location(value)),
         Err(error) => back_to_form_with_draft(server_fn_path, error, draft),
     };
-    if let (Some(location), Some(response)) = (location, plain_form_post_response()) {
+    if let Some(location) = location {
         if let Ok(location) = HeaderValue::from_str(&location) {
             let status = if result.is_ok() {
                 StatusCode::SEE_OTHER
