@@ -3,13 +3,15 @@
 //! Works in a keyspace of its own, which it drops at the end. Prints figures; asserts nothing.
 
 use cassandra_users::server::{
+    audit::Actor,
+    auth::SetupCode,
     config::Config,
     connect,
     db::drop_keyspace,
     http::{router, serve},
     Database,
 };
-use cassandra_users::validate::validate_user;
+use cassandra_users::validate::{validate_new_operator, validate_user, Username};
 use futures_util::{stream, StreamExt};
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -28,7 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(connect(&config).await?);
     println!(
         "Cassandra {} at {:?}, keyspace {keyspace}",
-        store.release_version().await?,
+        store.users.release_version().await?,
         config.contact_points
     );
 
@@ -40,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let user =
                     validate_user(&format!("Bench User {i}"), &format!("bench{i}@example.com"))
                         .unwrap();
-                store.create(&user).await
+                store.users.create(&user, &Actor::CommandLine).await
             }
         })
         .buffer_unordered(32)
@@ -58,13 +60,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .output_name("cassandra-users")
         .site_root("target/site")
         .build();
-    let app = router(options, Database::connected(store.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    let url = format!("http://{address}");
+    let app = router(
+        options,
+        Database::connected(store.clone()),
+        config.sign_in.clone(),
+        SetupCode::generate(address),
+    );
     tokio::spawn(serve(listener, app, std::future::pending()));
-    let client = reqwest::Client::new();
 
-    let second_page = store.list(None).await?.next.expect("more than one page");
+    // The bench calls the app as a script does: with an editor's API token.
+    let password = "bench password, long enough";
+    let editor = validate_new_operator("bench", "editor", password, password).unwrap();
+    store.operators.add(&editor, &Actor::CommandLine).await?;
+    let token = store
+        .operators
+        .create_token(&Username::parse("bench")?, "bench", &Actor::CommandLine)
+        .await?
+        .secret;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
+
+    let second_page = store
+        .users
+        .list(None)
+        .await?
+        .next
+        .expect("more than one page");
     for (label, path) in [
         ("list page 1 (SSR, 50 rows)", "/".to_owned()),
         (
@@ -102,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
     report("create via POST /api/users/create", &times);
 
-    drop_keyspace(store.session(), &config.keyspace).await?;
+    drop_keyspace(store.users.session(), &config.keyspace).await?;
     Ok(())
 }
 

@@ -1,7 +1,12 @@
 //! The HTML shell, the app's routes, and the frame around every page.
 
 use crate::api::cassandra_version;
-use crate::pages::{edit_user::EditUserPage, not_found::NotFoundPage, users::UsersPage};
+use crate::model::{Operator, Role};
+use crate::pages::{
+    activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
+    operators::OperatorsPage, setup::SetupPage, sign_in::SignInPage, tokens::TokensPage,
+    users::UsersPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -9,8 +14,17 @@ use leptos_router::{
     path, SsrMode,
 };
 
-/// The document the server sends; the app hydrates inside `<body>`.
+/// The document the server sends; the app hydrates inside `<body>`. The body says who is signed
+/// in, so the browser knows it without asking again (it changes only with a full page load).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let operator = signed_in_operator();
+    let (name, role) = match &operator {
+        Some(operator) => (
+            Some(operator.username.clone()),
+            Some(operator.role.as_str()),
+        ),
+        None => (None, None),
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -21,36 +35,100 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
-            <body>
+            <body data-operator=name data-role=role>
                 <App/>
             </body>
         </html>
     }
 }
 
+/// Who is signed in, as the server found them for this request.
+#[cfg(feature = "ssr")]
+fn signed_in_operator() -> Option<Operator> {
+    crate::server::auth::current_operator()
+}
+
+/// Who is signed in, as the server wrote it on `<body>`.
+#[cfg(not(feature = "ssr"))]
+fn signed_in_operator() -> Option<Operator> {
+    let body = document().body()?;
+    Some(Operator {
+        username: body.get_attribute("data-operator")?,
+        role: body.get_attribute("data-role")?.parse().ok()?,
+    })
+}
+
+/// The signed-in operator, for any component: `None` on the sign-in and setup pages.
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub Option<Operator>);
+
+/// Whether the signed-in operator's role includes `needed`.
+pub fn may(needed: Role) -> bool {
+    use_context::<SignedIn>()
+        .and_then(|signed_in| signed_in.0)
+        .is_some_and(|operator| operator.role.allows(needed))
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let operator = signed_in_operator();
+    provide_context(SignedIn(operator.clone()));
     view! {
         <Stylesheet id="leptos" href="/pkg/cassandra-users.css"/>
         <Link rel="icon" href="/favicon.svg"/>
         <Meta name="description" content="Manage the users stored in Cassandra"/>
         <Title text="Users"/>
         <Router>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"Users"</A>
-            </header>
+            <SiteHeader operator=operator.clone()/>
             <main>
                 // Async: the server waits for the data and sends finished HTML, so every page
                 // works without JavaScript (streamed placeholders need JS to be filled in).
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/:id") view=EditUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operators") view=OperatorsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
-            <SiteFooter/>
+            {operator.is_some().then(|| view! { <SiteFooter/> })}
         </Router>
     }
+}
+
+/// The app's name, the pages this operator may use, who they are and "Sign out".
+#[component]
+fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
+    let Some(operator) = operator else {
+        return view! {
+            <header class="site-header"><span class="brand">"Users"</span></header>
+        }
+        .into_any();
+    };
+    let admin = operator.role.allows(Role::Admin);
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">"Users"</A>
+            <nav aria-label="Sections" class="site-nav">
+                <A href="/activity">"Activity"</A>
+                {admin.then(|| view! {
+                    <A href="/operators">"Operators"</A>
+                    <A href="/tokens">"API tokens"</A>
+                })}
+            </nav>
+            <div class="whoami">
+                <span>"Signed in as " <strong>{operator.username}</strong> " (" {operator.role.as_str()} ")"</span>
+                // A plain form: signing out reloads the page, so nothing of the session stays.
+                <form method="post" action="/api/auth/sign-out">
+                    <button type="submit" class="link-button">"Sign out"</button>
+                </form>
+            </div>
+        </header>
+    }
+    .into_any()
 }
 
 /// Shows which Cassandra the server talks to: the whole path browser → server function →

@@ -1,5 +1,6 @@
 //! The one error type that server functions return and the UI shows.
 
+use crate::model::Role;
 use crate::validate::FieldErrors;
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
@@ -23,6 +24,18 @@ pub enum AppError {
     BadRequest { detail: String },
     #[error("Requests from other sites are not accepted.")]
     CrossSite,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("This needs the {needed} role; you are signed in as {yours}.")]
+    Forbidden { needed: Role, yours: Role },
+    #[error("Wrong username or password.")]
+    WrongCredentials,
+    #[error("Too many failed sign-ins for this username: it is locked for {minutes} more minute(s). Try again later.")]
+    LockedOut { minutes: u32 },
+    #[error("An administrator already exists; sign in instead.")]
+    SetupDone,
+    #[error("That username is already taken.")]
+    UsernameTaken,
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
     #[error("Something went wrong on the server; it has been logged.")]
@@ -32,42 +45,43 @@ pub enum AppError {
 impl AppError {
     pub fn invalid_email(message: impl Into<String>) -> Self {
         AppError::Invalid {
-            fields: FieldErrors {
-                name: None,
-                email: Some(message.into()),
-            },
+            fields: FieldErrors::one("email", message),
         }
     }
 
-    /// The message for one form field, if this error is about that field.
-    pub fn name_message(&self) -> Option<String> {
+    /// The messages this error puts next to form fields (none for a banner error).
+    pub fn field_errors(&self) -> FieldErrors {
         match self {
-            AppError::Invalid { fields } => fields.name.clone(),
-            _ => None,
+            AppError::Invalid { fields } => fields.clone(),
+            AppError::EmailTaken => FieldErrors::one("email", self.to_string()),
+            AppError::UsernameTaken => FieldErrors::one("username", self.to_string()),
+            _ => FieldErrors::default(),
         }
     }
 
-    pub fn email_message(&self) -> Option<String> {
-        match self {
-            AppError::Invalid { fields } => fields.email.clone(),
-            AppError::EmailTaken => Some(self.to_string()),
-            _ => None,
-        }
+    /// The message for one form field (by its `name`), if this error is about that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        self.field_errors().get(field)
     }
 
     /// Whether the error belongs next to a field (true) or in a banner (false).
     pub fn is_about_fields(&self) -> bool {
-        matches!(self, AppError::Invalid { .. } | AppError::EmailTaken)
+        matches!(
+            self,
+            AppError::Invalid { .. } | AppError::EmailTaken | AppError::UsernameTaken
+        )
     }
 
     /// The HTTP status a script sees for this error.
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::BadRequest { .. } => 400,
-            AppError::CrossSite => 403,
+            AppError::Unauthenticated | AppError::WrongCredentials => 401,
+            AppError::CrossSite | AppError::Forbidden { .. } => 403,
             AppError::NotFound => 404,
-            AppError::EmailTaken => 409,
+            AppError::EmailTaken | AppError::SetupDone | AppError::UsernameTaken => 409,
             AppError::Invalid { .. } => 422,
+            AppError::LockedOut { .. } => 429,
             AppError::Internal => 500,
             AppError::Network | AppError::Unavailable => 503,
         }

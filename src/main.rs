@@ -1,34 +1,52 @@
-//! The server: configuration → background connection to Cassandra → router → serve until Ctrl-C.
+//! The server binary: without arguments (or with `serve`) it serves the app; its other
+//! subcommands manage operators and API tokens (`server::cli`).
 
+use cassandra_users::server::auth::{announce_setup_code, SetupCode};
+use cassandra_users::server::cli::{self, Cli, Command};
 use cassandra_users::server::{config::Config, http, Database};
+use clap::Parser;
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,scylla=warn")),
         )
+        .with_writer(std::io::stderr)
         .init();
 
-    if let Err(message) = run().await {
+    let outcome = match cli.command {
+        None | Some(Command::Serve) => serve().await,
+        Some(command) => cli::run(command).await,
+    };
+    if let Err(message) = outcome {
         eprintln!("error: {message}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), String> {
+/// Configuration → background connection to Cassandra → router → serve until Ctrl-C.
+async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let leptos = get_configuration(None)
         .map_err(|e| format!("LEPTOS_SITE_ADDR or the [package.metadata.leptos] settings: {e}"))?
         .leptos_options;
     let address = leptos.site_addr;
+    let sign_in = config.sign_in.clone();
 
     // The server answers at once; pages say the database is unavailable until it connects.
     let database = Database::connect_in_background(config);
-    let app = http::router(leptos, database);
+    let setup = SetupCode::generate(address);
+    tokio::spawn(announce_setup_code(
+        database.clone(),
+        setup.clone(),
+        address,
+    ));
+    let app = http::router(leptos, database, sign_in, setup);
 
     let listener = tokio::net::TcpListener::bind(address)
         .await

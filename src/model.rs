@@ -45,6 +45,119 @@ impl FromStr for Cursor {
     }
 }
 
+/// What an operator may do. Each role includes everything the ones before it may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// List, find, read history.
+    Viewer,
+    /// Viewer, plus create, edit and delete users.
+    Editor,
+    /// Editor, plus operators and API tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role includes `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "viewer" => Ok(Role::Viewer),
+            "editor" => Ok(Role::Editor),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "'{other}' is not a role; choose viewer, editor or admin."
+            )),
+        }
+    }
+}
+
+/// Who is making a request: a signed-in operator, or the owner of an API token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub username: String,
+    pub role: Role,
+}
+
+/// An operator as the Operators page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSummary {
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// An API token as the admin page lists it. The secret is never stored, so never shown again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    pub id: Uuid,
+    pub label: String,
+    pub operator: String,
+    pub created: String,
+}
+
+/// A token just created: the only time its secret is seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub id: Uuid,
+    pub label: String,
+    pub operator: String,
+    pub secret: String,
+}
+
+/// One entry of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// A time-based id (timeuuid); also the paging cursor.
+    pub id: Uuid,
+    /// When, in UTC, formatted by the server.
+    pub at: String,
+    /// The operator's username, or "cassandra-users CLI".
+    pub operator: String,
+    pub action: String,
+    pub user_id: Option<Uuid>,
+    pub details: String,
+    /// Field values before and after the change (create: after only; delete: before only).
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A page of audit events, newest first. `next` is the id to pass as `before` for older ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub next: Option<Uuid>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

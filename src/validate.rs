@@ -1,7 +1,9 @@
 //! What a valid user is. Compiled into both the browser bundle and the server, so the form and the
 //! API reject exactly the same input with exactly the same words.
 
+use crate::model::Role;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const NAME_MAX_CHARS: usize = 100;
 /// The longest address SMTP can carry (RFC 5321, 4.5.3.1.3).
@@ -99,18 +101,49 @@ fn is_valid_domain(domain: &str) -> bool {
     labels.len() >= 2 && labels.iter().all(label_ok) && top_level_ok
 }
 
-/// Per-field messages for a form; `None` means the field is fine.
+/// Per-field messages for a form, keyed by the field's `name`; a field without a message is fine.
+/// Serialises as `{"name": "Enter a name.", ...}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
+    /// One field's message.
+    pub fn one(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.0.insert(field.to_owned(), message.into());
+        errors
+    }
+
+    /// Records the error of one field's check, if it failed, and passes the value on.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.0.entry(field.to_owned()).or_insert(message);
+                None
+            }
+        }
+    }
+
+    /// Adds another form part's messages.
+    pub fn extend(&mut self, other: FieldErrors) {
+        for (field, message) in other.0 {
+            self.0.entry(field).or_insert(message);
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<String> {
+        self.0.get(field).cloned()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.email.is_none()
+        self.0.is_empty()
+    }
+
+    /// Every message, in field order.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.values().cloned().collect()
     }
 }
 
@@ -123,12 +156,127 @@ pub struct ValidUser {
 
 /// Validates both fields at once, so a form can show every problem in one go.
 pub fn validate_user(name: &str, email: &str) -> Result<ValidUser, FieldErrors> {
-    match (Name::parse(name), Email::parse(email)) {
-        (Ok(name), Ok(email)) => Ok(ValidUser { name, email }),
-        (name, email) => Err(FieldErrors {
-            name: name.err(),
-            email: email.err(),
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", Name::parse(name));
+    let email = errors.check("email", Email::parse(email));
+    match (name, email) {
+        (Some(name), Some(email)) => Ok(ValidUser { name, email }),
+        _ => Err(errors),
+    }
+}
+
+pub const USERNAME_MAX_CHARS: usize = 64;
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+
+/// An operator's sign-in name: trimmed, lower-cased, 1 to 64 letters, digits, `.`, `_` or `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let username = input.trim().to_lowercase();
+        if username.is_empty() {
+            return Err("Enter a username.".into());
+        }
+        if username.chars().count() > USERNAME_MAX_CHARS {
+            return Err(format!(
+                "A username has at most {USERNAME_MAX_CHARS} characters."
+            ));
+        }
+        if !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err("Use only letters, digits, '.', '_' and '-' in a username.".into());
+        }
+        Ok(Self(username))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: at least 12 characters, because length is what makes a password hard to
+/// guess; any characters are allowed, and it is never trimmed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let length = input.chars().count();
+        if length < PASSWORD_MIN_CHARS {
+            return Err(format!(
+                "The password is {length} characters long; it needs at least {PASSWORD_MIN_CHARS}, because long passwords are the hardest to guess."
+            ));
+        }
+        if length > PASSWORD_MAX_CHARS {
+            return Err(format!(
+                "A password has at most {PASSWORD_MAX_CHARS} characters."
+            ));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<hidden>)")
+    }
+}
+
+/// The fields of a form that sets a password: the password and its confirmation.
+pub fn validate_new_password(password: &str, confirm: &str) -> Result<Password, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let password = errors.check("password", Password::parse(password));
+    if password.is_some() && password.as_ref().map(Password::as_str) != Some(confirm) {
+        errors.check::<()>(
+            "confirm_password",
+            Err("The two passwords are not the same.".into()),
+        );
+    }
+    match password {
+        Some(password) if errors.is_empty() => Ok(password),
+        _ => Err(errors),
+    }
+}
+
+/// A new operator: username, role and password (typed twice).
+#[derive(Clone, Debug)]
+pub struct NewOperator {
+    pub username: Username,
+    pub role: Role,
+    pub password: Password,
+}
+
+pub fn validate_new_operator(
+    username: &str,
+    role: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<NewOperator, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let username = errors.check("username", Username::parse(username));
+    let role = errors.check("role", role.parse::<Role>());
+    let password = match validate_new_password(password, confirm) {
+        Ok(password) => Some(password),
+        Err(password_errors) => {
+            errors.extend(password_errors);
+            None
+        }
+    };
+    match (username, role, password) {
+        (Some(username), Some(role), Some(password)) => Ok(NewOperator {
+            username,
+            role,
+            password,
         }),
+        _ => Err(errors),
     }
 }
 
@@ -224,9 +372,55 @@ mod tests {
     #[test]
     fn validate_user_reports_every_field() {
         let errors = validate_user("", "nope").unwrap_err();
-        assert_eq!(errors.name.as_deref(), Some("Enter a name."));
-        assert!(errors.email.is_some());
+        assert_eq!(errors.get("name").as_deref(), Some("Enter a name."));
+        assert!(errors.get("email").is_some());
         assert!(validate_user("Ada", "ada@example.com").is_ok());
+    }
+
+    #[test]
+    fn passwords_need_twelve_characters_and_say_why() {
+        let short = Password::parse("elevenchars").unwrap_err();
+        assert!(
+            short.contains("11 characters") && short.contains("at least 12"),
+            "{short}"
+        );
+        assert!(
+            Password::parse("  twelve chr").is_ok(),
+            "spaces count and are kept"
+        );
+        let errors = validate_new_password("a long password", "a long passw0rd").unwrap_err();
+        assert_eq!(
+            errors.get("confirm_password").as_deref(),
+            Some("The two passwords are not the same.")
+        );
+        assert!(errors.get("password").is_none());
+    }
+
+    #[test]
+    fn usernames_are_normalised_and_plain() {
+        assert_eq!(Username::parse(" Ada.L ").unwrap().as_str(), "ada.l");
+        for bad in ["", "ada lovelace", "ada@example.com", &"a".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_new_operator_reports_every_field() {
+        let errors = validate_new_operator("", "boss", "short", "short").unwrap_err();
+        assert!(errors.get("username").is_some());
+        assert!(errors
+            .get("role")
+            .unwrap()
+            .contains("viewer, editor or admin"));
+        assert!(errors.get("password").unwrap().contains("at least 12"));
+        let ok = validate_new_operator(
+            "Grace",
+            "Editor",
+            "correct horse battery",
+            "correct horse battery",
+        )
+        .unwrap();
+        assert_eq!((ok.username.as_str(), ok.role), ("grace", Role::Editor));
     }
 
     proptest! {

@@ -2,10 +2,13 @@
 
 mod common;
 
-use cassandra_users::server::Database;
+use cassandra_users::model::Role;
+use cassandra_users::server::{audit::Actor, Database};
 use common::{spawn_app, test_config, TestDb};
 use reqwest::{header, redirect, Client, StatusCode};
 use serde_json::Value;
+
+const CLI: Actor = Actor::CommandLine;
 
 struct App {
     url: String,
@@ -16,9 +19,17 @@ struct App {
 impl App {
     async fn start() -> App {
         let db = TestDb::new(50).await;
-        let url = spawn_app(Database::connected(db.store.clone())).await;
+        let url = spawn_app(Database::connected(db.stores.clone())).await;
+        // Scripts authenticate with an API token; an editor's may change users.
+        let token = db.token(Role::Editor).await;
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
         let client = Client::builder()
             .redirect(redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .unwrap();
         App { url, client, db }
@@ -138,7 +149,14 @@ async fn validation_failures_are_422_with_a_message_per_field() {
     let (status, _) = app.post("users/list", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        app.db.store.list(None).await.unwrap().users.is_empty(),
+        app.db
+            .stores
+            .users
+            .list(None)
+            .await
+            .unwrap()
+            .users
+            .is_empty(),
         "nothing invalid was stored"
     );
     app.db.drop().await;
@@ -224,7 +242,15 @@ async fn oversized_bodies_are_413() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(app.db.store.list(None).await.unwrap().users.is_empty());
+    assert!(app
+        .db
+        .stores
+        .users
+        .list(None)
+        .await
+        .unwrap()
+        .users
+        .is_empty());
     app.db.drop().await;
 }
 
@@ -245,7 +271,14 @@ async fn cross_site_posts_are_rejected_and_scripts_are_not() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.text().await.unwrap().contains("other sites"));
     assert!(
-        app.db.store.list(None).await.unwrap().users.is_empty(),
+        app.db
+            .stores
+            .users
+            .list(None)
+            .await
+            .unwrap()
+            .users
+            .is_empty(),
         "the cross-site post changed nothing"
     );
 
@@ -255,8 +288,12 @@ async fn cross_site_posts_are_rejected_and_scripts_are_not() {
         StatusCode::OK
     );
     app.db
-        .store
-        .delete(app.db.store.list(None).await.unwrap().users[0].id)
+        .stores
+        .users
+        .delete(
+            app.db.stores.users.list(None).await.unwrap().users[0].id,
+            &CLI,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -347,18 +384,23 @@ async fn healthz_is_200_with_a_database() {
 }
 
 #[tokio::test]
-async fn without_a_database_the_server_still_answers_503_and_renders_pages() {
+async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in_page() {
     // Nothing listens on port 1: the app keeps trying in the background.
     let config = test_config(&[("CASSANDRA_CONTACT_POINTS", "127.0.0.1:1".into())]);
     let url = spawn_app(Database::connect_in_background(config)).await;
-    let client = Client::new();
+    let client = Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
 
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
 
+    // A script with a token: the token cannot be checked, so the answer is "unavailable".
     let response = client
         .post(format!("{url}/api/users/create"))
         .header(header::ACCEPT, "application/json")
+        .bearer_auth("cu_some-token")
         .form(&[("name", "Ada"), ("email", "ada@example.com")])
         .send()
         .await
@@ -368,10 +410,22 @@ async fn without_a_database_the_server_still_answers_503_and_renders_pages() {
     assert_eq!(body["error"], "unavailable");
 
     let page = client.get(format!("{url}/")).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page
-        .text()
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()[header::LOCATION], "/sign-in?next=%2F");
+    let sign_in = client.get(format!("{url}/sign-in")).send().await.unwrap();
+    assert_eq!(sign_in.status(), StatusCode::OK);
+
+    let attempt = client
+        .post(format!("{url}/api/auth/sign-in"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("username", "ada"), ("password", "whatever it is")])
+        .send()
         .await
-        .unwrap()
-        .contains("The database is unavailable — nothing was saved"));
+        .unwrap();
+    assert_eq!(attempt.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = attempt.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "The database is unavailable — nothing was saved. Try again in a moment."
+    );
 }

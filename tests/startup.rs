@@ -15,8 +15,15 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             .output()
             .expect("run the server");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{variable}={value}: {stderr}");
-        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{variable}={value}: {stderr}"
+        );
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
         assert_eq!(lines.len(), 1, "{variable}={value}: {stderr}");
         assert!(lines[0].contains(variable), "{variable}={value}: {stderr}");
     }

@@ -4,6 +4,7 @@
 mod common;
 
 use cassandra_users::model::{Cursor, User};
+use cassandra_users::server::audit::Actor;
 use cassandra_users::server::store::{StoreError, STALE_CLAIM_AFTER};
 use cassandra_users::validate::{validate_user, Email, ValidUser};
 use common::TestDb;
@@ -11,22 +12,29 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
+/// Changes made by the tests are recorded as made from the command line.
+const CLI: Actor = Actor::CommandLine;
+
 fn user(name: &str, email: &str) -> ValidUser {
     validate_user(name, email).expect("valid test input")
 }
 
 /// Creates a user that must be accepted.
 async fn add(db: &TestDb, name: &str, email: &str) -> User {
-    db.store.create(&user(name, email)).await.expect("create")
+    db.stores
+        .users
+        .create(&user(name, email), &CLI)
+        .await
+        .expect("create")
 }
 
 #[tokio::test]
 async fn create_read_update_delete() {
     let db = TestDb::new(50).await;
-    let store = &db.store;
+    let store = &db.stores.users;
 
     let created = store
-        .create(&user("  Ada Lovelace ", " Ada@Example.com "))
+        .create(&user("  Ada Lovelace ", " Ada@Example.com "), &CLI)
         .await
         .unwrap();
     assert_eq!(
@@ -36,7 +44,7 @@ async fn create_read_update_delete() {
     assert_eq!(store.get(created.id).await.unwrap(), created);
 
     let updated = store
-        .update(created.id, &user("Ada King", "ada@example.com"))
+        .update(created.id, &user("Ada King", "ada@example.com"), &CLI)
         .await
         .unwrap();
     assert_eq!(updated.name, "Ada King");
@@ -48,17 +56,19 @@ async fn create_read_update_delete() {
         .unwrap();
     assert_eq!(found.id, created.id);
 
-    store.delete(created.id).await.unwrap();
+    store.delete(created.id, &CLI).await.unwrap();
     assert!(matches!(
         store.get(created.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete(created.id).await,
+        store.delete(created.id, &CLI).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.update(created.id, &user("X", "x@example.com")).await,
+        store
+            .update(created.id, &user("X", "x@example.com"), &CLI)
+            .await,
         Err(StoreError::NotFound)
     ));
     db.drop().await;
@@ -70,8 +80,12 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
     let mut expected = HashSet::new();
     for i in 0..14 {
         let created = db
-            .store
-            .create(&user(&format!("User {i}"), &format!("user{i}@example.com")))
+            .stores
+            .users
+            .create(
+                &user(&format!("User {i}"), &format!("user{i}@example.com")),
+                &CLI,
+            )
             .await
             .unwrap();
         expected.insert(created.id);
@@ -81,7 +95,7 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
     let mut after: Option<Cursor> = None;
     let mut pages = 0;
     loop {
-        let page = db.store.list(after).await.unwrap();
+        let page = db.stores.users.list(after).await.unwrap();
         pages += 1;
         assert!(
             page.users.len() <= 4,
@@ -108,7 +122,7 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
 #[tokio::test]
 async fn an_empty_table_is_one_empty_page() {
     let db = TestDb::new(10).await;
-    let page = db.store.list(None).await.unwrap();
+    let page = db.stores.users.list(None).await.unwrap();
     assert!(page.users.is_empty());
     assert_eq!(page.next, None);
     db.drop().await;
@@ -118,10 +132,11 @@ async fn an_empty_table_is_one_empty_page() {
 async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
     let db = TestDb::new(50).await;
     let attempts = (0..24).map(|i| {
-        let store = db.store.clone();
+        let store = db.stores.clone();
         tokio::spawn(async move {
             store
-                .create(&user(&format!("Racer {i}"), "race@example.com"))
+                .users
+                .create(&user(&format!("Racer {i}"), "race@example.com"), &CLI)
                 .await
         })
     });
@@ -137,7 +152,7 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
         "the others are told the email is taken: {lost:?}"
     );
     assert_eq!(
-        db.store.list(None).await.unwrap().users.len(),
+        db.stores.users.list(None).await.unwrap().users.len(),
         1,
         "no user was written by a loser"
     );
@@ -150,23 +165,28 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
     let ada = add(&db, "Ada", "ada@example.com").await;
     let bob = add(&db, "Bob", "bob@example.com").await;
     assert!(matches!(
-        db.store
-            .create(&user("Other Ada", "ADA@example.com "))
+        db.stores
+            .users
+            .create(&user("Other Ada", "ADA@example.com "), &CLI)
             .await,
         Err(StoreError::EmailTaken)
     ));
     assert!(matches!(
-        db.store
-            .update(bob.id, &user("Bob", "ada@example.com"))
+        db.stores
+            .users
+            .update(bob.id, &user("Bob", "ada@example.com"), &CLI)
             .await,
         Err(StoreError::EmailTaken)
     ));
     assert_eq!(
-        db.store.get(bob.id).await.unwrap().email,
+        db.stores.users.get(bob.id).await.unwrap().email,
         "bob@example.com",
         "a refused update changes nothing"
     );
-    assert_eq!(db.store.get(ada.id).await.unwrap().email, "ada@example.com");
+    assert_eq!(
+        db.stores.users.get(ada.id).await.unwrap().email,
+        "ada@example.com"
+    );
     db.drop().await;
 }
 
@@ -174,23 +194,29 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
 async fn changing_or_deleting_releases_the_old_email() {
     let db = TestDb::new(50).await;
     let ada = add(&db, "Ada", "ada@example.com").await;
-    db.store
-        .update(ada.id, &user("Ada", "ada@new.example.com"))
+    db.stores
+        .users
+        .update(ada.id, &user("Ada", "ada@new.example.com"), &CLI)
         .await
         .unwrap();
     let next_ada = db
-        .store
-        .create(&user("Another Ada", "ada@example.com"))
+        .stores
+        .users
+        .create(&user("Another Ada", "ada@example.com"), &CLI)
         .await
         .expect("old email is free again");
     assert!(matches!(
-        db.store.create(&user("Copy", "ada@new.example.com")).await,
+        db.stores
+            .users
+            .create(&user("Copy", "ada@new.example.com"), &CLI)
+            .await,
         Err(StoreError::EmailTaken)
     ));
 
-    db.store.delete(next_ada.id).await.unwrap();
-    db.store
-        .create(&user("Third Ada", "ada@example.com"))
+    db.stores.users.delete(next_ada.id, &CLI).await.unwrap();
+    db.stores
+        .users
+        .create(&user("Third Ada", "ada@example.com"), &CLI)
         .await
         .expect("a deleted user's email is free again");
     db.drop().await;
@@ -220,7 +246,7 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
         .await
         .unwrap();
 
-    let listed = db.store.list(None).await.unwrap().users;
+    let listed = db.stores.users.list(None).await.unwrap().users;
     assert!(
         listed.iter().any(|u| u.id == id && u.name == "Carol"),
         "{listed:?}"
@@ -230,13 +256,15 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
         .any(|u| u.id == nameless && u.name.is_empty() && u.email.is_empty()));
 
     let edited = db
-        .store
-        .update(id, &user("Carol Shaw", "carol@shaw.example.com"))
+        .stores
+        .users
+        .update(id, &user("Carol Shaw", "carol@shaw.example.com"), &CLI)
         .await
         .unwrap();
     assert_eq!(edited.email, "carol@shaw.example.com");
     let found = db
-        .store
+        .stores
+        .users
         .find_by_email(&Email::parse("carol@shaw.example.com").unwrap())
         .await
         .unwrap();
@@ -244,8 +272,9 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
         found.id, id,
         "the edited row now holds a claim on its new email"
     );
-    db.store
-        .delete(nameless)
+    db.stores
+        .users
+        .delete(nameless, &CLI)
         .await
         .expect("a row without an email can be deleted");
     db.drop().await;
@@ -274,23 +303,29 @@ async fn a_stale_claim_is_taken_over() {
     .unwrap();
     claim("fresh@example.com", Duration::ZERO).await.unwrap();
     assert!(matches!(
-        db.store.create(&user("Eager", "fresh@example.com")).await,
+        db.stores
+            .users
+            .create(&user("Eager", "fresh@example.com"), &CLI)
+            .await,
         Err(StoreError::EmailTaken)
     ));
 
     assert!(matches!(
-        db.store
+        db.stores
+            .users
             .find_by_email(&Email::parse("ghost@example.com").unwrap())
             .await,
         Err(StoreError::NotFound)
     ));
     let real = db
-        .store
-        .create(&user("Real", "ghost@example.com"))
+        .stores
+        .users
+        .create(&user("Real", "ghost@example.com"), &CLI)
         .await
         .expect("stale claim is taken over");
     let found = db
-        .store
+        .stores
+        .users
         .find_by_email(&Email::parse("ghost@example.com").unwrap())
         .await
         .unwrap();
@@ -301,7 +336,7 @@ async fn a_stale_claim_is_taken_over() {
 #[tokio::test]
 async fn the_node_reports_its_release_version() {
     let db = TestDb::new(50).await;
-    let version = db.store.release_version().await.unwrap();
+    let version = db.stores.users.release_version().await.unwrap();
     assert!(
         version.starts_with("5.0."),
         "expected Cassandra 5.0.x, got {version}"

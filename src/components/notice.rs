@@ -22,3 +22,27 @@ pub fn StatusBanner(#[prop(into)] message: Signal<Option<&'static str>>) -> impl
             .map(|message| view! { <p class="banner banner-ok" role="status">{message}</p> })
     }
 }
+
+/// Shown instead of a page the signed-in operator's role does not reach (answered with 403).
+#[component]
+pub fn NeedsRole(needed: crate::model::Role) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <p class="banner banner-error" role="alert">
+            {format!("This page needs the {needed} role. Ask an admin if you need it.")}
+        </p>
+    }
+}
+
+/// The whole of an error in one line, for a banner: field messages included.
+pub fn error_text(error: &AppError) -> String {
+    let fields = error.field_errors();
+    if fields.is_empty() {
+        error.to_string()
+    } else {
+        fields.messages().join(" ")
+    }
+}

@@ -1,8 +1,7 @@
 //! The Name and Email inputs, with their messages, shared by the create and edit forms.
 
-use crate::error::AppError;
+use crate::components::form::Field;
 use crate::validate::{validate_user, FieldErrors};
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 #[component]
@@ -14,107 +13,14 @@ pub fn UserFields(
     #[prop(into)] errors: Signal<FieldErrors>,
 ) -> impl IntoView {
     view! {
-        <Field
-            id=format!("{id_prefix}-name")
-            label="Name"
-            name="name"
-            value=name
-            autocomplete="name"
-            inputmode="text"
-            error=Signal::derive(move || errors.get().name)
-        />
-        <Field
-            id=format!("{id_prefix}-email")
-            label="Email"
-            name="email"
-            value=email
-            autocomplete="email"
-            inputmode="email"
-            error=Signal::derive(move || errors.get().email)
-        />
+        <Field id=format!("{id_prefix}-name") label="Name" name="name" value=name
+            autocomplete="name" errors/>
+        <Field id=format!("{id_prefix}-email") label="Email" name="email" value=email
+            autocomplete="email" inputmode="email" errors/>
     }
 }
 
-/// One labelled input. No `required`, `maxlength` or `type="email"`: the browser would block or
-/// silently cut what the person typed, where our own rules explain what is wrong instead.
-#[component]
-fn Field(
-    id: String,
-    label: &'static str,
-    name: &'static str,
-    value: String,
-    autocomplete: &'static str,
-    inputmode: &'static str,
-    error: Signal<Option<String>>,
-) -> impl IntoView {
-    let error_id = format!("{id}-error");
-    let described_by = {
-        let error_id = error_id.clone();
-        move || error.get().map(|_| error_id.clone())
-    };
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type="text"
-                value=value
-                autocomplete=autocomplete
-                inputmode=inputmode
-                spellcheck="false"
-                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
-                aria-describedby=described_by
-            />
-            <p class="field-error" id=error_id>{move || error.get()}</p>
-        </div>
-    }
-}
-
-/// The field messages to show for a form: the browser's own check of the last submit attempt
-/// first, else what the server answered.
-pub fn field_errors<T: Send + Sync + 'static>(
-    checked_in_browser: RwSignal<Option<FieldErrors>>,
-    server_answer: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
-) -> Signal<FieldErrors> {
-    Signal::derive(move || {
-        checked_in_browser
-            .get()
-            .unwrap_or_else(|| match server_answer() {
-                Some(Err(error)) => FieldErrors {
-                    name: error.name_message(),
-                    email: error.email_message(),
-                },
-                _ => FieldErrors::default(),
-            })
-    })
-}
-
-/// A submit listener (use with `on:submit:capture`) that runs the shared validation in the
-/// browser and stops the submission when it fails, so the person sees every message at once
-/// without a round trip. The server checks again either way.
-pub fn check_before_submit(
-    checked_in_browser: RwSignal<Option<FieldErrors>>,
-) -> impl Fn(SubmitEvent) {
-    move |event: SubmitEvent| {
-        let value = |field: &str| form_value(&event, field).unwrap_or_default();
-        match validate_user(&value("name"), &value("email")) {
-            Ok(_) => checked_in_browser.set(None),
-            Err(errors) => {
-                event.prevent_default();
-                event.stop_immediate_propagation();
-                checked_in_browser.set(Some(errors));
-            }
-        }
-    }
-}
-
-fn form_value(event: &SubmitEvent, field: &str) -> Option<String> {
-    use leptos::wasm_bindgen::JsCast;
-    let form = event
-        .target()?
-        .dyn_into::<leptos::web_sys::HtmlFormElement>()
-        .ok()?;
-    let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
-    data.get(field).as_string()
+/// The shared user rules, for `check_before_submit`.
+pub fn user_rules(value: &dyn Fn(&str) -> String) -> Result<(), FieldErrors> {
+    validate_user(&value("name"), &value("email")).map(|_| ())
 }

@@ -1,8 +1,13 @@
-//! `/users/:id`: edit one user's name and email.
+//! `/users/:id`: one user — an edit form for editors, the values for viewers — and their History.
 
-use crate::api::{get_user, UpdateUser};
+use crate::api::{get_user, user_history, UpdateUser};
+use crate::app::may;
+use crate::components::form::{check_before_submit, field_errors};
+use crate::components::history::EventTable;
 use crate::components::notice::ErrorBanner;
-use crate::components::user_fields::{check_before_submit, field_errors, UserFields};
+use crate::components::user_fields::{user_rules, UserFields};
+use crate::error::AppError;
+use crate::model::{Role, User};
 use crate::pages::users::display_name;
 use leptos::prelude::*;
 use leptos_router::{
@@ -14,9 +19,6 @@ use uuid::Uuid;
 #[component]
 pub fn EditUserPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
-    // What the person typed before a failed post without JavaScript (see `finish_form_post`).
-    let draft = move |field: &str| query.read_untracked().get(&format!("draft_{field}"));
     let id = move || {
         params
             .read()
@@ -26,9 +28,32 @@ pub fn EditUserPage() -> impl IntoView {
     let user = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_user(id).await,
-            None => Err(crate::error::AppError::NotFound),
+            None => Err(AppError::NotFound),
         }
     });
+    view! {
+        <p><A href="/">"← All users"</A></p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Err(error) => view! {
+                        <h1>"User"</h1>
+                        <p class="banner banner-error" role="alert">{error.to_string()}</p>
+                    }.into_any(),
+                    Ok(user) if may(Role::Editor) => view! { <EditForm user/> }.into_any(),
+                    Ok(user) => view! { <ReadOnly user/> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || id().map(|id| view! { <History id/> })}
+    }
+}
+
+#[component]
+fn EditForm(user: User) -> impl IntoView {
+    let query = use_query_map();
+    // What the person typed before a failed post without JavaScript (see `finish_form_post`).
+    let draft = move |field: &str| query.read_untracked().get(&format!("draft_{field}"));
     let update = ServerAction::<UpdateUser>::new();
     let checked_in_browser = RwSignal::new(None);
     let errors = field_errors(checked_in_browser, move || update.value().get());
@@ -39,34 +64,62 @@ pub fn EditUserPage() -> impl IntoView {
         }
     });
     let server_error = Signal::derive(move || update.value().get().and_then(Result::err));
-
     view! {
-        <p><A href="/">"← All users"</A></p>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Err(error) => view! {
-                        <h1>"Edit user"</h1>
-                        <p class="banner banner-error" role="alert">{error.to_string()}</p>
-                    }.into_any(),
-                    Ok(user) => view! {
-                        <h1>"Edit " {display_name(&user)}</h1>
-                        <section class="card">
-                            <ErrorBanner error=server_error/>
-                            <ActionForm action=update attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser)>
-                                <input type="hidden" name="id" value=user.id.to_string()/>
-                                <UserFields id_prefix="edit" name=draft("name").unwrap_or(user.name.clone()) email=draft("email").unwrap_or(user.email.clone()) errors/>
-                                <button type="submit" disabled=move || update.pending().get()>"Save"</button>
-                                <A href="/" attr:class="button-link">"Cancel"</A>
-                            </ActionForm>
-                        </section>
-                        <Form method="GET" action="/">
-                            <input type="hidden" name="delete" value=user.id.to_string()/>
-                            <button type="submit" class="danger">"Delete"</button>
-                        </Form>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <h1>"Edit " {display_name(&user)}</h1>
+        <section class="card">
+            <ErrorBanner error=server_error/>
+            <ActionForm action=update attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser, user_rules)>
+                <input type="hidden" name="id" value=user.id.to_string()/>
+                <UserFields id_prefix="edit" name=draft("name").unwrap_or(user.name.clone()) email=draft("email").unwrap_or(user.email.clone()) errors/>
+                <button type="submit" disabled=move || update.pending().get()>"Save"</button>
+                <A href="/" attr:class="button-link">"Cancel"</A>
+            </ActionForm>
+        </section>
+        <Form method="GET" action="/">
+            <input type="hidden" name="delete" value=user.id.to_string()/>
+            <button type="submit" class="danger">"Delete"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn ReadOnly(user: User) -> impl IntoView {
+    view! {
+        <h1>{display_name(&user)}</h1>
+        <dl class="card details">
+            <dt>"Name"</dt><dd>{user.name}</dd>
+            <dt>"Email"</dt><dd>{user.email}</dd>
+            <dt>"Id"</dt><dd><code>{user.id.to_string()}</code></dd>
+        </dl>
+    }
+}
+
+/// The user's events, newest first; `history_before` in the URL pages back.
+#[component]
+fn History(id: Uuid) -> impl IntoView {
+    let query = use_query_map();
+    let before = move || query.read().get("history_before");
+    let page = Resource::new(before, move |before| user_history(id, before));
+    let newest = format!("/users/{id}");
+    view! {
+        <section aria-labelledby="history-heading" class="history">
+            <h2 id="history-heading">"History"</h2>
+            <p class="hint">"Changes made outside this app are not recorded."</p>
+            <Transition fallback=|| view! { <p>"Loading history…"</p> }>
+                {move || {
+                    let newest = newest.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                            Ok(page) if page.events.is_empty() => view! { <p class="empty">"No recorded changes."</p> }.into_any(),
+                            Ok(page) => view! {
+                                <EventTable page newest_href=newest.clone() on_first_page=before().is_none()
+                                    older_href=|cursor| format!("?history_before={cursor}")/>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
     }
 }

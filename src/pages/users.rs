@@ -6,10 +6,12 @@
 //! and `draft_name` / `draft_email` (what was typed before a failed post without JavaScript).
 
 use crate::api::{find_user, get_user, list_users, CreateUser, DeleteUser};
+use crate::app::may;
+use crate::components::form::{check_before_submit, field_errors};
 use crate::components::notice::{ErrorBanner, StatusBanner};
-use crate::components::user_fields::{check_before_submit, field_errors, UserFields};
+use crate::components::user_fields::{user_rules, UserFields};
 use crate::error::AppError;
-use crate::model::User;
+use crate::model::{Role, User};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Form, A},
@@ -40,13 +42,15 @@ pub fn UsersPage() -> impl IntoView {
         }
     });
     let highlighted = Signal::derive(move || id_param("added").or_else(|| id_param("saved")));
+    // Viewers see no way to change anything (the server refuses them anyway).
+    let editor = may(Role::Editor);
 
     view! {
         <h1>"Users"</h1>
         <StatusBanner message=outcome/>
-        {move || id_param("delete").map(|id| view! { <ConfirmDelete id after=param("after")/> })}
+        {move || id_param("delete").filter(|_| editor).map(|id| view! { <ConfirmDelete id after=param("after")/> })}
         <div class="forms">
-            <CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/>
+            {editor.then(|| view! { <CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/> })}
             <FindByEmail email=Signal::derive(move || param("email"))/>
         </div>
         <UserList after=Signal::derive(move || param("after")) highlighted/>
@@ -74,7 +78,7 @@ fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -> im
         <section class="card" aria-labelledby="create-heading">
             <h2 id="create-heading">"Add a user"</h2>
             <ErrorBanner error=server_error/>
-            <ActionForm action=create node_ref=form attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser)>
+            <ActionForm action=create node_ref=form attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser, user_rules)>
                 <UserFields id_prefix="create" name=draft_name.unwrap_or_default() email=draft_email.unwrap_or_default() errors/>
                 <button type="submit" disabled=move || create.pending().get()>"Add user"</button>
             </ActionForm>
@@ -130,7 +134,9 @@ fn FindResult(answer: Result<User, AppError>) -> impl IntoView {
             view! { <p class="find-result" role="status">"No user with that email"</p> }.into_any()
         }
         Err(error) => {
-            let message = error.email_message().unwrap_or_else(|| error.to_string());
+            let message = error
+                .field_message("email")
+                .unwrap_or_else(|| error.to_string());
             view! { <p class="find-result banner-error" role="alert">{message}</p> }.into_any()
         }
     }
@@ -197,19 +203,22 @@ fn UserRow(user: User, highlighted: bool, after: Option<String>) -> impl IntoVie
     let edit = format!("/users/{}", user.id);
     let name = display_name(&user);
     let id = user.id.to_string();
+    let actions = may(Role::Editor).then(|| {
+        view! {
+            <A href=edit.clone() attr:class="button-link">"Edit"</A>
+            // A GET form, so the confirmation step is a page state that also works without JS.
+            <Form method="GET" action="">
+                <input type="hidden" name="delete" value=id/>
+                {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
+                <button type="submit" class="danger">"Delete"</button>
+            </Form>
+        }
+    });
     view! {
         <tr class:highlighted=highlighted>
-            <td><A href=edit.clone()>{name}</A></td>
+            <td><A href=edit>{name}</A></td>
             <td>{user.email}</td>
-            <td class="actions">
-                <A href=edit attr:class="button-link">"Edit"</A>
-                // A GET form, so the confirmation step is a page state that also works without JS.
-                <Form method="GET" action="">
-                    <input type="hidden" name="delete" value=id/>
-                    {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
-                    <button type="submit" class="danger">"Delete"</button>
-                </Form>
-            </td>
+            <td class="actions">{actions}</td>
         </tr>
     }
 }

@@ -15,7 +15,24 @@ pub struct Config {
     pub tls_ca_file: Option<PathBuf>,
     pub page_size: u16,
     pub request_timeout: Duration,
+    pub sign_in: SignInSettings,
 }
+
+/// Sessions and sign-in throttling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// Mark the session cookie `Secure` (the app is served over HTTPS).
+    pub cookie_secure: bool,
+    /// A session ends after this long without a request.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_timeout: Duration,
+    /// After `MAX_FAILED_SIGN_INS` failures within this window, a username is locked this long.
+    pub lockout_window: Duration,
+}
+
+/// Failed sign-ins for one username, within the lockout window, that lock it.
+pub const MAX_FAILED_SIGN_INS: i64 = 5;
 
 #[derive(Clone)]
 pub struct Credentials {
@@ -198,6 +215,33 @@ impl Config {
                 )
             })?;
 
+        let duration = |variable: &'static str, default: &str| {
+            let value = read(variable, default);
+            humantime::parse_duration(value.trim())
+                .ok()
+                .filter(|d| d.as_secs() >= 1)
+                .ok_or_else(|| {
+                    check(variable)(format!(
+                        "'{value}' is not a duration of at least a second (e.g. 30m, 12h, 90s)"
+                    ))
+                })
+        };
+        let cookie_secure = match read("SESSION_COOKIE_SECURE", "false").trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            other => {
+                return Err(check("SESSION_COOKIE_SECURE")(format!(
+                    "'{other}' is not true or false"
+                )))
+            }
+        };
+        let sign_in = SignInSettings {
+            cookie_secure,
+            idle_timeout: duration("SESSION_IDLE_TIMEOUT", "30m")?,
+            absolute_timeout: duration("SESSION_ABSOLUTE_TIMEOUT", "12h")?,
+            lockout_window: duration("SIGN_IN_LOCKOUT", "15m")?,
+        };
+
         Ok(Config {
             contact_points,
             keyspace,
@@ -208,6 +252,7 @@ impl Config {
             tls_ca_file,
             page_size,
             request_timeout: Duration::from_millis(timeout_ms),
+            sign_in,
         })
     }
 }
@@ -249,6 +294,13 @@ mod tests {
         assert_eq!(config.replication, Replication::Simple { factor: 1 });
         assert_eq!(config.consistency, Consistency::LocalQuorum);
         assert_eq!(config.page_size, 50);
+        assert!(!config.sign_in.cookie_secure);
+        assert_eq!(config.sign_in.idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(
+            config.sign_in.absolute_timeout,
+            Duration::from_secs(12 * 3600)
+        );
+        assert_eq!(config.sign_in.lockout_window, Duration::from_secs(15 * 60));
     }
 
     #[test]
@@ -262,6 +314,10 @@ mod tests {
             ("CASSANDRA_USERNAME", "alice"),
             ("CASSANDRA_TLS_CA_FILE", "/nonexistent/ca.pem"),
             ("CASSANDRA_REQUEST_TIMEOUT_MS", "soon"),
+            ("SESSION_IDLE_TIMEOUT", "forever"),
+            ("SESSION_ABSOLUTE_TIMEOUT", "0s"),
+            ("SIGN_IN_LOCKOUT", "-5m"),
+            ("SESSION_COOKIE_SECURE", "maybe"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
             let expected = if variable == "CASSANDRA_USERNAME" {

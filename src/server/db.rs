@@ -81,8 +81,24 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
             "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
             config.replication.to_cql()
         ),
+        // The users and their email claims.
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.users (id uuid PRIMARY KEY, name text, email text)"),
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.users_by_email (email text PRIMARY KEY, id uuid)"),
+        // Operators, their API tokens (by id for the admin page, by hash for requests), and the
+        // one-row claim that makes "the first administrator" happen once.
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.operators (username text PRIMARY KEY, password_hash text, role text, disabled boolean, created_at timestamp)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.first_admin (claim int PRIMARY KEY, username text)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.api_tokens (id uuid PRIMARY KEY, token_hash text, label text, username text, created_at timestamp)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.api_tokens_by_hash (token_hash text PRIMARY KEY, id uuid, username text)"),
+        // Sign-in sessions (keyed by a hash of the cookie's id) and throttling; rows carry TTLs.
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.sessions (id_hash text PRIMARY KEY, data text, expires_at timestamp)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.sign_in_failures (username text, at timeuuid, PRIMARY KEY (username, at))"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.sign_in_locks (username text PRIMARY KEY, until timestamp)"),
+        // The audit trail, newest first: per user (the History section), per day (the Activity
+        // page), and the list of days that have events, so paging back skips empty days.
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_by_user (user_id uuid, at timeuuid, operator text, action text, details text, before map<text, text>, after map<text, text>, PRIMARY KEY (user_id, at)) WITH CLUSTERING ORDER BY (at DESC)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_by_day (day date, at timeuuid, operator text, action text, user_id uuid, details text, before map<text, text>, after map<text, text>, PRIMARY KEY (day, at)) WITH CLUSTERING ORDER BY (at DESC)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_days (bucket int, day date, PRIMARY KEY (bucket, day)) WITH CLUSTERING ORDER BY (day DESC)"),
     ];
     for ddl in statements {
         session.query_unpaged(ddl, ()).await?;

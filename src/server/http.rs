@@ -1,13 +1,16 @@
 //! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
-//! every request a defined answer (body limit → 413, cross-site posts → 403, error statuses).
+//! every request a defined answer (body limit → 413, cross-site posts → 403, sessions and the
+//! sign-in gate → 303/401, error statuses).
 
-use super::Database;
+use super::auth::{gate, session_layer, Gate, SetupCode};
+use super::config::SignInSettings;
+use super::{error_body, error_response, Database};
 use crate::app::{shell, App};
 use crate::error::AppError;
 use axum::{
     body::{to_bytes, Body},
     extract::Request,
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -20,12 +23,25 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// Request bodies larger than this are refused with 413. A user form is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub fn router(options: LeptosOptions, database: Database) -> Router {
+pub fn router(
+    options: LeptosOptions,
+    database: Database,
+    sign_in: SignInSettings,
+    setup: SetupCode,
+) -> Router {
     crate::api::register_server_functions();
     let routes = generate_route_list(App);
     let context = {
-        let database = database.clone();
-        move || database.provide()
+        let (database, sign_in) = (database.clone(), sign_in.clone());
+        move || {
+            database.provide();
+            leptos::prelude::provide_context(sign_in.clone());
+            leptos::prelude::provide_context(setup.clone());
+        }
+    };
+    let gate_state = Gate {
+        database: database.clone(),
+        settings: sign_in.clone(),
     };
     let health_database = database.clone();
     Router::new()
@@ -36,6 +52,8 @@ pub fn router(options: LeptosOptions, database: Database) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
+        .layer(middleware::from_fn_with_state(gate_state, gate))
+        .layer(session_layer(&database, &sign_in))
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn(reject_cross_site_writes))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -53,6 +71,8 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    // The client's address decides whether the setup page may skip its code (see `SetupCode`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -60,8 +80,8 @@ pub async fn serve(
 
 /// 200 when a CQL query succeeds right now, 503 otherwise.
 async fn health(database: Database) -> Response {
-    let answer = match database.store() {
-        Ok(store) => store.release_version().await.map_err(AppError::from),
+    let answer = match database.stores() {
+        Ok(stores) => stores.users.release_version().await.map_err(AppError::from),
         Err(error) => Err(error),
     };
     match answer {
@@ -76,19 +96,24 @@ async fn health(database: Database) -> Response {
 
 /// server_fn answers every error with 500. This reads the `AppError` in such a response and sets
 /// the status that belongs to it, so scripts can tell a typo (4xx) from an outage (503).
+/// The session layers answer a bare 500 when Cassandra cannot load or save a session; that is an
+/// outage too, and gets the same 503 answer as any other.
 async fn status_from_app_error(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let is_server_fn_error = response.headers().contains_key("serverfnerror");
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !is_server_fn_error {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
+    }
+    if !response.headers().contains_key("serverfnerror") {
+        let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+        return if bare {
+            error_response(&AppError::Unavailable)
+        } else {
+            response
+        };
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES * 4).await else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            error_json(&AppError::Internal),
-        )
-            .into_response();
+        return error_response(&AppError::Internal);
     };
     match serde_json::from_slice::<AppError>(&bytes) {
         Ok(error) => {
@@ -111,7 +136,7 @@ async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
     if safe_method || is_same_site(request.headers()) {
         return next.run(request).await;
     }
-    (StatusCode::FORBIDDEN, error_json(&AppError::CrossSite)).into_response()
+    error_response(&AppError::CrossSite)
 }
 
 fn is_same_site(headers: &HeaderMap) -> bool {
@@ -138,30 +163,11 @@ fn authority_of(url: &str) -> Option<&str> {
     (!authority.is_empty()).then_some(authority)
 }
 
-fn error_json(error: &AppError) -> ([(header::HeaderName, HeaderValue); 1], String) {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        error_body(error),
-    )
-}
-
-/// The error as JSON, plus its human-readable `message` for scripts:
-/// `{"error":"email_taken","message":"That email is already in use"}`.
-fn error_body(error: &AppError) -> String {
-    let mut json =
-        serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
-    if let Some(object) = json.as_object_mut() {
-        object.insert("message".into(), error.to_string().into());
-    }
-    json.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use axum::http::HeaderValue;
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         pairs

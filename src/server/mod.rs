@@ -1,28 +1,57 @@
 //! Everything that runs only on the server: configuration, the Cassandra session and store, and
 //! the HTTP router around the Leptos app.
 
+pub mod audit;
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod operators;
+pub mod passwords;
+pub mod sessions;
 pub mod store;
 
 use crate::error::AppError;
+use audit::AuditLog;
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::{provide_context, use_context};
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos_axum::ResponseOptions;
+use operators::OperatorStore;
+use sessions::SessionTable;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use store::{StoreError, UserStore};
 
-/// The user store once Cassandra has answered. The server starts before that and connects in the
+/// Everything the app keeps in Cassandra, each with its statements prepared.
+pub struct Stores {
+    pub users: UserStore,
+    pub operators: OperatorStore,
+    pub audit: Arc<AuditLog>,
+    pub sessions: SessionTable,
+}
+
+/// The stores once Cassandra has answered. The server starts before that and connects in the
 /// background, so until then requests get `AppError::Unavailable` instead of the process failing.
 /// After the first connection the driver reconnects by itself.
 #[derive(Clone, Default)]
-pub struct Database(Arc<OnceLock<Arc<UserStore>>>);
+pub struct Database(Arc<OnceLock<Arc<Stores>>>);
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.0.get().is_some() {
+            "connected"
+        } else {
+            "connecting"
+        };
+        write!(f, "Database({state})")
+    }
+}
 
 impl Database {
-    pub fn connected(store: Arc<UserStore>) -> Self {
+    pub fn connected(store: Arc<Stores>) -> Self {
         let database = Database::default();
         let _ = database.0.set(store);
         database
@@ -57,7 +86,7 @@ impl Database {
         database
     }
 
-    pub fn store(&self) -> Result<Arc<UserStore>, AppError> {
+    pub fn stores(&self) -> Result<Arc<Stores>, AppError> {
         self.0.get().cloned().ok_or(AppError::Unavailable)
     }
 
@@ -67,25 +96,34 @@ impl Database {
 }
 
 /// Session → schema → prepared statements.
-pub async fn connect(config: &config::Config) -> Result<UserStore, db::ConnectError> {
-    let session = db::open_session(config).await?;
+pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError> {
+    let session = Arc::new(db::open_session(config).await?);
     db::ensure_schema(&session, config).await?;
-    Ok(UserStore::new(Arc::new(session), &config.keyspace, config.page_size).await?)
+    let keyspace = &config.keyspace;
+    let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
+    Ok(Stores {
+        users: UserStore::new(session.clone(), keyspace, &audit, config.page_size).await?,
+        operators: OperatorStore::new(session.clone(), keyspace, audit.clone()).await?,
+        sessions: SessionTable::new(session, keyspace).await?,
+        audit,
+    })
 }
 
-/// The store for the current request, from the context the router provides.
-pub fn database() -> Result<Arc<UserStore>, AppError> {
+/// The stores for the current request, from the context the router provides.
+pub fn stores() -> Result<Arc<Stores>, AppError> {
     let database = use_context::<Database>().ok_or_else(|| {
         tracing::error!("no Database in the request context");
         AppError::Internal
     })?;
-    database.store()
+    database.stores()
 }
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::EmailTaken => AppError::EmailTaken,
+            StoreError::UsernameTaken => AppError::UsernameTaken,
+            StoreError::SetupDone => AppError::SetupDone,
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(detail) => {
                 tracing::warn!("database unavailable: {detail}");
@@ -97,6 +135,28 @@ impl From<StoreError> for AppError {
             }
         }
     }
+}
+
+/// An error as the JSON answer scripts get, with its status:
+/// `{"error":"email_taken","message":"That email is already in use"}`.
+pub fn error_response(error: &AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    (status, content_type, error_body(error)).into_response()
+}
+
+/// The error as JSON, plus its human-readable `message`.
+pub fn error_body(error: &AppError) -> String {
+    let mut json =
+        serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
+    if let Some(object) = json.as_object_mut() {
+        object.insert("message".into(), error.to_string().into());
+    }
+    json.to_string()
 }
 
 /// Finishes a server function that a form posts to. For a plain HTML form post (JavaScript off)
@@ -128,6 +188,11 @@ pub fn finish_form_post<T>(
         }
     }
     result
+}
+
+/// Whether the current request is a plain HTML form post (JavaScript off).
+pub fn is_plain_form_post() -> bool {
+    plain_form_post_response().is_some()
 }
 
 /// The response of the current request, if it is a plain HTML form post.

@@ -7,16 +7,21 @@
 //! - change email: claim the new one → update the user → release the old one;
 //! - delete: delete the user → release the email.
 //!
+//! The write to `users` and the audit event that describes it go in one logged batch, so a change
+//! is never acknowledged without its event, and an event never exists without its change.
+//!
 //! A claim whose user does not hold that email is either in flight (a create or an email change
 //! between its steps) or stale (that sequence died half-way, or another client changed the row).
 //! Once it is older than `STALE_CLAIM_AFTER`, far longer than any request, the next claimant takes
 //! it over.
 
+use super::audit::{Actor, AuditLog, Event, Recorded};
 use super::config::Keyspace;
 use crate::model::{Cursor, User, UserPage};
 use crate::validate::{Email, ValidUser};
 use scylla::client::session::Session;
 use scylla::errors::{ExecutionError, RequestAttemptError};
+use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use scylla::DeserializeRow;
@@ -31,6 +36,10 @@ pub const STALE_CLAIM_AFTER: Duration = Duration::from_secs(60);
 pub enum StoreError {
     #[error("the email is claimed by another user")]
     EmailTaken,
+    #[error("the username is taken")]
+    UsernameTaken,
+    #[error("an operator exists already")]
+    SetupDone,
     #[error("no such user")]
     NotFound,
     /// Nodes down, timeouts, overload: worth retrying later.
@@ -78,7 +87,7 @@ impl From<ExecutionError> for StoreError {
 }
 
 /// Decoding a result the driver received: a schema mismatch, so not transient.
-fn decode_error(error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn decode_error(error: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("unexpected result: {error}"))
 }
 
@@ -172,10 +181,18 @@ impl Statements {
     }
 }
 
+/// Each change to `users` together with the audit event that describes it (see `AuditLog`).
+struct AuditedChanges {
+    insert_user: Batch,
+    update_user: Batch,
+    delete_user: Batch,
+}
+
 /// The users of the app, in Cassandra.
 pub struct UserStore {
     session: Arc<Session>,
     statements: Statements,
+    audited: AuditedChanges,
     page_size: u16,
 }
 
@@ -184,12 +201,19 @@ impl UserStore {
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
+        audit: &AuditLog,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace).await?;
+        let audited = AuditedChanges {
+            insert_user: audit.batch_with(&statements.insert_user),
+            update_user: audit.batch_with(&statements.update_user),
+            delete_user: audit.batch_with(&statements.delete_user),
+        };
         Ok(UserStore {
             session,
             statements,
+            audited,
             page_size,
         })
     }
@@ -259,7 +283,7 @@ impl UserStore {
         }
     }
 
-    pub async fn create(&self, user: &ValidUser) -> Result<User, StoreError> {
+    pub async fn create(&self, user: &ValidUser, actor: &Actor) -> Result<User, StoreError> {
         let id = Uuid::new_v4();
         self.claim(&user.email, id).await?;
         let created = User {
@@ -267,11 +291,17 @@ impl UserStore {
             name: user.name.as_str().into(),
             email: user.email.as_str().into(),
         };
+        let event = Recorded::now(actor, Event::user_created(&created));
         let write = self
             .session
-            .execute_unpaged(
-                &self.statements.insert_user,
-                (id, &created.name, &created.email),
+            .batch(
+                &self.audited.insert_user,
+                (
+                    (id, &created.name, &created.email),
+                    event.by_user(),
+                    event.by_day(),
+                    event.day_index(),
+                ),
             )
             .await;
         if let Err(error) = write {
@@ -281,22 +311,38 @@ impl UserStore {
         Ok(created)
     }
 
-    pub async fn update(&self, id: Uuid, user: &ValidUser) -> Result<User, StoreError> {
+    /// Saves a new name and email. Saving what is already stored changes nothing and records
+    /// no event.
+    pub async fn update(
+        &self,
+        id: Uuid,
+        user: &ValidUser,
+        actor: &Actor,
+    ) -> Result<User, StoreError> {
         let current = self.get(id).await?;
-        let email_changes = current.email != user.email.as_str();
-        if email_changes {
-            self.claim(&user.email, id).await?;
-        }
         let updated = User {
             id,
             name: user.name.as_str().into(),
             email: user.email.as_str().into(),
         };
+        if updated == current {
+            return Ok(updated);
+        }
+        let email_changes = current.email != updated.email;
+        if email_changes {
+            self.claim(&user.email, id).await?;
+        }
+        let event = Recorded::now(actor, Event::user_updated(&current, &updated));
         let write = self
             .session
-            .execute_unpaged(
-                &self.statements.update_user,
-                (&updated.name, &updated.email, id),
+            .batch(
+                &self.audited.update_user,
+                (
+                    (&updated.name, &updated.email, id),
+                    event.by_user(),
+                    event.by_day(),
+                    event.day_index(),
+                ),
             )
             .await;
         match write {
@@ -315,10 +361,14 @@ impl UserStore {
         }
     }
 
-    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+    pub async fn delete(&self, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
         let user = self.get(id).await?;
+        let event = Recorded::now(actor, Event::user_deleted(&user));
         self.session
-            .execute_unpaged(&self.statements.delete_user, (id,))
+            .batch(
+                &self.audited.delete_user,
+                ((id,), event.by_user(), event.by_day(), event.day_index()),
+            )
             .await?;
         self.release(&user.email, id).await;
         Ok(())

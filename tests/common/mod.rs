@@ -1,49 +1,89 @@
 //! Test helpers: every test gets its own keyspace on the real node that `make test` started.
 #![allow(dead_code)] // each test file uses a different part
 
+use cassandra_users::model::Role;
 use cassandra_users::server::{
-    config::Config,
+    audit::Actor,
+    auth::SetupCode,
+    config::{Config, SignInSettings},
     connect,
     db::drop_keyspace,
     http::{router, serve},
     store::UserStore,
-    Database,
+    Database, Stores,
 };
+use cassandra_users::validate::validate_new_operator;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// A password that passes the rules, for test operators.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub struct TestDb {
-    pub store: Arc<UserStore>,
+    pub stores: Arc<Stores>,
     pub config: Config,
 }
 
 impl TestDb {
-    /// A new keyspace with the app's schema, and a store over it.
+    /// A new keyspace with the app's schema, and the stores over it.
     pub async fn new(page_size: u16) -> TestDb {
-        let config = test_config(&[("USERS_PAGE_SIZE", page_size.to_string())]);
-        let store = connect(&config).await.unwrap_or_else(|error| {
+        Self::with(&[("USERS_PAGE_SIZE", page_size.to_string())]).await
+    }
+
+    /// Like `new`, with other settings as the app would read them from the environment.
+    pub async fn with(overrides: &[(&str, String)]) -> TestDb {
+        let config = test_config(overrides);
+        let stores = connect(&config).await.unwrap_or_else(|error| {
             panic!(
                 "cannot reach Cassandra at {:?} (start it with `make cassandra-start`): {error}",
                 config.contact_points
             )
         });
         TestDb {
-            store: Arc::new(store),
+            stores: Arc::new(stores),
             config,
         }
     }
 
+    pub fn users(&self) -> &UserStore {
+        &self.stores.users
+    }
+
     pub fn session(&self) -> &scylla::client::session::Session {
-        self.store.session()
+        self.stores.users.session()
     }
 
     pub fn keyspace(&self) -> &str {
         self.config.keyspace.as_str()
     }
 
+    /// Adds an operator with this role (password `PASSWORD`), as the CLI would.
+    pub async fn operator(&self, username: &str, role: Role) {
+        let new = validate_new_operator(username, role.as_str(), PASSWORD, PASSWORD)
+            .expect("valid test operator");
+        self.stores
+            .operators
+            .add(&new, &Actor::CommandLine)
+            .await
+            .expect("add a test operator");
+    }
+
+    /// A new operator with this role and an API token that acts as them.
+    pub async fn token(&self, role: Role) -> String {
+        let username = format!("{}-{}", role, &Uuid::new_v4().simple().to_string()[..8]);
+        self.operator(&username, role).await;
+        let name = cassandra_users::validate::Username::parse(&username).unwrap();
+        self.stores
+            .operators
+            .create_token(&name, "tests", &Actor::CommandLine)
+            .await
+            .expect("create a test token")
+            .secret
+    }
+
     pub async fn drop(self) {
-        drop_keyspace(self.store.session(), &self.config.keyspace)
+        drop_keyspace(self.stores.users.session(), &self.config.keyspace)
             .await
             .expect("drop the test keyspace");
     }
@@ -63,17 +103,31 @@ pub fn test_config(overrides: &[(&str, String)]) -> Config {
     .expect("test configuration")
 }
 
-/// The real router, served on an ephemeral port. Returns its base URL.
+/// A running app: its base URL and the setup code it would print.
+pub struct Served {
+    pub url: String,
+    pub setup: SetupCode,
+}
+
+/// The real router with the default sign-in settings, on an ephemeral port. Returns its base URL.
 pub async fn spawn_app(database: Database) -> String {
+    spawn_app_with(database, test_config(&[]).sign_in).await.url
+}
+
+pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Served {
     let options = LeptosOptions::builder()
         .output_name("cassandra-users")
         .site_root("target/site")
         .build();
-    let app = router(options, database);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind an ephemeral port");
     let address = listener.local_addr().unwrap();
+    let setup = SetupCode::generate(address);
+    let app = router(options, database, sign_in, setup.clone());
     tokio::spawn(serve(listener, app, std::future::pending()));
-    format!("http://{address}")
+    Served {
+        url: format!("http://{address}"),
+        setup,
+    }
 }

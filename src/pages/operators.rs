@@ -1,0 +1,202 @@
+//! `/operators` (admins): who may sign in, with which role; add, change role, disable, reset a
+//! password. Every form is a plain post too, so the page works without JavaScript.
+
+use crate::api::{
+    list_operators, AddOperator, ResetOperatorPassword, SetOperatorDisabled, SetOperatorRole,
+};
+use crate::app::may;
+use crate::components::form::{check_before_submit, field_errors, Field};
+use crate::components::notice::{error_text, NeedsRole, StatusBanner};
+use crate::error::AppError;
+use crate::model::{OperatorSummary, Role};
+use crate::validate::{validate_new_operator, FieldErrors};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn OperatorsPage() -> impl IntoView {
+    if !may(Role::Admin) {
+        return view! { <Title text="Operators"/><h1>"Operators"</h1><NeedsRole needed=Role::Admin/> }
+            .into_any();
+    }
+    let query = use_query_map();
+    let add = ServerAction::<AddOperator>::new();
+    let set_role = ServerAction::<SetOperatorRole>::new();
+    let set_disabled = ServerAction::<SetOperatorDisabled>::new();
+    let reset_password = ServerAction::<ResetOperatorPassword>::new();
+    // Reload the list after any change made with JavaScript.
+    let changes = Signal::derive(move || {
+        [
+            add.version().get(),
+            set_role.version().get(),
+            set_disabled.version().get(),
+            reset_password.version().get(),
+        ]
+    });
+    let operators = Resource::new(move || changes.get(), |_| list_operators());
+    let last_error = Signal::derive(move || {
+        [
+            set_role.value().get().and_then(Result::err),
+            set_disabled.value().get().and_then(Result::err),
+            reset_password.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
+    let outcome = Signal::derive(move || {
+        let done = |ok: bool| ok.then_some("Saved.");
+        done(query.read().get("added").is_some() || query.read().get("changed").is_some())
+            .or_else(|| done(matches!(add.value().get(), Some(Ok(_)))))
+            .or_else(|| done(matches!(set_role.value().get(), Some(Ok(_)))))
+            .or_else(|| done(matches!(set_disabled.value().get(), Some(Ok(_)))))
+            .or_else(|| done(matches!(reset_password.value().get(), Some(Ok(_)))))
+    });
+    view! {
+        <Title text="Operators"/>
+        <h1>"Operators"</h1>
+        <StatusBanner message=outcome/>
+        {move || last_error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        <Transition fallback=|| view! { <p>"Loading operators…"</p> }>
+            {move || Suspend::new(async move {
+                match operators.await {
+                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(operators) => view! {
+                        <table class="operators">
+                            <thead>
+                                <tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Password"</th></tr>
+                            </thead>
+                            <tbody>
+                                {operators.into_iter().map(|operator| view! {
+                                    <OperatorRow operator set_role set_disabled reset_password/>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <AddOperatorForm add/>
+    }
+    .into_any()
+}
+
+#[component]
+fn OperatorRow(
+    operator: OperatorSummary,
+    set_role: ServerAction<SetOperatorRole>,
+    set_disabled: ServerAction<SetOperatorDisabled>,
+    reset_password: ServerAction<ResetOperatorPassword>,
+) -> impl IntoView {
+    let name = operator.username;
+    let (status, toggle, toggle_to) = if operator.disabled {
+        ("Disabled", "Enable", "false")
+    } else {
+        ("Active", "Disable", "true")
+    };
+    // Each form's children are a closure of their own, so each gets its own copy of the name.
+    let (for_role, for_toggle, for_password) = (name.clone(), name.clone(), name.clone());
+    let role_label = format!("Role of {name}");
+    let toggle_label = format!("{toggle} {name}");
+    let reset_summary = format!("Reset the password of {name}");
+    let (password_id, confirm_id) = (format!("password-{name}"), format!("confirm-{name}"));
+    view! {
+        <tr>
+            <td>{name.clone()}</td>
+            <td>
+                <ActionForm action=set_role attr:class="inline">
+                    <input type="hidden" name="username" value=for_role.clone()/>
+                    <RoleSelect id=format!("role-{for_role}") label=role_label selected=operator.role/>
+                    <button type="submit">"Change role"</button>
+                </ActionForm>
+            </td>
+            <td>
+                {status}
+                <ActionForm action=set_disabled attr:class="inline">
+                    <input type="hidden" name="username" value=for_toggle/>
+                    <input type="hidden" name="disabled" value=toggle_to/>
+                    <button type="submit" aria-label=toggle_label>{toggle}</button>
+                </ActionForm>
+            </td>
+            <td>
+                <details>
+                    <summary>{reset_summary}</summary>
+                    <ActionForm action=reset_password>
+                        <input type="hidden" name="username" value=for_password/>
+                        <div class="field">
+                            <label for=password_id.clone()>"New password"</label>
+                            <input id=password_id name="password" type="password" autocomplete="new-password"/>
+                        </div>
+                        <div class="field">
+                            <label for=confirm_id.clone()>"Confirm new password"</label>
+                            <input id=confirm_id name="confirm_password" type="password" autocomplete="new-password"/>
+                        </div>
+                        <button type="submit">"Set password"</button>
+                    </ActionForm>
+                </details>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn RoleSelect(id: String, label: String, selected: Role) -> impl IntoView {
+    view! {
+        <label for=id.clone() class="visually-hidden">{label}</label>
+        <select id=id name="role">
+            {Role::ALL.into_iter().map(|role| view! {
+                <option value=role.as_str() selected=role == selected>{role.as_str()}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn AddOperatorForm(add: ServerAction<AddOperator>) -> impl IntoView {
+    let query = use_query_map();
+    let draft = query
+        .read_untracked()
+        .get("draft_username")
+        .unwrap_or_default();
+    let checked_in_browser = RwSignal::new(None);
+    let errors = field_errors(checked_in_browser, move || add.value().get());
+    let server_error = Signal::derive(move || {
+        add.value()
+            .get()
+            .and_then(Result::err)
+            .filter(|error: &AppError| !error.is_about_fields())
+    });
+    view! {
+        <section class="card" aria-labelledby="add-operator-heading">
+            <h2 id="add-operator-heading">"Add an operator"</h2>
+            {move || server_error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> })}
+            <ActionForm action=add attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser, new_operator_rules)>
+                <Field id="new-operator-username".to_owned() label="Username" name="username" value=draft errors/>
+                <div class="field">
+                    <label for="new-operator-role">"Role"</label>
+                    <select id="new-operator-role" name="role">
+                        {Role::ALL.into_iter().map(|role| view! {
+                            <option value=role.as_str() selected=role == Role::Viewer>{role.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <Field id="new-operator-password".to_owned() label="Password" name="password" input_type="password"
+                    autocomplete="new-password" errors/>
+                <Field id="new-operator-confirm".to_owned() label="Confirm password" name="confirm_password"
+                    input_type="password" autocomplete="new-password" errors/>
+                <button type="submit" disabled=move || add.pending().get()>"Add operator"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn new_operator_rules(value: &dyn Fn(&str) -> String) -> Result<(), FieldErrors> {
+    validate_new_operator(
+        &value("username"),
+        &value("role"),
+        &value("password"),
+        &value("confirm_password"),
+    )
+    .map(|_| ())
+}

@@ -1,0 +1,127 @@
+//! `/tokens` (admins): API tokens for scripts. A token's secret is shown once, when it is made.
+
+use crate::api::{list_operators, list_tokens, take_new_token, CreateToken, RevokeToken};
+use crate::app::{may, SignedIn};
+use crate::components::notice::{error_text, NeedsRole};
+use crate::model::{ApiTokenSummary, NewApiToken, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    if !may(Role::Admin) {
+        return view! { <Title text="API tokens"/><h1>"API tokens"</h1><NeedsRole needed=Role::Admin/> }
+            .into_any();
+    }
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let operators = Resource::new(|| (), |_| list_operators());
+    // Without JavaScript, a token made by the form post arrives through the session, once.
+    let made_without_js = Resource::new(|| (), |_| take_new_token());
+    let error = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| revoke.value().get().and_then(Result::err))
+    });
+    let me = use_context::<SignedIn>()
+        .and_then(|signed_in| signed_in.0)
+        .map(|operator| operator.username)
+        .unwrap_or_default();
+    view! {
+        <Title text="API tokens"/>
+        <h1>"API tokens"</h1>
+        <p class="hint">"A script sends its token as " <code>"Authorization: Bearer <token>"</code>
+            " and acts as the token's operator, with that operator's role."</p>
+        {move || error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        {move || create.value().get().and_then(Result::ok).map(|token| view! { <NewToken token/> })}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                made_without_js.await.ok().flatten().map(|token| view! { <NewToken token/> })
+            })}
+        </Transition>
+        <section class="card" aria-labelledby="create-token-heading">
+            <h2 id="create-token-heading">"Create a token"</h2>
+            <ActionForm action=create>
+                <div class="field">
+                    <label for="token-operator">"Operator"</label>
+                    <Transition fallback=|| view! { <select id="token-operator" name="operator"></select> }>
+                        {move || {
+                            let me = me.clone();
+                            Suspend::new(async move {
+                                let names: Vec<String> = operators.await.unwrap_or_default().into_iter()
+                                    .filter(|operator| !operator.disabled)
+                                    .map(|operator| operator.username).collect();
+                                view! {
+                                    <select id="token-operator" name="operator">
+                                        {names.into_iter().map(|name| {
+                                            let selected = name == me;
+                                            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                }
+                            })
+                        }}
+                    </Transition>
+                </div>
+                <div class="field">
+                    <label for="token-label">"Label"</label>
+                    <input id="token-label" name="label" type="text" autocomplete="off" placeholder="what the token is for"/>
+                </div>
+                <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            </ActionForm>
+        </section>
+        <Transition fallback=|| view! { <p>"Loading tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(tokens) if tokens.is_empty() => view! { <p class="empty">"No API tokens yet."</p> }.into_any(),
+                    Ok(tokens) => view! { <TokenTable tokens revoke/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewToken(token: NewApiToken) -> impl IntoView {
+    view! {
+        <div class="banner banner-ok new-token" role="status">
+            <p>{format!("New token \"{}\" for {}. Copy it now: it is not shown again.", token.label, token.operator)}</p>
+            <code aria-label="New API token">{token.secret}</code>
+        </div>
+    }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    view! {
+        <table class="tokens">
+            <thead>
+                <tr><th scope="col">"Label"</th><th scope="col">"Operator"</th><th scope="col">"Created"</th><th scope="col">"Id"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+            </thead>
+            <tbody>
+                {tokens.into_iter().map(|token| view! {
+                    <tr>
+                        <td>{token.label.clone()}</td>
+                        <td>{token.operator}</td>
+                        <td>{token.created}</td>
+                        <td><code>{token.id.to_string()}</code></td>
+                        <td>
+                            <ActionForm action=revoke>
+                                <input type="hidden" name="id" value=token.id.to_string()/>
+                                <button type="submit" class="danger" aria-label=format!("Revoke {}", token.label)>"Revoke"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

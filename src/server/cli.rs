@@ -1,0 +1,246 @@
+//! The command line for scripts and CI: the server binary's subcommands besides `serve`.
+//!
+//! ```text
+//! cassandra-users operator add NAME --role ROLE      (password from standard input)
+//! cassandra-users operator set-role NAME ROLE
+//! cassandra-users operator disable NAME | enable NAME | reset-password NAME | list
+//! cassandra-users token create OPERATOR [--label TEXT]   (prints the token once)
+//! cassandra-users token revoke ID | list
+//! ```
+//! They read the same environment as the server (keyspace, contact points, ...), and every change
+//! is in the audit trail as made by "cassandra-users CLI".
+
+use super::audit::Actor;
+use super::config::Config;
+use super::{connect, Stores};
+use crate::error::AppError;
+use crate::model::Role;
+use crate::validate::{
+    validate_new_operator, validate_new_password, FieldErrors, Password, Username,
+};
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cassandra-users",
+    version,
+    about = "Manage the users of a Cassandra-backed application from a web browser"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app at LEPTOS_SITE_ADDR (what runs without a subcommand)
+    Serve,
+    /// Add and change the operators who may sign in
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Create and revoke API tokens for scripts
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Add an operator; the password is read from standard input (not echoed on a terminal)
+    Add {
+        name: String,
+        /// viewer, editor or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// Change an operator's role: `set-role NAME ROLE` or `set-role NAME --role ROLE`
+    SetRole {
+        name: String,
+        role: Option<String>,
+        #[arg(long = "role", conflicts_with = "role")]
+        role_option: Option<String>,
+    },
+    /// Stop an operator from signing in; their sessions and tokens stop working
+    Disable { name: String },
+    /// Let a disabled operator sign in again
+    Enable { name: String },
+    /// Set a new password, read from standard input; the operator's sessions end
+    ResetPassword { name: String },
+    /// List operators and their roles
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token that acts as OPERATOR; prints it once, on standard output
+    Create {
+        operator: String,
+        /// What the token is for (default: the operator's name)
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Revoke a token by its id (from `token list`)
+    Revoke { id: Uuid },
+    /// List tokens (never their secrets)
+    List,
+}
+
+/// Runs one administrative command against the configured Cassandra.
+pub async fn run(command: Command) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let stores = connect(&config).await.map_err(|error| {
+        format!(
+            "cannot reach Cassandra at {} (keyspace {}): {error}",
+            config.contact_points.join(","),
+            config.keyspace.as_str()
+        )
+    })?;
+    match command {
+        Command::Serve => Ok(()),
+        Command::Operator(command) => operator(&stores, command).await,
+        Command::Token(command) => token(&stores, command).await,
+    }
+}
+
+const CLI: Actor = Actor::CommandLine;
+
+async fn operator(stores: &Stores, command: OperatorCommand) -> Result<(), String> {
+    let operators = &stores.operators;
+    match command {
+        OperatorCommand::Add { name, role } => {
+            let password = read_new_password()?;
+            let new = validate_new_operator(&name, &role, password.as_str(), password.as_str())
+                .map_err(describe)?;
+            let added = operators.add(&new, &CLI).await.map_err(plain)?;
+            eprintln!("added operator {} ({})", added.username, added.role);
+        }
+        OperatorCommand::SetRole {
+            name,
+            role,
+            role_option,
+        } => {
+            let role = role
+                .or(role_option)
+                .ok_or("give the new role: viewer, editor or admin")?
+                .parse::<Role>()?;
+            operators
+                .set_role(&username(&name)?, role, &CLI)
+                .await
+                .map_err(plain)?;
+            eprintln!("{name} is now {role}");
+        }
+        OperatorCommand::Disable { name } => {
+            operators
+                .set_disabled(&username(&name)?, true, &CLI)
+                .await
+                .map_err(plain)?;
+            eprintln!("disabled {name}");
+        }
+        OperatorCommand::Enable { name } => {
+            operators
+                .set_disabled(&username(&name)?, false, &CLI)
+                .await
+                .map_err(plain)?;
+            eprintln!("enabled {name}");
+        }
+        OperatorCommand::ResetPassword { name } => {
+            let password = read_new_password()?;
+            operators
+                .set_password(&username(&name)?, &password, &CLI)
+                .await
+                .map_err(plain)?;
+            eprintln!("set a new password for {name}");
+        }
+        OperatorCommand::List => {
+            for operator in operators.list().await.map_err(plain)? {
+                let state = if operator.disabled {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{state}", operator.username, operator.role);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(stores: &Stores, command: TokenCommand) -> Result<(), String> {
+    let operators = &stores.operators;
+    match command {
+        TokenCommand::Create { operator, label } => {
+            let token = operators
+                .create_token(&username(&operator)?, label.as_deref().unwrap_or(""), &CLI)
+                .await
+                .map_err(|error| match AppError::from(error) {
+                    AppError::NotFound => format!("no enabled operator named {operator}"),
+                    other => other.to_string(),
+                })?;
+            eprintln!(
+                "token {} (\"{}\") acts as {}; it is shown only this once:",
+                token.id, token.label, token.operator
+            );
+            println!("{}", token.secret);
+        }
+        TokenCommand::Revoke { id } => {
+            operators.revoke_token(id, &CLI).await.map_err(|error| {
+                match AppError::from(error) {
+                    AppError::NotFound => format!("no token with id {id}"),
+                    other => other.to_string(),
+                }
+            })?;
+            eprintln!("revoked token {id}");
+        }
+        TokenCommand::List => {
+            for token in operators.list_tokens().await.map_err(plain)? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    token.id, token.operator, token.label, token.created
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn username(name: &str) -> Result<Username, String> {
+    Username::parse(name).map_err(|message| format!("{name}: {message}"))
+}
+
+fn plain(error: super::store::StoreError) -> String {
+    match AppError::from(error) {
+        AppError::NotFound => "no such operator".into(),
+        other => other.to_string(),
+    }
+}
+
+fn describe(errors: FieldErrors) -> String {
+    ["username", "role", "password", "confirm_password"]
+        .into_iter()
+        .filter_map(|field| {
+            errors
+                .get(field)
+                .map(|message| format!("{field}: {message}"))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// On a terminal: asked twice, not echoed. Otherwise: the first line of standard input.
+fn read_new_password() -> Result<Password, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let password = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Confirm password: ").map_err(|e| e.to_string())?;
+        return validate_new_password(&password, &again).map_err(describe);
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password from standard input: {e}"))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Password::parse(password).map_err(|message| format!("password: {message}"))
+}
