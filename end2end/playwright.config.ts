@@ -16,6 +16,8 @@ export default defineConfig({
   reporter: 'list',
   use: {
     baseURL,
+    // Signed in as the admin that global-setup created; specs switch role with test.use.
+    storageState: './.auth/admin.json',
     trace: 'retain-on-failure',
     launchOptions: {
       // Playwright's own browser download is not used: we drive the system's Chromium.

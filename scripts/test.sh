@@ -14,7 +14,10 @@ fi
 # A fresh keyspace per run, so tests never see (or damage) anyone's data.
 e2e_keyspace="e2e_$(date +%s)_$$"
 cleanup() {
-    scripts/cassandra.sh cql-hex "DROP KEYSPACE IF EXISTS $e2e_keyspace" >/dev/null 2>&1 || true
+    # The browser tests also start servers over keyspaces of their own (setup.spec.ts).
+    for keyspace in "$e2e_keyspace" "${e2e_keyspace}_setup" "${e2e_keyspace}_setup_nojs"; do
+        scripts/cassandra.sh cql-hex "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
+    done
     if $started_cassandra; then scripts/cassandra.sh stop; fi
 }
 trap cleanup EXIT

@@ -6,6 +6,7 @@
 # - a running server answers 503 while the node is down and works again, without a restart,
 #   once it is back.
 # Needs the server binary that `cargo leptos build` (or end-to-end) leaves in target/debug.
+# The server is called as a script calls it: with an API token made by its command line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "FAIL: $*" >&2; echo "lifecycle: 0 passed, 1 failed"; exit 1; }
@@ -28,9 +29,12 @@ trap cleanup EXIT
 
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@" || true; }
 health() { status_of "http://$app_addr/healthz"; }
+cli() { CASSANDRA_KEYSPACE=$app_keyspace RUST_LOG=warn target/debug/cassandra-users "$@"; }
+token=""
 create() {
-    status_of -H 'Accept: application/json' --data-urlencode "name=Lifecycle" \
-        --data-urlencode "email=$1@example.com" "http://$app_addr/api/users/create"
+    status_of -H 'Accept: application/json' -H "Authorization: Bearer $token" \
+        --data-urlencode "name=Lifecycle" --data-urlencode "email=$1@example.com" \
+        "http://$app_addr/api/users/create"
 }
 wait_for_health() {
     for _ in $(seq 1 120); do [ "$(health)" = "$1" ] && return 0; sleep 0.5; done
@@ -38,6 +42,10 @@ wait_for_health() {
 }
 
 wait_for_health 200
+[ "$(create anonymous)" = 401 ] || fail "a create without a token should be 401"
+echo "lifecycle editor password" | cli operator add lifecycle --role editor 2>/dev/null \
+    || fail "operator add from the command line"
+token=$(cli token create lifecycle 2>/dev/null) || fail "token create from the command line"
 [ "$(create before)" = 200 ] || fail "create before the restart"
 cql "CREATE KEYSPACE IF NOT EXISTS lifecycle_probe WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}" >/dev/null
 host_id=$(cql "SELECT host_id FROM system.local")

@@ -1,4 +1,41 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const root = path.resolve(__dirname, '../..');
+export const serverBinary = path.join(root, 'target/debug/cassandra-users');
+/** The password of the operators that global-setup creates. */
+export const PASSWORD = 'e2e password, long enough';
+/** Signed-in browser state for each role (admin, editor, viewer), written by global-setup. */
+export const authFile = (role: string) => path.join(root, 'end2end', '.auth', `${role}.json`);
+
+/** Runs the server binary's command line (same keyspace as the server under test). */
+export function cli(args: string[], input = '', env: NodeJS.ProcessEnv = {}) {
+  return execFileSync(serverBinary, args, { cwd: root, input, env: { ...process.env, ...env }, encoding: 'utf8' });
+}
+
+/** A second server of our own (its own address and settings), answering /healthz with `health`. */
+export async function startServer(address: string, env: NodeJS.ProcessEnv, health: number): Promise<ChildProcess> {
+  const server = spawn(serverBinary, [], {
+    cwd: root,
+    env: { ...process.env, LEPTOS_SITE_ADDR: address, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'error', ...env },
+    stdio: 'ignore',
+  });
+  let status: number | undefined;
+  for (let attempt = 0; attempt < 150 && status !== health; attempt++) {
+    status = await fetch(`http://${address}/healthz`).then((r) => r.status).catch(() => undefined);
+    if (status !== health) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  expect(status, `the server at ${address} answers /healthz`).toBe(health);
+  return server;
+}
+
+/** Signs in through the form, as a person does. */
+export async function signInThroughForm(page: Page, username: string, password: string) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
 
 /** Opens a page and waits until the WebAssembly app has hydrated it (no sleeps). */
 export async function gotoHydrated(page: Page, path: string) {

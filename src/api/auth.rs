@@ -143,6 +143,10 @@ pub async fn create_first_admin(
         let mut session = leptos_axum::extract::<AuthSession>()
             .await
             .map_err(|_| AppError::Internal)?;
+        stores
+            .audit
+            .record(&actor, Event::new("sign-in", "signed in"))
+            .await?;
         auth::sign_in(&mut session, &record).await?;
         Ok(admin)
     }

@@ -8,6 +8,7 @@
 //! other.
 
 use super::config::Keyspace;
+use super::db::plain;
 use super::store::{decode_error, StoreError};
 use crate::model::{AuditEvent, AuditPage, FieldChange, User};
 use scylla::client::session::Session;
@@ -246,24 +247,15 @@ impl AuditLog {
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
-        let prepare = |cql: String| {
-            let session = session.clone();
-            async move {
-                let mut statement = session.prepare(cql).await?;
-                // Every write carries its own timeuuid, so a retry writes the same rows again.
-                statement.set_is_idempotent(true);
-                Ok::<_, ExecutionError>(statement)
-            }
-        };
         let statements = Statements {
-            by_user: prepare(format!("INSERT INTO {ks}.audit_by_user (user_id, at, operator, action, details, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)")).await?,
-            by_day: prepare(format!("INSERT INTO {ks}.audit_by_day (day, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).await?,
-            day_index: prepare(format!("INSERT INTO {ks}.audit_days (bucket, day) VALUES (?, ?)")).await?,
-            history_first: prepare(format!("SELECT {COLUMNS} FROM {ks}.audit_by_user WHERE user_id = ? LIMIT ?")).await?,
-            history_before: prepare(format!("SELECT {COLUMNS} FROM {ks}.audit_by_user WHERE user_id = ? AND at < ? LIMIT ?")).await?,
-            days_up_to: prepare(format!("SELECT day FROM {ks}.audit_days WHERE bucket = ? AND day <= ? LIMIT ?")).await?,
-            day_first: prepare(format!("SELECT {COLUMNS} FROM {ks}.audit_by_day WHERE day = ? LIMIT ?")).await?,
-            day_before: prepare(format!("SELECT {COLUMNS} FROM {ks}.audit_by_day WHERE day = ? AND at < ? LIMIT ?")).await?,
+            by_user: plain(&session, format!("INSERT INTO {ks}.audit_by_user (user_id, at, operator, action, details, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)")).await?,
+            by_day: plain(&session, format!("INSERT INTO {ks}.audit_by_day (day, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")).await?,
+            day_index: plain(&session, format!("INSERT INTO {ks}.audit_days (bucket, day) VALUES (?, ?)")).await?,
+            history_first: plain(&session, format!("SELECT {COLUMNS} FROM {ks}.audit_by_user WHERE user_id = ? LIMIT ?")).await?,
+            history_before: plain(&session, format!("SELECT {COLUMNS} FROM {ks}.audit_by_user WHERE user_id = ? AND at < ? LIMIT ?")).await?,
+            days_up_to: plain(&session, format!("SELECT day FROM {ks}.audit_days WHERE bucket = ? AND day <= ? LIMIT ?")).await?,
+            day_first: plain(&session, format!("SELECT {COLUMNS} FROM {ks}.audit_by_day WHERE day = ? LIMIT ?")).await?,
+            day_before: plain(&session, format!("SELECT {COLUMNS} FROM {ks}.audit_by_day WHERE day = ? AND at < ? LIMIT ?")).await?,
         };
         Ok(AuditLog {
             session,
@@ -332,7 +324,7 @@ impl AuditLog {
                     .await?
             }
         };
-        Ok(self.into_page(rows_to_events(result)?))
+        Ok(self.page_of(rows_to_events(result)?))
     }
 
     /// Every event, newest first, older than `before` when given: partition by partition, day
@@ -391,10 +383,10 @@ impl AuditLog {
                 None => break,
             }
         }
-        Ok(self.into_page(events))
+        Ok(self.page_of(events))
     }
 
-    fn into_page(&self, mut events: Vec<AuditEvent>) -> AuditPage {
+    fn page_of(&self, mut events: Vec<AuditEvent>) -> AuditPage {
         let next = if events.len() > usize::from(self.page_size) {
             events.truncate(usize::from(self.page_size));
             events.last().map(|event| event.id)

@@ -146,6 +146,15 @@ fn is_public(path: &str) -> bool {
     path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
 }
 
+/// Static assets and `/healthz` never touch the session store: their requests lose the cookie
+/// before the session layer sees it, so a page's assets cost no Cassandra reads or writes.
+pub async fn public_paths_without_session(mut request: Request, next: Next) -> Response {
+    if is_public(request.uri().path()) {
+        request.headers_mut().remove(header::COOKIE);
+    }
+    next.run(request).await
+}
+
 fn is_sign_in_or_setup(path: &str) -> bool {
     matches!(
         path,

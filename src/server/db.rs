@@ -6,6 +6,7 @@ use scylla::client::{
 };
 use scylla::errors::{ExecutionError, NewSessionError};
 use scylla::policies::load_balancing::DefaultPolicy;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::SerialConsistency;
 use std::time::Duration;
 
@@ -108,6 +109,27 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
         .await
         .map_err(ExecutionError::from)?;
     Ok(())
+}
+
+/// Prepares a statement once, at start-up. A plain read or write may be retried by the driver
+/// after a timeout or a broken connection (`plain`); a lightweight transaction may not (`lwt`):
+/// a retry could apply it twice.
+pub async fn plain(session: &Session, cql: String) -> Result<PreparedStatement, ExecutionError> {
+    prepared(session, cql, true).await
+}
+
+pub async fn lwt(session: &Session, cql: String) -> Result<PreparedStatement, ExecutionError> {
+    prepared(session, cql, false).await
+}
+
+async fn prepared(
+    session: &Session,
+    cql: String,
+    idempotent: bool,
+) -> Result<PreparedStatement, ExecutionError> {
+    let mut statement = session.prepare(cql).await?;
+    statement.set_is_idempotent(idempotent);
+    Ok(statement)
 }
 
 /// Drops a keyspace; used by tests to clean up after themselves.

@@ -2,7 +2,7 @@
 //! every request a defined answer (body limit → 413, cross-site posts → 403, sessions and the
 //! sign-in gate → 303/401, error statuses).
 
-use super::auth::{gate, session_layer, Gate, SetupCode};
+use super::auth::{gate, public_paths_without_session, session_layer, Gate, SetupCode};
 use super::config::SignInSettings;
 use super::{error_body, error_response, Database};
 use crate::app::{shell, App};
@@ -54,6 +54,7 @@ pub fn router(
         .with_state(options)
         .layer(middleware::from_fn_with_state(gate_state, gate))
         .layer(session_layer(&database, &sign_in))
+        .layer(middleware::from_fn(public_paths_without_session))
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn(reject_cross_site_writes))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -3,15 +3,16 @@
 
 use super::audit::{format_time, new_timeuuid, Actor, AuditLog, Event};
 use super::config::Keyspace;
+use super::db::{lwt, plain};
 use super::passwords::{self, random_secret, secret_digest};
-use super::store::{decode_error, StoreError};
+use super::store::{decode_error, lwt_outcome, StoreError};
 use crate::model::{ApiTokenSummary, NewApiToken, Operator, OperatorSummary, Role};
 use crate::validate::{NewOperator, Password, Username};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::batch::{Batch, BatchType};
 use scylla::statement::prepared::PreparedStatement;
-use scylla::value::{CqlTimeuuid, CqlValue, Row};
+use scylla::value::CqlTimeuuid;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,37 +81,27 @@ impl OperatorStore {
         audit: Arc<AuditLog>,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
-        let prepare = |cql: String, idempotent: bool| {
-            let session = session.clone();
-            async move {
-                let mut statement = session.prepare(cql).await?;
-                statement.set_is_idempotent(idempotent);
-                Ok::<_, ExecutionError>(statement)
-            }
-        };
-        let plain = |cql: String| prepare(cql, true);
-        let lwt = |cql: String| prepare(cql, false);
         let statements = Statements {
-            any_operator: plain(format!("SELECT username FROM {ks}.operators LIMIT 1")).await?,
-            operator: plain(format!("SELECT username, role, disabled, password_hash FROM {ks}.operators WHERE username = ?")).await?,
-            all_operators: plain(format!("SELECT username, role, disabled FROM {ks}.operators LIMIT {ADMIN_LIST_LIMIT}")).await?,
-            insert_operator: lwt(format!("INSERT INTO {ks}.operators (username, password_hash, role, disabled, created_at) VALUES (?, ?, ?, false, ?) IF NOT EXISTS")).await?,
-            claim_first_admin: lwt(format!("INSERT INTO {ks}.first_admin (claim, username) VALUES (0, ?) IF NOT EXISTS")).await?,
-            set_role: lwt(format!("UPDATE {ks}.operators SET role = ? WHERE username = ? IF EXISTS")).await?,
-            set_disabled: lwt(format!("UPDATE {ks}.operators SET disabled = ? WHERE username = ? IF EXISTS")).await?,
-            set_password: lwt(format!("UPDATE {ks}.operators SET password_hash = ? WHERE username = ? IF EXISTS")).await?,
-            insert_token: plain(format!("INSERT INTO {ks}.api_tokens (id, token_hash, label, username, created_at) VALUES (?, ?, ?, ?, ?)")).await?,
-            insert_token_hash: plain(format!("INSERT INTO {ks}.api_tokens_by_hash (token_hash, id, username) VALUES (?, ?, ?)")).await?,
-            token_by_hash: plain(format!("SELECT username FROM {ks}.api_tokens_by_hash WHERE token_hash = ?")).await?,
-            token_by_id: plain(format!("SELECT token_hash, label, username FROM {ks}.api_tokens WHERE id = ?")).await?,
-            all_tokens: plain(format!("SELECT id, label, username, created_at FROM {ks}.api_tokens LIMIT {ADMIN_LIST_LIMIT}")).await?,
-            delete_token: plain(format!("DELETE FROM {ks}.api_tokens WHERE id = ?")).await?,
-            delete_token_hash: plain(format!("DELETE FROM {ks}.api_tokens_by_hash WHERE token_hash = ?")).await?,
-            record_failure: plain(format!("INSERT INTO {ks}.sign_in_failures (username, at) VALUES (?, ?) USING TTL ?")).await?,
-            count_failures: plain(format!("SELECT COUNT(*) FROM {ks}.sign_in_failures WHERE username = ?")).await?,
-            clear_failures: plain(format!("DELETE FROM {ks}.sign_in_failures WHERE username = ?")).await?,
-            lock: plain(format!("INSERT INTO {ks}.sign_in_locks (username, until) VALUES (?, ?) USING TTL ?")).await?,
-            lock_until: plain(format!("SELECT until FROM {ks}.sign_in_locks WHERE username = ?")).await?,
+            any_operator: plain(&session, format!("SELECT username FROM {ks}.operators LIMIT 1")).await?,
+            operator: plain(&session, format!("SELECT username, role, disabled, password_hash FROM {ks}.operators WHERE username = ?")).await?,
+            all_operators: plain(&session, format!("SELECT username, role, disabled FROM {ks}.operators LIMIT {ADMIN_LIST_LIMIT}")).await?,
+            insert_operator: lwt(&session, format!("INSERT INTO {ks}.operators (username, password_hash, role, disabled, created_at) VALUES (?, ?, ?, false, ?) IF NOT EXISTS")).await?,
+            claim_first_admin: lwt(&session, format!("INSERT INTO {ks}.first_admin (claim, username) VALUES (0, ?) IF NOT EXISTS")).await?,
+            set_role: lwt(&session, format!("UPDATE {ks}.operators SET role = ? WHERE username = ? IF EXISTS")).await?,
+            set_disabled: lwt(&session, format!("UPDATE {ks}.operators SET disabled = ? WHERE username = ? IF EXISTS")).await?,
+            set_password: lwt(&session, format!("UPDATE {ks}.operators SET password_hash = ? WHERE username = ? IF EXISTS")).await?,
+            insert_token: plain(&session, format!("INSERT INTO {ks}.api_tokens (id, token_hash, label, username, created_at) VALUES (?, ?, ?, ?, ?)")).await?,
+            insert_token_hash: plain(&session, format!("INSERT INTO {ks}.api_tokens_by_hash (token_hash, id, username) VALUES (?, ?, ?)")).await?,
+            token_by_hash: plain(&session, format!("SELECT username FROM {ks}.api_tokens_by_hash WHERE token_hash = ?")).await?,
+            token_by_id: plain(&session, format!("SELECT token_hash, label, username FROM {ks}.api_tokens WHERE id = ?")).await?,
+            all_tokens: plain(&session, format!("SELECT id, label, username, created_at FROM {ks}.api_tokens LIMIT {ADMIN_LIST_LIMIT}")).await?,
+            delete_token: plain(&session, format!("DELETE FROM {ks}.api_tokens WHERE id = ?")).await?,
+            delete_token_hash: plain(&session, format!("DELETE FROM {ks}.api_tokens_by_hash WHERE token_hash = ?")).await?,
+            record_failure: plain(&session, format!("INSERT INTO {ks}.sign_in_failures (username, at) VALUES (?, ?) USING TTL ?")).await?,
+            count_failures: plain(&session, format!("SELECT COUNT(*) FROM {ks}.sign_in_failures WHERE username = ?")).await?,
+            clear_failures: plain(&session, format!("DELETE FROM {ks}.sign_in_failures WHERE username = ?")).await?,
+            lock: plain(&session, format!("INSERT INTO {ks}.sign_in_locks (username, until) VALUES (?, ?) USING TTL ?")).await?,
+            lock_until: plain(&session, format!("SELECT until FROM {ks}.sign_in_locks WHERE username = ?")).await?,
         };
         Ok(OperatorStore {
             session,
@@ -422,7 +413,7 @@ impl OperatorStore {
                 .map_err(decode_error)
             })
             .collect::<Result<_, _>>()?;
-        tokens.sort_by(|a, b| b.0.cmp(&a.0));
+        tokens.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
         Ok(tokens.into_iter().map(|(_, token)| token).collect())
     }
 
@@ -517,15 +508,7 @@ impl OperatorStore {
     }
 }
 
-/// Reads `[applied]` from an LWT answer (the other columns differ between outcomes).
+/// Whether an LWT applied (its other columns differ between outcomes and are not needed here).
 fn lwt_applied(result: scylla::response::query_result::QueryResult) -> Result<bool, StoreError> {
-    let row = result
-        .into_rows_result()
-        .map_err(decode_error)?
-        .first_row::<Row>()
-        .map_err(decode_error)?;
-    Ok(matches!(
-        row.columns.first(),
-        Some(Some(CqlValue::Boolean(true)))
-    ))
+    lwt_outcome(result, "").map(|(applied, _)| applied)
 }

@@ -6,6 +6,7 @@
 //! session's remaining life, so Cassandra forgets ended sessions by itself.
 
 use super::config::Keyspace;
+use super::db::plain;
 use super::passwords::secret_digest;
 use super::store::{decode_error, StoreError};
 use super::Database;
@@ -29,27 +30,23 @@ pub struct SessionTable {
 impl SessionTable {
     pub async fn new(session: Arc<Session>, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
-        let prepare = |cql: String| {
-            let session = session.clone();
-            async move {
-                let mut statement = session.prepare(cql).await?;
-                statement.set_is_idempotent(true);
-                Ok::<_, ExecutionError>(statement)
-            }
-        };
         Ok(SessionTable {
-            save: prepare(format!("INSERT INTO {ks}.sessions (id_hash, data, expires_at) VALUES (?, ?, ?) USING TTL ?")).await?,
-            load: prepare(format!("SELECT data, expires_at FROM {ks}.sessions WHERE id_hash = ?")).await?,
-            delete: prepare(format!("DELETE FROM {ks}.sessions WHERE id_hash = ?")).await?,
+            save: plain(&session, format!("INSERT INTO {ks}.sessions (id_hash, data, expires_at) VALUES (?, ?, ?) USING TTL ?")).await?,
+            load: plain(&session, format!("SELECT data, expires_at FROM {ks}.sessions WHERE id_hash = ?")).await?,
+            delete: plain(&session, format!("DELETE FROM {ks}.sessions WHERE id_hash = ?")).await?,
             session,
         })
     }
 
     async fn save(&self, record: &Record) -> Result<(), StoreError> {
-        let ttl = (record.expiry_date - OffsetDateTime::now_utc()).whole_seconds();
-        if ttl < 1 {
+        let left_ms = (record.expiry_date - OffsetDateTime::now_utc()).whole_milliseconds();
+        if left_ms < 1 {
             return self.delete(&record.id).await;
         }
+        // Cassandra counts a TTL from the current whole second, so a row can vanish up to a second
+        // early: round up and add one. `load` checks `expires_at` itself, so the session does
+        // not last any longer for it.
+        let ttl = (left_ms + 999) / 1000 + 1;
         let data = serde_json::to_string(&record.data)
             .map_err(|e| StoreError::Internal(format!("session data: {e}")))?;
         self.session

@@ -17,6 +17,7 @@
 
 use super::audit::{Actor, AuditLog, Event, Recorded};
 use super::config::Keyspace;
+use super::db::{lwt, plain};
 use crate::model::{Cursor, User, UserPage};
 use crate::validate::{Email, ValidUser};
 use scylla::client::session::Session;
@@ -129,53 +130,61 @@ impl Statements {
     /// identifiers); every value is a bind marker.
     async fn prepare(session: &Session, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
-        // Plain reads and writes may be retried by the driver; lightweight transactions may not.
-        let prepare = |cql: String, idempotent: bool| async move {
-            let mut statement = session.prepare(cql).await?;
-            statement.set_is_idempotent(idempotent);
-            Ok::<_, ExecutionError>(statement)
-        };
-        let plain = |cql: String| prepare(cql, true);
-        let lwt = |cql: String| prepare(cql, false);
         Ok(Statements {
-            release_version: plain("SELECT release_version FROM system.local".into()).await?,
-            first_page: plain(format!("SELECT id, name, email FROM {ks}.users LIMIT ?")).await?,
-            page_after: plain(format!(
-                "SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"
-            ))
+            release_version: plain(session, "SELECT release_version FROM system.local".into())
+                .await?,
+            first_page: plain(
+                session,
+                format!("SELECT id, name, email FROM {ks}.users LIMIT ?"),
+            )
             .await?,
-            user_by_id: plain(format!(
-                "SELECT id, name, email FROM {ks}.users WHERE id = ?"
-            ))
+            page_after: plain(
+                session,
+                format!(
+                    "SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?"
+                ),
+            )
             .await?,
-            owner_of_email: plain(format!(
-                "SELECT id FROM {ks}.users_by_email WHERE email = ?"
-            ))
+            user_by_id: plain(
+                session,
+                format!("SELECT id, name, email FROM {ks}.users WHERE id = ?"),
+            )
             .await?,
-            claim_written_at: plain(format!(
-                "SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"
-            ))
+            owner_of_email: plain(
+                session,
+                format!("SELECT id FROM {ks}.users_by_email WHERE email = ?"),
+            )
             .await?,
-            insert_user: plain(format!(
-                "INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"
-            ))
+            claim_written_at: plain(
+                session,
+                format!("SELECT id, writetime(id) FROM {ks}.users_by_email WHERE email = ?"),
+            )
             .await?,
-            update_user: plain(format!(
-                "UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"
-            ))
+            insert_user: plain(
+                session,
+                format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"),
+            )
             .await?,
-            delete_user: plain(format!("DELETE FROM {ks}.users WHERE id = ?")).await?,
-            claim_email: lwt(format!(
-                "INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"
-            ))
+            update_user: plain(
+                session,
+                format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"),
+            )
             .await?,
-            take_over_claim: lwt(format!(
-                "UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?"
-            ))
+            delete_user: plain(session, format!("DELETE FROM {ks}.users WHERE id = ?")).await?,
+            claim_email: lwt(
+                session,
+                format!("INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"),
+            )
             .await?,
-            release_email: lwt(format!(
-                "DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"
-            ))
+            take_over_claim: lwt(
+                session,
+                format!("UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?"),
+            )
+            .await?,
+            release_email: lwt(
+                session,
+                format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?"),
+            )
             .await?,
         })
     }
@@ -478,7 +487,7 @@ fn rows_to_users(
 
 /// Reads an LWT answer: `[applied]`, and when not applied, the current value of `column`.
 /// The columns differ between the two outcomes, so the row is read dynamically.
-fn lwt_outcome(
+pub(crate) fn lwt_outcome(
     result: scylla::response::query_result::QueryResult,
     column: &str,
 ) -> Result<(bool, Option<Uuid>), StoreError> {
