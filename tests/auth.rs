@@ -779,3 +779,84 @@ async fn static_assets_and_health_do_not_touch_the_session() {
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_password_and_the_old_sessions_end() {
+    let db = TestDb::new(50).await;
+    db.operator("root", Role::Admin).await;
+    db.operator("ada", Role::Editor).await;
+    let app = start(&db).await;
+    let (admin, ada) = (browser(), browser());
+    sign_in(&admin, &app, "root", PASSWORD).await;
+    sign_in(&ada, &app, "ada", PASSWORD).await;
+
+    let reset = format!("{}/api/operators/reset-password", app.url);
+    let new_password = "a brand new password";
+    let (status, body) = json(
+        post(
+            &admin,
+            &reset,
+            &[
+                ("username", "ada"),
+                ("password", new_password),
+                ("confirm_password", "typo"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["fields"]["confirm_password"].is_string()),
+        (StatusCode::UNPROCESSABLE_ENTITY, true)
+    );
+    let (status, _) = json(
+        post(
+            &admin,
+            &reset,
+            &[
+                ("username", "ada"),
+                ("password", new_password),
+                ("confirm_password", new_password),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let page = ada.get(format!("{}/", app.url)).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::SEE_OTHER,
+        "ada's session ended with the reset"
+    );
+    assert_eq!(
+        sign_in(&ada, &app, "ada", PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&ada, &app, "ada", new_password).await.0,
+        StatusCode::OK
+    );
+
+    // An admin cannot lock themselves out.
+    let (status, body) = json(
+        post(
+            &admin,
+            &format!("{}/api/operators/set-disabled", app.url),
+            &[("username", "root"), ("disabled", "true")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["fields"]["username"],
+        "You cannot disable yourself; ask another admin."
+    );
+    let events = db.stores.audit.activity(None).await.unwrap().events;
+    assert!(events
+        .iter()
+        .any(|e| e.action == "operator password" && e.operator == "root"));
+    db.drop().await;
+}

@@ -101,6 +101,7 @@ pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError
     db::ensure_schema(&session, config).await?;
     let keyspace = &config.keyspace;
     let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
+    passwords::warm_up().await;
     Ok(Stores {
         users: UserStore::new(session.clone(), keyspace, &audit, config.page_size).await?,
         operators: OperatorStore::new(session.clone(), keyspace, audit.clone()).await?,

@@ -48,6 +48,12 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
+/// Computes the decoy hash now (at start-up), so that the first unknown username is not slower
+/// than the rest.
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(decoy_hash).await;
+}
+
 fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| hash_now(&random_secret(32)).unwrap_or_default())
