@@ -30,6 +30,9 @@ say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
     cargo leptos end-to-end
 
+say "faults: the dev node SIGKILLed under a create load loses no acknowledged write"
+cargo test --features ssr --test faults -- --nocapture --test-threads=1
+
 if [ "${CASSANDRA_RUNNER:-auto}" != docker ] && ! { command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; }; then
     say "Cassandra node lifecycle: stop leaves no process, start reuses the data"
     tests/cassandra_lifecycle.sh
