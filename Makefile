@@ -2,7 +2,8 @@
 .DEFAULT_GOAL := help
 SHELL := bash
 
-.PHONY: help setup run watch test test-rust test-e2e bench cassandra-start cassandra-stop cassandra-status
+.PHONY: help setup run watch test test-rust test-e2e bench cassandra-start cassandra-stop cassandra-status \
+        cluster-start cluster-stop cluster-status
 
 help: ## Show this list
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  make %-18s %s\n", $$1, $$2 }'
@@ -36,3 +37,13 @@ cassandra-stop: ## Stop the local Cassandra node and wait until its process is g
 
 cassandra-status: ## Say whether Cassandra answers CQL on 127.0.0.1:9042
 	@scripts/cassandra.sh status
+
+cluster-start: ## Start the local 3-node cluster (dc1, TLS, passwords) on 127.0.1.1-3; settings in .cluster/app.env
+	@scripts/toolchain.sh
+	@scripts/cluster.sh start
+
+cluster-stop: ## Stop the local cluster and wait until its processes are gone
+	@scripts/cluster.sh stop
+
+cluster-status: ## Say which cluster nodes answer CQL over TLS with a password
+	@scripts/cluster.sh status

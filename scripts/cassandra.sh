@@ -10,15 +10,14 @@
 # Where a Docker engine answers, `start`/`stop` use docker-compose.yml instead; set
 # CASSANDRA_RUNNER=local or CASSANDRA_RUNNER=docker to choose.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/cassandra-lib.sh"
 
 HOST=127.0.0.1
 PORT=9042
 STATE_DIR=${CASSANDRA_STATE_DIR:-$REPO_ROOT/.cassandra}
-HEAP=${CASSANDRA_HEAP:-512M}
 START_TIMEOUT=${CASSANDRA_START_TIMEOUT:-180}
 PID_FILE="$STATE_DIR/cassandra.pid"
 LOG_FILE="$STATE_DIR/logs/stdout.log"
-CLASSPATH_FILE="$STATE_DIR/classpath-$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")"
 
 # Runs one CQL query over the native protocol (v4) with nothing but bash, and prints the first
 # column of the first row as hex (nothing when there are no rows). Fails when no node answers.
@@ -77,74 +76,12 @@ local_pid() {
     kill -0 "$pid" 2>/dev/null && grep -q CassandraDaemon "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
 }
 
-java17() {
-    local candidate
-    for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/java-17-openjdk-*/bin/java "$(command -v java || true)"; do
-        [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return; }
-    done
-    die "Cassandra 5.0 needs Java 17 (run scripts/toolchain.sh, or set JAVA_HOME to a JDK 17)"
-}
-
-fetch_jars() {
-    [ -s "$CLASSPATH_FILE" ] && return
-    say "fetching Apache Cassandra $(basename "$CLASSPATH_FILE" | cut -d- -f2) from Maven Central (once per machine)"
-    mkdir -p "$STATE_DIR"
-    local log="$STATE_DIR/maven.log"
-    # Maven prints a line per file; show a count now and then instead of hundreds of lines.
-    if ! mvn -B -Dstyle.color=never -f "$REPO_ROOT/cassandra/pom.xml" \
-        org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath \
-        -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" 2>&1 \
-        | tee "$log" | awk '/^Downloaded from/ { n++; if (n % 25 == 0) { printf "    %d files downloaded\n", n; fflush() } }
-                            END { printf "    %d files downloaded\n", n }' >&2 \
-        || ! [ -s "$CLASSPATH_FILE.tmp" ]; then
-        grep -E 'ERROR' "$log" | head -n 5 >&2
-        die "Maven could not resolve Cassandra; see $log"
-    fi
-    mv "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
-}
-
 start_local() {
     fetch_jars
     if [ -z "$(local_pid)" ]; then
-        local java cp jamm
-        java=$(java17)
-        cp="$(cat "$CLASSPATH_FILE")"
-        jamm=$(tr ':' '\n' <"$CLASSPATH_FILE" | grep '/jamm-[^/]*\.jar$' | head -n1)
         mkdir -p "$STATE_DIR/data" "$STATE_DIR/logs"
         say "starting Cassandra (heap $HEAP, data in ${STATE_DIR#$REPO_ROOT/})"
-        # Flags from Cassandra's own conf/jvm17-server.options; see ../shared/reference if you change them.
-        setsid nohup "$java" -Xms"$HEAP" -Xmx"$HEAP" -Xss256k \
-            -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1 \
-            -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$STATE_DIR/logs" -XX:+ExitOnOutOfMemoryError \
-            -XX:+PerfDisableSharedMem -XX:CICompilerCount=2 \
-            -ea -da:net.openhft... -Djava.net.preferIPv4Stack=true -Djdk.attach.allowAttachSelf=true \
-            --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
-            --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \
-            --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED \
-            --add-exports java.sql/java.sql=ALL-UNNAMED --add-exports java.base/java.lang.ref=ALL-UNNAMED \
-            --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED \
-            --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED \
-            --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED \
-            --add-opens java.base/java.lang.module=ALL-UNNAMED --add-opens java.base/jdk.internal.loader=ALL-UNNAMED \
-            --add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED \
-            --add-opens java.base/jdk.internal.math=ALL-UNNAMED --add-opens java.base/jdk.internal.module=ALL-UNNAMED \
-            --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED \
-            --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED \
-            --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED \
-            --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED \
-            --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
-            --add-opens java.base/java.nio=ALL-UNNAMED \
-            -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true \
-            -Dio.netty.allocator.maxOrder=11 \
-            ${jamm:+-javaagent:"$jamm"} \
-            -Dcassandra-foreground=yes \
-            -Dcassandra.config="file://$REPO_ROOT/cassandra/cassandra.yaml" \
-            -Dlogback.configurationFile="file://$REPO_ROOT/cassandra/logback.xml" \
-            -Dcassandra.storagedir="$STATE_DIR/data" -Dcassandra.logdir="$STATE_DIR/logs" \
-            -Dcassandra.jmx.local.port=7199 -Dcom.sun.management.jmxremote.authenticate=false \
-            -Dcassandra.skip_wait_for_gossip_to_settle=0 \
-            -cp "$cp" org.apache.cassandra.service.CassandraDaemon \
-            >>"$LOG_FILE" 2>&1 </dev/null &
+        launch_cassandra "$STATE_DIR" "$REPO_ROOT/cassandra/cassandra.yaml" 7199 "$LOG_FILE"
         echo $! >"$PID_FILE"
     else
         say "Cassandra is starting (pid $(local_pid)); waiting for it"

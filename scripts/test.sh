@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every test, against a real Cassandra node: `make test`.
-# Starts the node if it is not running, and stops it again at the end in that case.
+# Every test, against real Cassandra: `make test`.
+# First against the dev node (started if it is not running, and stopped again in that case), then
+# the store, HTTP, operator and audit suites again against the local three-node cluster (TLS,
+# passwords, NetworkTopologyStrategy, LOCAL_QUORUM), and the faults of each.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
@@ -19,7 +21,9 @@ cleanup() {
         scripts/cassandra.sh cql-hex "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
     done
     if $started_cassandra; then scripts/cassandra.sh stop; fi
+    if $started_cluster; then scripts/cluster.sh stop; fi
 }
+started_cluster=false
 trap cleanup EXIT
 
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
@@ -37,3 +41,17 @@ if [ "${CASSANDRA_RUNNER:-auto}" != docker ] && ! { command -v docker >/dev/null
     say "Cassandra node lifecycle: stop leaves no process, start reuses the data"
     tests/cassandra_lifecycle.sh
 fi
+
+# Two cores: the cluster runs alone.
+if $started_cassandra; then scripts/cassandra.sh stop; started_cassandra=false; fi
+say "the same suites against the local cluster: 3 nodes, dc1, TLS, passwords, LOCAL_QUORUM"
+if ! scripts/cluster.sh status >/dev/null 2>&1; then
+    started_cluster=true
+    scripts/cluster.sh start
+fi
+(
+    set -a; source .cluster/tests.env; set +a
+    cargo test --features ssr --test store --test http --test auth --test audit --test cli
+    say "faults: one node of three SIGKILLed under a create and edit load"
+    cargo test --features ssr --test cluster_faults -- --nocapture --test-threads=1
+)

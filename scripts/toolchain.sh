@@ -80,6 +80,17 @@ ensure_chromium() {
     apt_install chromium curl
 }
 
+# cqlsh (from PyPI) sets up and checks the local cluster, which speaks only TLS with passwords.
+CQLSH_VERSION=6.2.2
+ensure_cqlsh() {
+    local venv="$TOOLS_CACHE/cqlsh"
+    "$venv/bin/cqlsh" --version 2>/dev/null | grep -q "$CQLSH_VERSION" && return
+    say "installing cqlsh $CQLSH_VERSION from PyPI (for the local cluster)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "cqlsh==$CQLSH_VERSION"
+}
+
 ensure_end2end_packages() {
     local e2e="$REPO_ROOT/end2end" stamp want
     # npm ci wipes node_modules; skip it while node_modules was installed from this lock file.
@@ -100,3 +111,4 @@ ensure_java_and_maven
 [ "${1:-all}" = build ] && exit 0
 ensure_chromium
 ensure_end2end_packages
+ensure_cqlsh

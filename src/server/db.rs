@@ -77,11 +77,30 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
     let keyspace = config.keyspace.as_str();
     // Identifiers cannot be bound, so DDL is the one place where names are written into CQL;
     // both come from validated configuration (Keyspace, Replication), never from a request.
+    // Only when missing: creating a keyspace needs CREATE on all keyspaces, which a production
+    // role that may use just its own keyspace does not have (even with IF NOT EXISTS).
+    let existing = session
+        .query_unpaged(
+            "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?",
+            (keyspace,),
+        )
+        .await?;
+    let keyspace_exists = existing
+        .into_rows_result()
+        .map(|rows| rows.rows_num() > 0)
+        .unwrap_or(false);
+    if !keyspace_exists {
+        session
+            .query_unpaged(
+                format!(
+                    "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
+                    config.replication.to_cql()
+                ),
+                (),
+            )
+            .await?;
+    }
     let statements = [
-        format!(
-            "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
-            config.replication.to_cql()
-        ),
         // The users and their email claims.
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.users (id uuid PRIMARY KEY, name text, email text)"),
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.users_by_email (email text PRIMARY KEY, id uuid)"),

@@ -5,7 +5,7 @@ use super::audit::{format_time, new_timeuuid, Actor, AuditLog, Event};
 use super::config::Keyspace;
 use super::db::{lwt, plain};
 use super::passwords::{self, random_secret, secret_digest};
-use super::store::{decode_error, lwt_outcome, StoreError};
+use super::store::{decode_error, lwt_outcome, with_retries, StoreError};
 use crate::model::{ApiTokenSummary, NewApiToken, Operator, OperatorSummary, Role};
 use crate::validate::{NewOperator, Password, Username};
 use scylla::client::session::Session;
@@ -132,10 +132,11 @@ impl OperatorStore {
     }
 
     pub async fn get(&self, username: &str) -> Result<Option<OperatorRecord>, StoreError> {
-        let result = self
-            .session
-            .execute_unpaged(&self.statements.operator, (username,))
-            .await?;
+        let result = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.operator, (username,))
+        })
+        .await?;
         let row = result
             .into_rows_result()
             .map_err(decode_error)?
@@ -371,10 +372,12 @@ impl OperatorStore {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let result = self
-            .session
-            .execute_unpaged(&self.statements.token_by_hash, (secret_digest(secret),))
-            .await?;
+        let digest = secret_digest(secret);
+        let result = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.token_by_hash, (&digest,))
+        })
+        .await?;
         let owner = result
             .into_rows_result()
             .map_err(decode_error)?

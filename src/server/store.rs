@@ -53,36 +53,65 @@ pub enum StoreError {
 
 impl From<ExecutionError> for StoreError {
     fn from(error: ExecutionError) -> Self {
-        use scylla::errors::DbError;
-        let transient = match &error {
-            ExecutionError::EmptyPlan
-            | ExecutionError::ConnectionPoolError(_)
-            | ExecutionError::RequestTimeout(_)
-            | ExecutionError::PrepareError(_)
-            | ExecutionError::MetadataError(_)
-            | ExecutionError::SchemaAgreementError(_) => true,
-            ExecutionError::LastAttemptError(attempt) => match attempt {
-                RequestAttemptError::BrokenConnectionError(_)
-                | RequestAttemptError::UnableToAllocStreamId => true,
-                RequestAttemptError::DbError(db, _) => matches!(
-                    db,
-                    DbError::Unavailable { .. }
-                        | DbError::Overloaded
-                        | DbError::IsBootstrapping
-                        | DbError::ReadTimeout { .. }
-                        | DbError::WriteTimeout { .. }
-                        | DbError::ReadFailure { .. }
-                        | DbError::WriteFailure { .. }
-                        | DbError::RateLimitReached { .. }
-                ),
-                _ => false,
-            },
-            _ => false,
-        };
-        if transient {
+        if is_transient(&error) {
             StoreError::Unavailable(error.to_string())
         } else {
             StoreError::Internal(error.to_string())
+        }
+    }
+}
+
+/// Nodes down, timeouts, overload: worth trying again.
+fn is_transient(error: &ExecutionError) -> bool {
+    use scylla::errors::DbError;
+    match error {
+        ExecutionError::EmptyPlan
+        | ExecutionError::ConnectionPoolError(_)
+        | ExecutionError::RequestTimeout(_)
+        | ExecutionError::PrepareError(_)
+        | ExecutionError::MetadataError(_)
+        | ExecutionError::SchemaAgreementError(_) => true,
+        ExecutionError::LastAttemptError(attempt) => match attempt {
+            RequestAttemptError::BrokenConnectionError(_)
+            | RequestAttemptError::UnableToAllocStreamId => true,
+            RequestAttemptError::DbError(db, _) => matches!(
+                db,
+                DbError::Unavailable { .. }
+                    | DbError::Overloaded
+                    | DbError::IsBootstrapping
+                    | DbError::ReadTimeout { .. }
+                    | DbError::WriteTimeout { .. }
+                    | DbError::ReadFailure { .. }
+                    | DbError::WriteFailure { .. }
+                    | DbError::RateLimitReached { .. }
+            ),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Runs a request again after a transient failure (a node just went down, a timeout), a few
+/// times with a short pause: the driver tries once more at most, which a node's death can use
+/// up. Only for requests that are safe to repeat; the callers say why theirs are.
+pub(crate) async fn with_retries<T, Request, Answer>(
+    mut request: Request,
+) -> Result<T, ExecutionError>
+where
+    Request: FnMut() -> Answer,
+    Answer: std::future::Future<Output = Result<T, ExecutionError>>,
+{
+    const ATTEMPTS: u64 = 4;
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
+                let pause = Duration::from_millis(attempt * 100 + rand::random::<u64>() % 100);
+                tracing::debug!(attempt, ?pause, %error, "trying again");
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            answer => return answer,
         }
     }
 }
@@ -271,10 +300,11 @@ impl UserStore {
     }
 
     pub async fn get(&self, id: Uuid) -> Result<User, StoreError> {
-        let result = self
-            .session
-            .execute_unpaged(&self.statements.user_by_id, (id,))
-            .await?;
+        let result = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.user_by_id, (id,))
+        })
+        .await?;
         rows_to_users(result)?
             .into_iter()
             .next()
@@ -301,9 +331,9 @@ impl UserStore {
             email: user.email.as_str().into(),
         };
         let event = Recorded::now(actor, Event::user_created(&created));
-        let write = self
-            .session
-            .batch(
+        // The batch writes fixed values under a fixed event time, so repeating it is safe.
+        let write = with_retries(|| {
+            self.session.batch(
                 &self.audited.insert_user,
                 (
                     (id, &created.name, &created.email),
@@ -312,7 +342,8 @@ impl UserStore {
                     event.day_index(),
                 ),
             )
-            .await;
+        })
+        .await;
         if let Err(error) = write {
             self.release(user.email.as_str(), id).await;
             return Err(error.into());
@@ -342,9 +373,8 @@ impl UserStore {
             self.claim(&user.email, id).await?;
         }
         let event = Recorded::now(actor, Event::user_updated(&current, &updated));
-        let write = self
-            .session
-            .batch(
+        let write = with_retries(|| {
+            self.session.batch(
                 &self.audited.update_user,
                 (
                     (&updated.name, &updated.email, id),
@@ -353,7 +383,8 @@ impl UserStore {
                     event.day_index(),
                 ),
             )
-            .await;
+        })
+        .await;
         match write {
             Err(error) => {
                 if email_changes {
@@ -373,12 +404,13 @@ impl UserStore {
     pub async fn delete(&self, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
         let user = self.get(id).await?;
         let event = Recorded::now(actor, Event::user_deleted(&user));
-        self.session
-            .batch(
+        with_retries(|| {
+            self.session.batch(
                 &self.audited.delete_user,
                 ((id,), event.by_user(), event.by_day(), event.day_index()),
             )
-            .await?;
+        })
+        .await?;
         self.release(&user.email, id).await;
         Ok(())
     }
@@ -398,10 +430,13 @@ impl UserStore {
 
     /// Makes `id` the owner of `email`, or fails with `EmailTaken` when a live user holds it.
     async fn claim(&self, email: &Email, id: Uuid) -> Result<(), StoreError> {
-        let claim = self
-            .session
-            .execute_unpaged(&self.statements.claim_email, (email.as_str(), id))
-            .await?;
+        // Repeating a claim is safe: a claim we already hold answers with our own id (below).
+        // The driver does not repeat it by itself, as LWTs are not idempotent in general.
+        let claim = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.claim_email, (email.as_str(), id))
+        })
+        .await?;
         let (applied, holder) = lwt_outcome(claim, "id")?;
         if applied {
             return Ok(());

@@ -1,0 +1,76 @@
+# Starting Apache Cassandra from Maven Central's jars, shared by the dev node (cassandra.sh) and
+# the local cluster (cluster.sh). Source it after lib.sh.
+
+HEAP=${CASSANDRA_HEAP:-512M}
+CASSANDRA_VERSION=$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")
+# The resolved classpath, cached beside Maven's own cache so every clone and node shares it.
+CLASSPATH_FILE="$TOOLS_CACHE/cassandra-classpath-$CASSANDRA_VERSION"
+
+java17() {
+    local candidate
+    for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/java-17-openjdk-*/bin/java "$(command -v java || true)"; do
+        [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return; }
+    done
+    die "Cassandra 5.0 needs Java 17 (run scripts/toolchain.sh, or set JAVA_HOME to a JDK 17)"
+}
+
+fetch_jars() {
+    [ -s "$CLASSPATH_FILE" ] && return
+    say "fetching Apache Cassandra $(basename "$CLASSPATH_FILE" | cut -d- -f2) from Maven Central (once per machine)"
+    mkdir -p "$TOOLS_CACHE"
+    local log="$TOOLS_CACHE/maven-$CASSANDRA_VERSION.log"
+    # Maven prints a line per file; show a count now and then instead of hundreds of lines.
+    if ! mvn -B -Dstyle.color=never -f "$REPO_ROOT/cassandra/pom.xml" \
+        org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath \
+        -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" 2>&1 \
+        | tee "$log" | awk '/^Downloaded from/ { n++; if (n % 25 == 0) { printf "    %d files downloaded\n", n; fflush() } }
+                        END { printf "    %d files downloaded\n", n }' >&2 \
+        || ! [ -s "$CLASSPATH_FILE.tmp" ]; then
+        grep -E 'ERROR' "$log" | head -n 5 >&2
+        die "Maven could not resolve Cassandra; see $log"
+    fi
+    mv "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
+}
+
+# launch_cassandra STATE_DIR YAML JMX_PORT LOG_FILE [JVM FLAGS...]: starts CassandraDaemon in the
+# background with data under STATE_DIR/data; prints nothing; the caller records $!.
+launch_cassandra() {
+    local state=$1 yaml=$2 jmx_port=$3 log=$4; shift 4
+    local java cp jamm
+    java=$(java17)
+    cp="$(cat "$CLASSPATH_FILE")"
+    jamm=$(tr ':' '\n' <"$CLASSPATH_FILE" | grep '/jamm-[^/]*\.jar$' | head -n1)
+    # Flags from Cassandra's own conf/jvm17-server.options; see ../shared/reference if you change them.
+    setsid nohup "$java" -Xms"$HEAP" -Xmx"$HEAP" -Xss256k \
+        -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1 \
+        -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$state/logs" -XX:+ExitOnOutOfMemoryError \
+        -XX:+PerfDisableSharedMem -XX:CICompilerCount=2 \
+        -ea -da:net.openhft... -Djava.net.preferIPv4Stack=true -Djdk.attach.allowAttachSelf=true \
+        --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
+        --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \
+        --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED \
+        --add-exports java.sql/java.sql=ALL-UNNAMED --add-exports java.base/java.lang.ref=ALL-UNNAMED \
+        --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED \
+        --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED \
+        --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED \
+        --add-opens java.base/java.lang.module=ALL-UNNAMED --add-opens java.base/jdk.internal.loader=ALL-UNNAMED \
+        --add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED \
+        --add-opens java.base/jdk.internal.math=ALL-UNNAMED --add-opens java.base/jdk.internal.module=ALL-UNNAMED \
+        --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED \
+        --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED \
+        --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED \
+        --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED \
+        --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
+        --add-opens java.base/java.nio=ALL-UNNAMED \
+        -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true \
+        -Dio.netty.allocator.maxOrder=11 \
+        ${jamm:+-javaagent:"$jamm"} \
+        -Dcassandra-foreground=yes \
+        -Dcassandra.config="file://$yaml" "$@" \
+        -Dlogback.configurationFile="file://$REPO_ROOT/cassandra/logback.xml" \
+        -Dcassandra.storagedir="$state/data" -Dcassandra.logdir="$state/logs" \
+        -Dcassandra.jmx.local.port="$jmx_port" -Dcom.sun.management.jmxremote.authenticate=false \
+        -Dcassandra.skip_wait_for_gossip_to_settle=0 \
+        -cp "$cp" org.apache.cassandra.service.CassandraDaemon \
+        >>"$log" 2>&1 </dev/null &
+}
