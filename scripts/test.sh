@@ -52,6 +52,8 @@ fi
 (
     set -a; source .cluster/tests.env; set +a
     cargo test --features ssr --test store --test http --test auth --test audit --test cli
+    say "misconfiguration: wrong password, untrusted CA, unreachable contact points, no rights"
+    cargo test --features ssr --test cluster_config
     say "faults: one node of three SIGKILLed under a create and edit load"
     cargo test --features ssr --test cluster_faults -- --nocapture --test-threads=1
 )

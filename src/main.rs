@@ -11,10 +11,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    // The driver's own messages repeat on every connection attempt; the app logs one line per
+    // problem (`Database::connect_in_background`). RUST_LOG=info,scylla=warn shows them.
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,scylla=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,scylla=off")),
         )
         .with_writer(std::io::stderr)
         .init();

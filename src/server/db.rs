@@ -20,6 +20,51 @@ pub enum ConnectError {
     Tls(String),
 }
 
+impl ConnectError {
+    /// What is wrong, in one line that names the setting to look at (never the password).
+    pub fn explain(&self, config: &Config) -> String {
+        let detail = self.to_string();
+        let contact_points = config.contact_points.join(",");
+        if detail.contains("AUTH_RESPONSE") || detail.contains("requires authentication") {
+            let user = config
+                .credentials
+                .as_ref()
+                .map_or("(no username)", |c| c.username.as_str());
+            format!(
+                "Cassandra refused to sign in {user:?} at {contact_points}: check CASSANDRA_USERNAME and CASSANDRA_PASSWORD ({})",
+                last_clause(&detail)
+            )
+        } else if detail.contains("certificate verify failed")
+            || matches!(self, ConnectError::Tls(_))
+        {
+            let ca = config
+                .tls_ca_file
+                .as_ref()
+                .map_or("(none)".into(), |p| p.display().to_string());
+            format!(
+                "TLS with Cassandra at {contact_points} failed: the nodes' certificate is not signed by the CA in CASSANDRA_TLS_CA_FILE={ca} ({})",
+                last_clause(&detail)
+            )
+        } else if matches!(self, ConnectError::Session(_)) {
+            format!(
+                "cannot reach Cassandra at CASSANDRA_CONTACT_POINTS={contact_points} ({})",
+                last_clause(&detail)
+            )
+        } else {
+            format!("Cassandra at {contact_points} is not ready: {detail}")
+        }
+    }
+}
+
+/// The innermost cause in the driver's long error chains.
+fn last_clause(detail: &str) -> &str {
+    detail
+        .rsplit("failed with: ")
+        .next()
+        .unwrap_or(detail)
+        .trim()
+}
+
 // The driver's errors are large; boxing keeps every `Result` that carries them small.
 impl From<NewSessionError> for ConnectError {
     fn from(error: NewSessionError) -> Self {

@@ -63,6 +63,9 @@ impl Database {
         let slot = database.0.clone();
         tokio::spawn(async move {
             let mut delay = Duration::from_millis(500);
+            // One line per problem, not one per attempt: the same problem is said again only
+            // when it changes.
+            let mut last_problem = String::new();
             loop {
                 match connect(&config).await {
                     Ok(store) => {
@@ -74,11 +77,13 @@ impl Database {
                         return;
                     }
                     Err(error) => {
-                        tracing::warn!(
-                            "Cassandra not reachable yet ({error}); retrying in {delay:?}"
-                        );
+                        let problem = error.explain(&config);
+                        if problem != last_problem {
+                            tracing::warn!("{problem}; retrying until it works");
+                            last_problem = problem;
+                        }
                         tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(10));
+                        delay = (delay * 2).min(Duration::from_secs(5));
                     }
                 }
             }
