@@ -1,7 +1,7 @@
 # Starting Apache Cassandra from Maven Central's jars, shared by the dev node (cassandra.sh) and
 # the local cluster (cluster.sh). Source it after lib.sh.
 
-HEAP=${CASSANDRA_HEAP:-512M}
+HEAP=${CASSANDRA_HEAP:-1G}
 CASSANDRA_VERSION=$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")
 # The resolved classpath, cached beside Maven's own cache so every clone and node shares it.
 CLASSPATH_FILE="$TOOLS_CACHE/cassandra-classpath-$CASSANDRA_VERSION"

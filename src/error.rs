@@ -24,6 +24,8 @@ pub enum AppError {
     BadRequest { detail: String },
     #[error("Requests from other sites are not accepted.")]
     CrossSite,
+    #[error("This method is not allowed here; the API takes POST requests.")]
+    MethodNotAllowed,
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("This needs the {needed} role; you are signed in as {yours}.")]
@@ -79,6 +81,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::CrossSite | AppError::Forbidden { .. } => 403,
             AppError::NotFound => 404,
+            AppError::MethodNotAllowed => 405,
             AppError::EmailTaken | AppError::SetupDone | AppError::UsernameTaken => 409,
             AppError::Invalid { .. } => 422,
             AppError::LockedOut { .. } => 429,

@@ -16,22 +16,23 @@ pub use audit::*;
 pub use auth::*;
 pub use users::*;
 
+/// The `before` cursor of an audit page: an event's id, a time-based (version 1) UUID.
 #[cfg(feature = "ssr")]
 pub(crate) fn parse_time_cursor(
     before: Option<String>,
 ) -> Result<Option<uuid::Uuid>, crate::error::AppError> {
-    match before.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => {
-            uuid::Uuid::try_parse(text)
-                .map(Some)
-                .map_err(|_| crate::error::AppError::BadRequest {
-                    detail: format!(
-                        "'{text}' is not a position in the history (an event id was expected)."
-                    ),
-                })
-        }
-    }
+    let Some(text) = before.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    uuid::Uuid::try_parse(text)
+        .ok()
+        .filter(|id| id.get_version_num() == 1)
+        .map(Some)
+        .ok_or_else(|| crate::error::AppError::BadRequest {
+            detail: format!(
+                "'{text}' is not a position in the history (an event id was expected)."
+            ),
+        })
 }
 
 /// Registers every server function with the router explicitly, so that binaries and tests that

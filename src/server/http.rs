@@ -55,6 +55,7 @@ pub fn router(
         .layer(middleware::from_fn_with_state(gate_state, gate))
         .layer(session_layer(&database, &sign_in))
         .layer(middleware::from_fn(public_paths_without_session))
+        .layer(middleware::from_fn(super::forms::reject_malformed_forms))
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn(reject_cross_site_writes))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -101,11 +102,14 @@ async fn health(database: Database) -> Response {
 /// outage too, and gets the same 503 answer as any other.
 async fn status_from_app_error(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && bare {
+        return error_response(&AppError::MethodNotAllowed);
+    }
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     if !response.headers().contains_key("serverfnerror") {
-        let bare = !response.headers().contains_key(header::CONTENT_TYPE);
         return if bare {
             error_response(&AppError::Unavailable)
         } else {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod forms;
 pub mod http;
 pub mod operators;
 pub mod passwords;
