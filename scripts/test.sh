@@ -29,6 +29,8 @@ trap cleanup EXIT
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
 cargo build --features ssr --examples
 cargo test --features ssr --lib --tests
+say "hostile input: 10,000 random and mutated requests"
+cargo test --features ssr --test fuzz -- --nocapture
 
 say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
