@@ -5,7 +5,7 @@ mod common;
 
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
-use common::{spawn_app, TestDb};
+use common::{run_script, spawn_app, TestDb};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,20 +23,6 @@ struct Outcomes {
     /// without an answer it acknowledged (a timed-out write may still have applied).
     users: HashMap<Uuid, (String, String, Vec<(String, String)>)>,
     failures: Vec<String>,
-}
-
-async fn cluster(args: &[&'static str]) {
-    let args: Vec<&'static str> = args.to_vec();
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("scripts/cluster.sh")
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "scripts/cluster.sh failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,10 +115,10 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
         .collect();
 
     tokio::time::sleep(Duration::from_secs(6)).await;
-    cluster(&["kill", "2"]).await;
+    run_script("scripts/cluster.sh", &["kill", "2"]).await;
     let killed_at = Instant::now();
     tokio::time::sleep(Duration::from_secs(12)).await;
-    cluster(&["start-node", "2"]).await;
+    run_script("scripts/cluster.sh", &["start-node", "2"]).await;
     let rejoined_after = killed_at.elapsed();
     tokio::time::sleep(Duration::from_secs(4)).await;
     stop.store(true, Ordering::Relaxed);
@@ -168,22 +154,13 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
         }
     }
     let mut emails = HashSet::new();
-    let mut duplicates = Vec::new();
-    let mut after = None;
-    let mut listed = 0;
-    loop {
-        let page = db.users().list(after).await.unwrap();
-        for user in &page.users {
-            listed += 1;
-            if !emails.insert(user.email.clone()) {
-                duplicates.push(user.email.clone());
-            }
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let listed = db.all_users().await;
+    let duplicates: Vec<&String> = listed
+        .iter()
+        .map(|user| &user.email)
+        .filter(|email| !emails.insert(email.as_str()))
+        .collect();
+    let listed = listed.len();
     println!(
         "cluster node 2 SIGKILLed under {CLIENTS} clients (create + edit): {} requests, {} after the kill of which {:.2}% succeeded, \
          node back and answering after {:.1} s, {} users acknowledged, {listed} listed, acknowledged writes lost: {}, duplicate emails: {}",

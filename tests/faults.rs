@@ -7,7 +7,7 @@ mod common;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use cassandra_users::validate::Email;
-use common::{spawn_app, TestDb};
+use common::{run_script, spawn_app, TestDb};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,19 +91,6 @@ fn dev_node_pid() -> String {
     .to_owned()
 }
 
-async fn make(target: &'static str) {
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("make")
-            .args(["--no-print-directory", target])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "make {target}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_loses_no_acknowledged_create() {
     let db = TestDb::new(50).await;
@@ -121,7 +108,7 @@ async fn a_killed_node_loses_no_acknowledged_create() {
     assert!(killed.success());
     let killed_at = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    make("cassandra-start").await;
+    run_script("make", &["--no-print-directory", "cassandra-start"]).await;
     // The app reconnects by itself: wait for new acknowledgements, then keep the load on a while.
     let restarted = tally.acknowledged.lock().unwrap().len();
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -12,7 +12,7 @@ use crate::{
     model::Role,
     server::{
         audit::Actor,
-        auth::{require, AuthSession},
+        auth::{request_session, require},
         finish_form_post, is_plain_form_post, stores,
     },
     validate::{validate_new_operator, validate_new_password, FieldErrors, Username},
@@ -160,10 +160,7 @@ pub async fn create_token(
             })?;
         if is_plain_form_post() {
             // Without JavaScript the answer is a redirect; the next page shows the secret once.
-            let session = leptos_axum::extract::<AuthSession>()
-                .await
-                .map_err(|_| AppError::Internal)?
-                .session;
+            let session = request_session().await?.session;
             session
                 .insert(NEW_TOKEN_KEY, &token)
                 .await
@@ -182,7 +179,7 @@ pub async fn create_token(
 #[server(prefix = "/api", endpoint = "tokens/take-new")]
 pub async fn take_new_token() -> Result<Option<NewApiToken>, AppError> {
     admin()?;
-    let Ok(auth) = leptos_axum::extract::<AuthSession>().await else {
+    let Ok(auth) = request_session().await else {
         return Ok(None);
     };
     auth.session

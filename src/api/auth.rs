@@ -10,7 +10,7 @@ use leptos::server_fn::ServerFn as _;
 use crate::{
     server::{
         audit::{Actor, Event},
-        auth::{self, client_address, current_operator, AuthSession, SetupCode},
+        auth::{self, client_address, current_operator, request_session, SetupCode},
         config::{SignInSettings, MAX_FAILED_SIGN_INS},
         finish_form_post, stores,
     },
@@ -64,9 +64,7 @@ pub async fn sign_in(
                     AppError::LockedOut { minutes }
                 }));
             };
-            let mut session = leptos_axum::extract::<AuthSession>()
-                .await
-                .map_err(|_| AppError::Internal)?;
+            let mut session = request_session().await?;
             stores
                 .audit
                 .record(&attempt, Event::new("sign-in", "signed in"))
@@ -93,9 +91,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             .audit
             .record(&actor, Event::new("sign-out", "signed out"))
             .await?;
-        let mut session = leptos_axum::extract::<AuthSession>()
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let mut session = request_session().await?;
         auth::sign_out(&mut session).await
     }
     .await;
@@ -140,9 +136,7 @@ pub async fn create_first_admin(
             .get(name.as_str())
             .await?
             .ok_or(AppError::Unavailable)?;
-        let mut session = leptos_axum::extract::<AuthSession>()
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let mut session = request_session().await?;
         stores
             .audit
             .record(&actor, Event::new("sign-in", "signed in"))

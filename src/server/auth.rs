@@ -104,6 +104,14 @@ pub fn session_layer(
     AuthManagerLayerBuilder::new(OperatorBackend(database.clone()), sessions).build()
 }
 
+/// The sign-in session of the current request (the session layer puts it on every request).
+pub async fn request_session() -> Result<AuthSession, AppError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|_| {
+        tracing::error!("no AuthSession on the request");
+        AppError::Internal
+    })
+}
+
 /// Signs `operator` in on this session: a new session id (no fixation), and the time, for the
 /// absolute timeout.
 pub async fn sign_in(auth: &mut AuthSession, operator: &OperatorRecord) -> Result<(), AppError> {

@@ -58,6 +58,25 @@ impl TestDb {
         self.config.keyspace.as_str()
     }
 
+    /// Every user in the keyspace, page by page as the app lists them.
+    pub async fn all_users(&self) -> Vec<cassandra_users::model::User> {
+        let (mut users, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.users().list(after).await.expect("list users");
+            users.extend(page.users);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return users,
+            }
+        }
+    }
+
+    /// The usernames of every operator.
+    pub async fn operator_names(&self) -> std::collections::HashSet<String> {
+        let operators = self.stores.operators.list().await.expect("list operators");
+        operators.into_iter().map(|o| o.username).collect()
+    }
+
     /// Adds an operator with this role (password `PASSWORD`), as the CLI would.
     pub async fn operator(&self, username: &str, role: Role) {
         let new = validate_new_operator(username, role.as_str(), PASSWORD, PASSWORD)
@@ -101,6 +120,23 @@ pub fn test_config(overrides: &[(&str, String)]) -> Config {
             .or_else(|| std::env::var(name).ok())
     })
     .expect("test configuration")
+}
+
+/// Runs a script of the repository (`make`, `scripts/cluster.sh`) to completion, off the
+/// async threads, and fails the test if it fails.
+pub async fn run_script(program: &'static str, args: &[&'static str]) {
+    let command = format!("{program} {}", args.join(" "));
+    let args = args.to_vec();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(program)
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{command} failed");
 }
 
 /// A running app: its base URL and the setup code it would print.
