@@ -115,18 +115,31 @@ wait_for() {
 }
 
 # Roles and the app's keyspace; every statement is idempotent.
+# Raising system_auth to RF 3 leaves the default superuser's row on one node only, so for a moment
+# a quorum read may miss it and refuse the superuser; each read that finds it repairs the others.
+# Hence: raise it first, then retry the rest until the superuser is recognised everywhere.
 set_up_roles() {
-    local app_password tests_password
+    local app_password tests_password attempt
     app_password=$(env_value app.env CASSANDRA_PASSWORD)
     tests_password=$(env_value tests.env CASSANDRA_PASSWORD)
     cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 -e "
-        ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};
-        CREATE KEYSPACE IF NOT EXISTS $APP_KEYSPACE WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};
-        CREATE ROLE IF NOT EXISTS $APP_ROLE WITH PASSWORD = '$app_password' AND LOGIN = true;
-        GRANT ALL PERMISSIONS ON KEYSPACE $APP_KEYSPACE TO $APP_ROLE;
-        CREATE ROLE IF NOT EXISTS $TESTS_ROLE WITH PASSWORD = '$tests_password' AND LOGIN = true;
-        GRANT CREATE ON ALL KEYSPACES TO $TESTS_ROLE;" >/dev/null
-    say "roles ready: $APP_ROLE (all on keyspace $APP_KEYSPACE, nothing else), $TESTS_ROLE (creates its own keyspaces)"
+        ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};" >/dev/null
+    for attempt in $(seq 1 15); do
+        if cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 -e "
+            CONSISTENCY ALL;
+            SELECT role FROM system_auth.roles WHERE role = 'cassandra';
+            CONSISTENCY QUORUM;
+            CREATE KEYSPACE IF NOT EXISTS $APP_KEYSPACE WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};
+            CREATE ROLE IF NOT EXISTS $APP_ROLE WITH PASSWORD = '$app_password' AND LOGIN = true;
+            GRANT ALL PERMISSIONS ON KEYSPACE $APP_KEYSPACE TO $APP_ROLE;
+            CREATE ROLE IF NOT EXISTS $TESTS_ROLE WITH PASSWORD = '$tests_password' AND LOGIN = true;
+            GRANT CREATE ON ALL KEYSPACES TO $TESTS_ROLE;" >/dev/null 2>&1; then
+            say "roles ready: $APP_ROLE (all on keyspace $APP_KEYSPACE, nothing else), $TESTS_ROLE (creates its own keyspaces)"
+            return
+        fi
+        sleep 3
+    done
+    die "could not set up the roles; see the nodes' logs in ${STATE#$REPO_ROOT/}"
 }
 
 start() {
