@@ -1,6 +1,6 @@
 //! The one error type that server functions return and the UI shows.
 
-use crate::model::Role;
+use crate::model::{Role, User};
 use crate::validate::FieldErrors;
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
@@ -18,6 +18,9 @@ pub enum AppError {
     EmailTaken,
     #[error("No such user; it may have been deleted.")]
     NotFound,
+    /// A save or delete against values that are no longer the user's; `current` is what it holds.
+    #[error("Someone changed this user since you opened it")]
+    Conflict { current: User },
     #[error("The database is unavailable — nothing was saved. Try again in a moment.")]
     Unavailable,
     #[error("The request was malformed: {detail}")]
@@ -82,7 +85,10 @@ impl AppError {
             AppError::CrossSite | AppError::Forbidden { .. } => 403,
             AppError::NotFound => 404,
             AppError::MethodNotAllowed => 405,
-            AppError::EmailTaken | AppError::SetupDone | AppError::UsernameTaken => 409,
+            AppError::EmailTaken
+            | AppError::Conflict { .. }
+            | AppError::SetupDone
+            | AppError::UsernameTaken => 409,
             AppError::Invalid { .. } => 422,
             AppError::LockedOut { .. } => 429,
             AppError::Internal => 500,

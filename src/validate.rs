@@ -50,7 +50,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let email = input.trim().to_lowercase();
+        let email = Self::normalise(input);
         let length = email.chars().count();
         if length == 0 {
             return Err("Enter an email address.".into());
@@ -71,6 +71,17 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key form of any stored email, valid or not: trimmed and lower-cased. Rows that other
+    /// clients wrote (`Ann@Example.com `) compare equal to ours (`ann@example.com`) this way.
+    pub fn normalise(input: &str) -> String {
+        input.trim().to_lowercase()
+    }
+
+    /// Whether a stored email, however it was written, is this address.
+    pub fn matches(&self, stored: &str) -> bool {
+        Self::normalise(stored) == self.0
     }
 }
 

@@ -46,6 +46,7 @@ async fn every_change_leaves_exactly_one_event_with_its_before_and_after() {
     users
         .update(
             ada.id,
+            None,
             &validate_user("Ada King", "ada@king.example").unwrap(),
             &CLI,
         )
@@ -54,6 +55,7 @@ async fn every_change_leaves_exactly_one_event_with_its_before_and_after() {
     users
         .update(
             ada.id,
+            None,
             &validate_user("Ada King", "ada@king.example").unwrap(),
             &CLI,
         )
@@ -71,7 +73,7 @@ async fn every_change_leaves_exactly_one_event_with_its_before_and_after() {
         (Some("ada@example.com"), Some("ada@king.example"))
     );
 
-    users.delete(ada.id, &CLI).await.unwrap();
+    users.delete(ada.id, None, &CLI).await.unwrap();
     let events = history().await;
     assert_eq!(events.len(), 3);
     assert_eq!(events[0].action, "delete");
@@ -181,7 +183,7 @@ async fn a_users_history_pages_newest_first_without_repeats() {
         .unwrap();
     for i in 1..=7 {
         let valid = validate_user(&format!("Page {i}"), "pages@example.com").unwrap();
-        users.update(user.id, &valid, &CLI).await.unwrap();
+        users.update(user.id, None, &valid, &CLI).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut before = None;

@@ -292,6 +292,7 @@ async fn cross_site_posts_are_rejected_and_scripts_are_not() {
         .users
         .delete(
             app.db.stores.users.list(None).await.unwrap().users[0].id,
+            None,
             &CLI,
         )
         .await

@@ -44,7 +44,7 @@ async fn create_read_update_delete() {
     assert_eq!(store.get(created.id).await.unwrap(), created);
 
     let updated = store
-        .update(created.id, &user("Ada King", "ada@example.com"), &CLI)
+        .update(created.id, None, &user("Ada King", "ada@example.com"), &CLI)
         .await
         .unwrap();
     assert_eq!(updated.name, "Ada King");
@@ -56,18 +56,18 @@ async fn create_read_update_delete() {
         .unwrap();
     assert_eq!(found.id, created.id);
 
-    store.delete(created.id, &CLI).await.unwrap();
+    store.delete(created.id, None, &CLI).await.unwrap();
     assert!(matches!(
         store.get(created.id).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete(created.id, &CLI).await,
+        store.delete(created.id, None, &CLI).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store
-            .update(created.id, &user("X", "x@example.com"), &CLI)
+            .update(created.id, None, &user("X", "x@example.com"), &CLI)
             .await,
         Err(StoreError::NotFound)
     ));
@@ -174,7 +174,7 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
     assert!(matches!(
         db.stores
             .users
-            .update(bob.id, &user("Bob", "ada@example.com"), &CLI)
+            .update(bob.id, None, &user("Bob", "ada@example.com"), &CLI)
             .await,
         Err(StoreError::EmailTaken)
     ));
@@ -196,7 +196,7 @@ async fn changing_or_deleting_releases_the_old_email() {
     let ada = add(&db, "Ada", "ada@example.com").await;
     db.stores
         .users
-        .update(ada.id, &user("Ada", "ada@new.example.com"), &CLI)
+        .update(ada.id, None, &user("Ada", "ada@new.example.com"), &CLI)
         .await
         .unwrap();
     let next_ada = db
@@ -213,7 +213,11 @@ async fn changing_or_deleting_releases_the_old_email() {
         Err(StoreError::EmailTaken)
     ));
 
-    db.stores.users.delete(next_ada.id, &CLI).await.unwrap();
+    db.stores
+        .users
+        .delete(next_ada.id, None, &CLI)
+        .await
+        .unwrap();
     db.stores
         .users
         .create(&user("Third Ada", "ada@example.com"), &CLI)
@@ -258,7 +262,12 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
     let edited = db
         .stores
         .users
-        .update(id, &user("Carol Shaw", "carol@shaw.example.com"), &CLI)
+        .update(
+            id,
+            None,
+            &user("Carol Shaw", "carol@shaw.example.com"),
+            &CLI,
+        )
         .await
         .unwrap();
     assert_eq!(edited.email, "carol@shaw.example.com");
@@ -274,7 +283,7 @@ async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
     );
     db.stores
         .users
-        .delete(nameless, &CLI)
+        .delete(nameless, None, &CLI)
         .await
         .expect("a row without an email can be deleted");
     db.drop().await;

@@ -56,12 +56,26 @@ pub async fn create_user(name: String, email: String) -> Result<User, AppError> 
     })
 }
 
+/// Saves a user's name and email. `expected_name` and `expected_email` are the values the
+/// person saw when they opened the user (the edit form sends them): the save applies only if the
+/// user still has them, and otherwise answers 409 with the user's current values. Without them
+/// the save applies over whatever the user holds.
 #[server(prefix = "/api", endpoint = "users/update")]
-pub async fn update_user(id: Uuid, name: String, email: String) -> Result<User, AppError> {
+pub async fn update_user(
+    id: Uuid,
+    name: String,
+    email: String,
+    expected_name: Option<String>,
+    expected_email: Option<String>,
+) -> Result<User, AppError> {
     let updated = async {
         let actor = Actor::Operator(require(Role::Editor)?.username);
         let user = validate_user(&name, &email)?;
-        Ok(stores()?.users.update(id, &user, &actor).await?)
+        let shown = shown(id, expected_name, expected_email)?;
+        Ok(stores()?
+            .users
+            .update(id, shown.as_ref(), &user, &actor)
+            .await?)
     }
     .await;
     let draft = [("name", name.as_str()), ("email", email.as_str())];
@@ -70,14 +84,37 @@ pub async fn update_user(id: Uuid, name: String, email: String) -> Result<User, 
     })
 }
 
+/// Deletes a user; with `expected_name` and `expected_email` (what the confirmation showed), only
+/// if the user still has them, as for `update_user`.
 #[server(prefix = "/api", endpoint = "users/delete")]
-pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
+pub async fn delete_user(
+    id: Uuid,
+    expected_name: Option<String>,
+    expected_email: Option<String>,
+) -> Result<(), AppError> {
     let deleted = async {
         let actor = Actor::Operator(require(Role::Editor)?.username);
-        Ok(stores()?.users.delete(id, &actor).await?)
+        let shown = shown(id, expected_name, expected_email)?;
+        Ok(stores()?.users.delete(id, shown.as_ref(), &actor).await?)
     }
     .await;
     finish_form_post(deleted, DeleteUser::PATH, &[], |_| "/?deleted=1".into())
+}
+
+/// The user as the person saw it, from the two `expected_*` fields: both or neither.
+#[cfg(feature = "ssr")]
+fn shown(
+    id: Uuid,
+    expected_name: Option<String>,
+    expected_email: Option<String>,
+) -> Result<Option<User>, AppError> {
+    match (expected_name, expected_email) {
+        (Some(name), Some(email)) => Ok(Some(User { id, name, email })),
+        (None, None) => Ok(None),
+        _ => Err(AppError::BadRequest {
+            detail: "send both expected_name and expected_email, or neither".into(),
+        }),
+    }
 }
 
 /// The release version of the Cassandra node the server talks to, e.g. "5.0.9".

@@ -9,7 +9,7 @@
 
 use super::config::Keyspace;
 use super::db::plain;
-use super::store::{decode_error, StoreError};
+use super::store::{decode_error, with_retries, StoreError};
 use crate::model::{AuditEvent, AuditPage, FieldChange, User};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
@@ -91,6 +91,37 @@ impl Event {
             details: format!("changed {}", changed.join(" and ")),
             before,
             after,
+        }
+    }
+
+    /// A row written outside the app was given the claim on its email.
+    pub fn email_adopted(user: &User) -> Self {
+        Event {
+            action: "adopt",
+            user_id: Some(user.id),
+            details: format!(
+                "gave {} its email claim (the row was written outside the app)",
+                user.email
+            ),
+            before: BTreeMap::new(),
+            after: user_fields(user),
+        }
+    }
+
+    /// A save or delete refused because the user changed since the person opened it:
+    /// `shown` is what they saw, `attempted` what they asked for (nothing for a delete).
+    pub fn conflict(shown: &User, attempted: Option<&User>) -> Self {
+        let what = if attempted.is_some() {
+            "save"
+        } else {
+            "delete"
+        };
+        Event {
+            action: "conflict",
+            user_id: Some(shown.id),
+            details: format!("{what} refused: the user had changed since it was opened"),
+            before: user_fields(shown),
+            after: attempted.map(user_fields).unwrap_or_default(),
         }
     }
 
@@ -276,29 +307,25 @@ impl AuditLog {
         batch
     }
 
-    /// Writes an event that is not part of a change to a user (sign-ins, operators, tokens).
+    /// Writes an event on its own (sign-ins, operators, tokens, and user changes that are a
+    /// conditional write, which cannot share a batch with other tables). The rows carry a fixed
+    /// event time, so a retry after a timeout writes the same rows again.
     pub async fn record(&self, actor: &Actor, event: Event) -> Result<(), StoreError> {
         let recorded = Recorded::now(actor, event);
         let mut batch = Batch::new(BatchType::Logged);
         batch.set_is_idempotent(true);
-        let values = if recorded.event.user_id.is_some() {
+        if recorded.event.user_id.is_some() {
             batch.append_statement(self.statements.by_user.clone());
             batch.append_statement(self.statements.by_day.clone());
             batch.append_statement(self.statements.day_index.clone());
-            self.session
-                .batch(
-                    &batch,
-                    (recorded.by_user(), recorded.by_day(), recorded.day_index()),
-                )
-                .await
+            let values = (recorded.by_user(), recorded.by_day(), recorded.day_index());
+            with_retries(|| self.session.batch(&batch, &values)).await?;
         } else {
             batch.append_statement(self.statements.by_day.clone());
             batch.append_statement(self.statements.day_index.clone());
-            self.session
-                .batch(&batch, (recorded.by_day(), recorded.day_index()))
-                .await
-        };
-        values?;
+            let values = (recorded.by_day(), recorded.day_index());
+            with_retries(|| self.session.batch(&batch, &values)).await?;
+        }
         Ok(())
     }
 

@@ -18,6 +18,8 @@ pub enum ConnectError {
     Schema(Box<ExecutionError>),
     #[error("could not read the TLS CA file: {0}")]
     Tls(String),
+    #[error("the email index is not usable: {0}")]
+    Index(String),
 }
 
 impl ConnectError {
@@ -45,6 +47,8 @@ impl ConnectError {
                 "TLS with Cassandra at {contact_points} failed: the nodes' certificate is not signed by the CA in CASSANDRA_TLS_CA_FILE={ca} ({})",
                 last_clause(&detail)
             )
+        } else if let ConnectError::Index(detail) = self {
+            format!("Cassandra at {contact_points}: {detail}")
         } else if matches!(self, ConnectError::Session(_)) {
             format!(
                 "cannot reach Cassandra at CASSANDRA_CONTACT_POINTS={contact_points} ({})",

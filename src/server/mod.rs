@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod email_index;
 pub mod forms;
 pub mod http;
 pub mod operators;
@@ -105,11 +106,12 @@ impl Database {
 pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError> {
     let session = Arc::new(db::open_session(config).await?);
     db::ensure_schema(&session, config).await?;
+    email_index::ensure(&session, &config.keyspace).await?;
     let keyspace = &config.keyspace;
     let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
     passwords::warm_up().await;
     Ok(Stores {
-        users: UserStore::new(session.clone(), keyspace, &audit, config.page_size).await?,
+        users: UserStore::new(session.clone(), keyspace, audit.clone(), config.page_size).await?,
         operators: OperatorStore::new(session.clone(), keyspace, audit.clone()).await?,
         sessions: SessionTable::new(session, keyspace).await?,
         audit,
@@ -132,6 +134,7 @@ impl From<StoreError> for AppError {
             StoreError::UsernameTaken => AppError::UsernameTaken,
             StoreError::SetupDone => AppError::SetupDone,
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(current) => AppError::Conflict { current },
             StoreError::Unavailable(detail) => {
                 tracing::warn!("database unavailable: {detail}");
                 AppError::Unavailable

@@ -1,14 +1,23 @@
 //! All CQL of the app. Every statement is prepared once, when the store is built; requests only
 //! bind values to them.
 //!
-//! Two tables, no cross-table atomicity in Cassandra, so each operation is an ordered sequence of
+//! Two tables, no cross-table atomicity in Cassandra 5, so each operation is an ordered sequence of
 //! steps that is safe to retry and never leaves a user without the claim on their email:
-//! - create: claim the email (LWT) → write the user → on failure, undo the claim;
-//! - change email: claim the new one → update the user → release the old one;
-//! - delete: delete the user → release the email.
+//! - create: check the email index → claim the email (LWT) → write the user → on failure, undo
+//!   the claim;
+//! - change email: the same checks and claim → update the user if unchanged (LWT) → release the
+//!   old email;
+//! - delete: delete the user if unchanged (LWT) → release the email.
 //!
-//! The write to `users` and the audit event that describes it go in one logged batch, so a change
-//! is never acknowledged without its event, and an event never exists without its change.
+//! Other clients (the Python quickstart, cqlsh) write `users` without claims. The email index
+//! (`email_index`) finds their rows: an email that such a row has is in use, and that row is
+//! given the claim ("adopted"; the oldest row when there are several).
+//!
+//! Edits and deletes are conditional on the values the person saw, so a change made since they
+//! opened the user is never overwritten silently (`StoreError::Conflict`).
+//!
+//! A new user and its audit event go in one logged batch. A conditional write cannot share a batch
+//! with other tables, so edits and deletes write their event right after they apply.
 //!
 //! A claim whose user does not hold that email is either in flight (a create or an email change
 //! between its steps) or stale (that sequence died half-way, or another client changed the row).
@@ -43,6 +52,9 @@ pub enum StoreError {
     SetupDone,
     #[error("no such user")]
     NotFound,
+    /// The user changed since the person opened it; these are its values now.
+    #[error("the user changed since it was opened")]
+    Conflict(User),
     /// Nodes down, timeouts, overload: worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -121,7 +133,7 @@ pub(crate) fn decode_error(error: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("unexpected result: {error}"))
 }
 
-#[derive(DeserializeRow)]
+#[derive(Clone, DeserializeRow)]
 struct UserRow {
     id: Uuid,
     name: Option<String>,
@@ -146,8 +158,9 @@ struct Statements {
     owner_of_email: PreparedStatement,
     claim_written_at: PreparedStatement,
     insert_user: PreparedStatement,
-    update_user: PreparedStatement,
-    delete_user: PreparedStatement,
+    update_user_if_unchanged: PreparedStatement,
+    delete_user_if_unchanged: PreparedStatement,
+    users_with_email: PreparedStatement,
     claim_email: PreparedStatement,
     take_over_claim: PreparedStatement,
     release_email: PreparedStatement,
@@ -194,12 +207,22 @@ impl Statements {
                 format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"),
             )
             .await?,
-            update_user: plain(
+            update_user_if_unchanged: lwt(
                 session,
-                format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?"),
+                format!("UPDATE {ks}.users SET name = ?, email = ? WHERE id = ? IF name = ? AND email = ?"),
             )
             .await?,
-            delete_user: plain(session, format!("DELETE FROM {ks}.users WHERE id = ?")).await?,
+            delete_user_if_unchanged: lwt(
+                session,
+                format!("DELETE FROM {ks}.users WHERE id = ? IF name = ? AND email = ?"),
+            )
+            .await?,
+            // Served by the case-insensitive email index; the oldest row first is sorted here.
+            users_with_email: plain(
+                session,
+                format!("SELECT id, name, email, writetime(email) FROM {ks}.users WHERE email = ? LIMIT {EMAIL_MATCHES_READ}"),
+            )
+            .await?,
             claim_email: lwt(
                 session,
                 format!("INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"),
@@ -219,18 +242,16 @@ impl Statements {
     }
 }
 
-/// Each change to `users` together with the audit event that describes it (see `AuditLog`).
-struct AuditedChanges {
-    insert_user: Batch,
-    update_user: Batch,
-    delete_user: Batch,
-}
+/// How many rows with one email an index lookup reads: more than a person can resolve anyway.
+const EMAIL_MATCHES_READ: u32 = 100;
 
 /// The users of the app, in Cassandra.
 pub struct UserStore {
     session: Arc<Session>,
     statements: Statements,
-    audited: AuditedChanges,
+    /// A new user together with its audit event (see `AuditLog::batch_with`).
+    insert_user_audited: Batch,
+    audit: Arc<AuditLog>,
     page_size: u16,
 }
 
@@ -239,19 +260,16 @@ impl UserStore {
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
-        audit: &AuditLog,
+        audit: Arc<AuditLog>,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace).await?;
-        let audited = AuditedChanges {
-            insert_user: audit.batch_with(&statements.insert_user),
-            update_user: audit.batch_with(&statements.update_user),
-            delete_user: audit.batch_with(&statements.delete_user),
-        };
+        let insert_user_audited = audit.batch_with(&statements.insert_user);
         Ok(UserStore {
             session,
             statements,
-            audited,
+            insert_user_audited,
+            audit,
             page_size,
         })
     }
@@ -300,31 +318,44 @@ impl UserStore {
     }
 
     pub async fn get(&self, id: Uuid) -> Result<User, StoreError> {
+        self.stored(id).await.map(User::from)
+    }
+
+    /// The row as stored: a column another client left empty is `None`, not "".
+    async fn stored(&self, id: Uuid) -> Result<UserRow, StoreError> {
         let result = with_retries(|| {
             self.session
                 .execute_unpaged(&self.statements.user_by_id, (id,))
         })
         .await?;
-        rows_to_users(result)?
+        result
+            .into_rows_result()
+            .map_err(decode_error)?
+            .maybe_first_row::<UserRow>()
+            .map_err(decode_error)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The user with this email: the holder of its claim, else (for rows written outside the
+    /// app, in any case) the oldest row the email index finds.
+    pub async fn find_by_email(&self, email: &Email) -> Result<User, StoreError> {
+        if let Some(owner) = self.owner_of(email).await? {
+            match self.get(owner).await {
+                Ok(user) if email.matches(&user.email) => return Ok(user),
+                Ok(_) | Err(StoreError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        self.users_with_email(email, None)
+            .await?
             .into_iter()
             .next()
             .ok_or(StoreError::NotFound)
     }
 
-    /// The user whose (normalised) email this is. A claim whose user no longer has that email
-    /// does not count.
-    pub async fn find_by_email(&self, email: &Email) -> Result<User, StoreError> {
-        let owner = self.owner_of(email).await?.ok_or(StoreError::NotFound)?;
-        match self.get(owner).await {
-            Ok(user) if user.email == email.as_str() => Ok(user),
-            Ok(_) | Err(StoreError::NotFound) => Err(StoreError::NotFound),
-            Err(other) => Err(other),
-        }
-    }
-
     pub async fn create(&self, user: &ValidUser, actor: &Actor) -> Result<User, StoreError> {
         let id = Uuid::new_v4();
-        self.claim(&user.email, id).await?;
+        self.claim_unless_in_use(&user.email, id, actor).await?;
         let created = User {
             id,
             name: user.name.as_str().into(),
@@ -334,7 +365,7 @@ impl UserStore {
         // The batch writes fixed values under a fixed event time, so repeating it is safe.
         let write = with_retries(|| {
             self.session.batch(
-                &self.audited.insert_user,
+                &self.insert_user_audited,
                 (
                     (id, &created.name, &created.email),
                     event.by_user(),
@@ -351,68 +382,226 @@ impl UserStore {
         Ok(created)
     }
 
-    /// Saves a new name and email. Saving what is already stored changes nothing and records
-    /// no event.
+    /// Saves a new name and email if the user still has the values the person saw (`shown`;
+    /// `None` takes the values read just before). Saving what is stored changes nothing and
+    /// records no event.
     pub async fn update(
         &self,
         id: Uuid,
+        shown: Option<&User>,
         user: &ValidUser,
         actor: &Actor,
     ) -> Result<User, StoreError> {
-        let current = self.get(id).await?;
+        let stored = self.stored(id).await?;
+        let current = User::from(stored.clone());
         let updated = User {
             id,
             name: user.name.as_str().into(),
             email: user.email.as_str().into(),
         };
+        let shown = shown.unwrap_or(&current);
+        if *shown != current {
+            return Err(self
+                .conflict(shown, Some(&updated), current.clone(), actor)
+                .await);
+        }
         if updated == current {
             return Ok(updated);
         }
-        let email_changes = current.email != updated.email;
+        let email_changes = !user.email.matches(&current.email);
         if email_changes {
-            self.claim(&user.email, id).await?;
+            self.claim_unless_in_use(&user.email, id, actor).await?;
         }
-        let event = Recorded::now(actor, Event::user_updated(&current, &updated));
-        let write = with_retries(|| {
-            self.session.batch(
-                &self.audited.update_user,
+        // The condition is on the stored values themselves (NULL included), read above.
+        let applied = self
+            .apply_if_unchanged(
+                &self.statements.update_user_if_unchanged,
                 (
-                    (&updated.name, &updated.email, id),
-                    event.by_user(),
-                    event.by_day(),
-                    event.day_index(),
+                    &updated.name,
+                    &updated.email,
+                    id,
+                    &stored.name,
+                    &stored.email,
                 ),
             )
-        })
-        .await;
-        match write {
-            Err(error) => {
+            .await;
+        let applied = match applied {
+            // A retry of a save that had applied finds our own values: that is success.
+            Ok(false) => self.get(id).await.map(|now| now == updated),
+            other => other,
+        };
+        match applied {
+            Ok(true) => {}
+            Ok(false) | Err(_) => {
                 if email_changes {
                     self.release(user.email.as_str(), id).await;
                 }
-                Err(error.into())
+                return Err(match applied {
+                    Err(error) => error,
+                    _ => match self.get(id).await {
+                        Ok(now) => self.conflict(shown, Some(&updated), now, actor).await,
+                        Err(error) => error,
+                    },
+                });
             }
-            Ok(_) => {
-                if email_changes {
-                    self.release(&current.email, id).await;
-                }
-                Ok(updated)
+        }
+        self.record_after_change(actor, Event::user_updated(&current, &updated))
+            .await;
+        if email_changes {
+            self.release(&Email::normalise(&current.email), id).await;
+        } else {
+            // A row written elsewhere keeps its email: this is the moment to give it its claim.
+            self.adopt(&user.email, &updated, actor).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Deletes the user if it still has the values the person saw (`shown`; `None` takes the
+    /// values read just before).
+    pub async fn delete(
+        &self,
+        id: Uuid,
+        shown: Option<&User>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let stored = self.stored(id).await?;
+        let current = User::from(stored.clone());
+        let shown = shown.unwrap_or(&current);
+        if *shown != current {
+            return Err(self.conflict(shown, None, current.clone(), actor).await);
+        }
+        let applied = self
+            .apply_if_unchanged(
+                &self.statements.delete_user_if_unchanged,
+                (id, &stored.name, &stored.email),
+            )
+            .await?;
+        if !applied {
+            match self.get(id).await {
+                // Gone: a retry of our own delete, or someone deleted it too. Either way the
+                // person's wish holds.
+                Err(StoreError::NotFound) => {}
+                Ok(now) => return Err(self.conflict(shown, None, now, actor).await),
+                Err(error) => return Err(error),
             }
+        }
+        self.record_after_change(actor, Event::user_deleted(&current))
+            .await;
+        self.release(&Email::normalise(&current.email), id).await;
+        Ok(())
+    }
+
+    /// Runs a conditional write (LWT) and says whether it applied. Retried on transient errors:
+    /// the callers read the row again when it did not apply, to tell their own earlier attempt
+    /// from someone else's change.
+    async fn apply_if_unchanged(
+        &self,
+        statement: &PreparedStatement,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> Result<bool, StoreError> {
+        let result = with_retries(|| self.session.execute_unpaged(statement, &values)).await?;
+        Ok(lwt_outcome(result, "id")?.0)
+    }
+
+    /// Records a refused save or delete in the audit trail and gives the error that carries the
+    /// user's current values.
+    async fn conflict(
+        &self,
+        shown: &User,
+        attempted: Option<&User>,
+        current: User,
+        actor: &Actor,
+    ) -> StoreError {
+        self.record_after_change(actor, Event::conflict(shown, attempted))
+            .await;
+        StoreError::Conflict(current)
+    }
+
+    /// Writes the event of a change that has already been applied. The change stands even if
+    /// the event cannot be written after several tries; that is logged as an error.
+    async fn record_after_change(&self, actor: &Actor, event: Event) {
+        let action = event.action;
+        let user = event.user_id;
+        if let Err(error) = self.audit.record(actor, event).await {
+            tracing::error!(action, ?user, %error, "a change was applied but its audit event could not be written");
         }
     }
 
-    pub async fn delete(&self, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
-        let user = self.get(id).await?;
-        let event = Recorded::now(actor, Event::user_deleted(&user));
-        with_retries(|| {
-            self.session.batch(
-                &self.audited.delete_user,
-                ((id,), event.by_user(), event.by_day(), event.day_index()),
-            )
+    /// Refuses an email that another row already has (`EmailTaken`), giving that row its claim
+    /// when it has none; otherwise claims the email for `id`.
+    async fn claim_unless_in_use(
+        &self,
+        email: &Email,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let others = self.users_with_email(email, Some(id)).await?;
+        if let Some(oldest) = others.first() {
+            self.adopt(email, oldest, actor).await?;
+            return Err(StoreError::EmailTaken);
+        }
+        self.claim(email, id).await
+    }
+
+    /// Gives `user`, a row whose email has no claim, that claim. Says whether it did (false when
+    /// a claim exists already).
+    pub(crate) async fn adopt(
+        &self,
+        email: &Email,
+        user: &User,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        if self.owner_of(email).await?.is_some() {
+            return Ok(false);
+        }
+        let claim = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.claim_email, (email.as_str(), user.id))
         })
         .await?;
-        self.release(&user.email, id).await;
-        Ok(())
+        let (applied, holder) = lwt_outcome(claim, "id")?;
+        if !applied && holder != Some(user.id) {
+            return Ok(false);
+        }
+        tracing::info!(email = email.as_str(), id = %user.id, "adopted a row written outside the app");
+        self.record_after_change(actor, Event::email_adopted(user))
+            .await;
+        Ok(true)
+    }
+
+    /// The rows whose email is this one, however its case was written, oldest first, found
+    /// through the email index; `except` leaves out one user.
+    pub(crate) async fn users_with_email(
+        &self,
+        email: &Email,
+        except: Option<Uuid>,
+    ) -> Result<Vec<User>, StoreError> {
+        let result = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.users_with_email, (email.as_str(),))
+        })
+        .await?;
+        let mut rows: Vec<(Option<i64>, User)> = result
+            .into_rows_result()
+            .map_err(decode_error)?
+            .rows::<(Uuid, Option<String>, Option<String>, Option<i64>)>()
+            .map_err(decode_error)?
+            .map(|row| {
+                row.map(|(id, name, stored, written)| {
+                    let user = User::from(UserRow {
+                        id,
+                        name,
+                        email: stored,
+                    });
+                    (written, user)
+                })
+                .map_err(decode_error)
+            })
+            .collect::<Result<_, _>>()?;
+        rows.retain(|(_, user)| email.matches(&user.email) && Some(user.id) != except);
+        // Oldest write first; rows without a write time last; the id breaks ties.
+        rows.sort_by_key(|(written, user)| (written.unwrap_or(i64::MAX), user.id));
+        Ok(rows.into_iter().map(|(_, user)| user).collect())
     }
 
     async fn owner_of(&self, email: &Email) -> Result<Option<Uuid>, StoreError> {
@@ -468,7 +657,7 @@ impl UserStore {
 
     async fn holder_still_uses(&self, holder: Uuid, email: &Email) -> Result<bool, StoreError> {
         match self.get(holder).await {
-            Ok(user) => Ok(user.email == email.as_str()),
+            Ok(user) => Ok(email.matches(&user.email)),
             Err(StoreError::NotFound) => Ok(false),
             Err(other) => Err(other),
         }

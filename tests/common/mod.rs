@@ -71,6 +71,51 @@ impl TestDb {
         }
     }
 
+    /// Writes a row straight into `users` as another client would (the Python quickstart,
+    /// cqlsh): no email claim, no audit event. `age` dates the write back, to order rows.
+    pub async fn insert_elsewhere(
+        &self,
+        name: &str,
+        email: &str,
+        age: std::time::Duration,
+    ) -> Uuid {
+        let id = Uuid::new_v4();
+        let written = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .saturating_sub(age);
+        self.session()
+            .query_unpaged(
+                format!(
+                    "INSERT INTO {}.users (id, name, email) VALUES (?, ?, ?) USING TIMESTAMP ?",
+                    self.keyspace()
+                ),
+                (id, name, email, written.as_micros() as i64),
+            )
+            .await
+            .expect("insert a row as another client");
+        id
+    }
+
+    /// Who holds the claim on this (normalised) email, if anyone.
+    pub async fn claim_holder(&self, email: &str) -> Option<Uuid> {
+        self.session()
+            .query_unpaged(
+                format!(
+                    "SELECT id FROM {}.users_by_email WHERE email = ?",
+                    self.keyspace()
+                ),
+                (email,),
+            )
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap()
+            .maybe_first_row::<(Option<Uuid>,)>()
+            .unwrap()
+            .and_then(|(id,)| id)
+    }
+
     /// The usernames of every operator.
     pub async fn operator_names(&self) -> std::collections::HashSet<String> {
         let operators = self.stores.operators.list().await.expect("list operators");

@@ -1,0 +1,124 @@
+//! The Storage-Attached Index on `users(email)` that finds rows other clients wrote, whatever the
+//! case of their email: `Ann@Example.com` is found by `ann@example.com`.
+//!
+//! It must be the only index on that column: given a second, case-sensitive one, Cassandra's
+//! planner may choose it, and case-insensitive lookups then silently find nothing. So an index on
+//! `email` without `case_sensitive = false` stops start-up with the command that removes it.
+
+use super::config::Keyspace;
+use super::db::ConnectError;
+use scylla::client::session::Session;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The name of the index the app creates when the column has none.
+pub const INDEX_NAME: &str = "users_email_idx";
+
+/// How long start-up waits for a new index to be built before it says so and keeps waiting.
+const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
+
+/// Creates the index if `users(email)` has none, refuses a case-sensitive one, and waits until
+/// the index answers queries (a new index fails them until it is built).
+pub async fn ensure(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {
+    let ks = keyspace.as_str();
+    let indexes = indexes_on_email(session, keyspace).await?;
+    let case_insensitive = indexes
+        .iter()
+        .find(|(_, options)| options.get("case_sensitive").map(String::as_str) == Some("false"));
+    let others: Vec<&String> = indexes
+        .iter()
+        .filter(|(_, options)| options.get("case_sensitive").map(String::as_str) != Some("false"))
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(other) = others.first() {
+        return Err(ConnectError::Index(format!(
+            "the index {ks}.{other} on users(email) is case-sensitive, so lookups of emails written \
+             in another case would silently find nothing; remove it with `DROP INDEX {ks}.{other}` \
+             (the app creates its own)"
+        )));
+    }
+    if case_insensitive.is_none() {
+        session
+            .query_unpaged(
+                format!(
+                    "CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {ks}.users (email) USING 'sai' \
+                     WITH OPTIONS = {{'case_sensitive': 'false', 'normalize': 'true'}}"
+                ),
+                (),
+            )
+            .await?;
+        session
+            .await_schema_agreement()
+            .await
+            .map_err(scylla::errors::ExecutionError::from)?;
+    }
+    wait_until_queryable(session, keyspace).await
+}
+
+/// Index name → options, for every index on `users(email)`.
+async fn indexes_on_email(
+    session: &Session,
+    keyspace: &Keyspace,
+) -> Result<Vec<(String, HashMap<String, String>)>, ConnectError> {
+    let result = session
+        .query_unpaged(
+            "SELECT index_name, options FROM system_schema.indexes \
+             WHERE keyspace_name = ? AND table_name = 'users'",
+            (keyspace.as_str(),),
+        )
+        .await?;
+    let rows = result
+        .into_rows_result()
+        .map_err(|e| ConnectError::Index(e.to_string()))?;
+    let mut on_email = Vec::new();
+    for row in rows
+        .rows::<(String, Option<HashMap<String, String>>)>()
+        .map_err(|e| ConnectError::Index(e.to_string()))?
+    {
+        let (name, options) = row.map_err(|e| ConnectError::Index(e.to_string()))?;
+        let options = options.unwrap_or_default();
+        if options.get("target").map(|t| t.trim_matches('"')) == Some("email") {
+            on_email.push((name, options));
+        }
+    }
+    Ok(on_email)
+}
+
+/// Asks the index itself: a query through it fails until enough replicas have built it.
+async fn wait_until_queryable(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {
+    let probe = format!(
+        "SELECT id FROM {}.users WHERE email = 'index-probe@example.invalid' LIMIT 1",
+        keyspace.as_str()
+    );
+    let started = Instant::now();
+    let mut last_said = Instant::now();
+    loop {
+        match session.query_unpaged(probe.as_str(), ()).await {
+            Ok(_) => return Ok(()),
+            Err(error) if is_still_building(&error) => {
+                if last_said.elapsed() >= SAY_STILL_BUILDING_EVERY {
+                    tracing::info!(
+                        "the email index is still being built ({}s); waiting",
+                        started.elapsed().as_secs()
+                    );
+                    last_said = Instant::now();
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// A query through an index that is not built yet fails with a read failure
+/// (IndexNotAvailableException on the replicas).
+fn is_still_building(error: &scylla::errors::ExecutionError) -> bool {
+    use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
+    matches!(
+        error,
+        ExecutionError::LastAttemptError(RequestAttemptError::DbError(
+            DbError::ReadFailure { .. } | DbError::ReadTimeout { .. },
+            _
+        ))
+    ) || error.to_string().contains("not available")
+}
