@@ -183,6 +183,62 @@ async fn a_taken_email_is_409() {
 }
 
 #[tokio::test]
+async fn a_save_or_delete_against_values_that_changed_is_409_with_the_current_values() {
+    let app = App::start().await;
+    let (_, user) = app
+        .post(
+            "users/create",
+            &[("name", "Opened"), ("email", "opened@example.com")],
+        )
+        .await;
+    let id = user["id"].as_str().unwrap();
+    let shown = [
+        ("expected_name", "Opened"),
+        ("expected_email", "opened@example.com"),
+    ];
+    let mut first = vec![
+        ("id", id),
+        ("name", "First"),
+        ("email", "opened@example.com"),
+    ];
+    first.extend(shown);
+    assert_eq!(app.post("users/update", &first).await.0, StatusCode::OK);
+
+    let mut second = vec![
+        ("id", id),
+        ("name", "Second"),
+        ("email", "second@example.com"),
+    ];
+    second.extend(shown);
+    let (status, body) = app.post("users/update", &second).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "conflict");
+    assert_eq!(
+        body["message"],
+        "Someone changed this user since you opened it"
+    );
+    assert_eq!(body["current"]["name"], "First");
+    assert_eq!(body["current"]["email"], "opened@example.com");
+
+    let mut delete = vec![("id", id)];
+    delete.extend(shown);
+    let (status, body) = app.post("users/delete", &delete).await;
+    assert_eq!(
+        (status, body["current"]["name"].as_str()),
+        (StatusCode::CONFLICT, Some("First"))
+    );
+    let (status, body) = app
+        .post("users/delete", &[("id", id), ("expected_name", "First")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        app.db.users().get(id.parse().unwrap()).await.unwrap().name,
+        "First"
+    );
+    app.db.drop().await;
+}
+
+#[tokio::test]
 async fn malformed_requests_get_a_4xx_with_a_message_never_a_500() {
     let app = App::start().await;
     for (endpoint, form) in [

@@ -73,3 +73,12 @@ export async function addThroughForm(page: Page, name: string, email: string) {
 export function rowWith(page: Page, email: string) {
   return page.getByRole('row').filter({ hasText: email });
 }
+
+/** Saves a user through the documented API, as another person or script would. */
+export async function updateUser(request: APIRequestContext, id: string, name: string, email: string) {
+  const response = await request.post('/api/users/update', {
+    form: { id, name, email },
+    headers: { Accept: 'application/json' },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { addThroughForm, createUser, gotoHydrated, rowWith, uniqueEmail } from './helpers';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { addThroughForm, createUser, gotoHydrated, rowWith, uniqueEmail, updateUser } from './helpers';
 
 test('the page shows the Cassandra version from the real node', async ({ page }) => {
   await gotoHydrated(page, '/');
@@ -188,3 +188,62 @@ test.describe('with JavaScript disabled', () => {
     await expect(page.getByLabel('Email', { exact: true })).toHaveValue(taken);
   });
 });
+
+/** Opens the edit page, lets someone else save first, then saves what this person typed. */
+async function saveAfterSomeoneElse(page: Page, request: APIRequestContext, open: (path: string) => Promise<void>) {
+  const user = await createUser(request, 'Opened', uniqueEmail('opened'));
+  const theirEmail = uniqueEmail('theirs');
+  const myEmail = uniqueEmail('mine');
+  await open(`/users/${user.id}`);
+  await updateUser(request, user.id, 'Their Name', theirEmail);
+  await page.getByLabel('Name').fill('My Name');
+  await page.getByLabel('Email', { exact: true }).fill(myEmail);
+  await page.getByRole('button', { name: 'Save' }).click();
+
+  const conflict = page.getByRole('alert').filter({ hasText: 'Someone changed this user since you opened it' });
+  await expect(conflict).toBeVisible();
+  const values = conflict.getByRole('table', { name: 'Their values and yours' });
+  await expect(values.getByRole('row', { name: /Name/ })).toContainText('Their Name');
+  await expect(values.getByRole('row', { name: /Name/ })).toContainText('My Name');
+  await expect(values.getByRole('row', { name: /Email/ })).toContainText(theirEmail);
+  await expect(values.getByRole('row', { name: /Email/ })).toContainText(myEmail);
+  await expect(page.getByLabel('Name')).toHaveValue('My Name');
+  await expect(page.getByLabel('Email', { exact: true })).toHaveValue(myEmail);
+  return { user, conflict, theirEmail, myEmail };
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  test.describe(`editing a user someone else just saved (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
+    test.use({ javaScriptEnabled });
+    const open = (page: Page) => (path: string) => (javaScriptEnabled ? gotoHydrated(page, path) : page.goto(path).then(() => {}));
+
+    test('the save is refused with both versions, and can overwrite theirs', async ({ page, request }) => {
+      const { conflict, myEmail } = await saveAfterSomeoneElse(page, request, open(page));
+      await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+      await expect(page.getByRole('status').filter({ hasText: 'Changes saved.' })).toBeVisible();
+      await expect(rowWith(page, myEmail)).toContainText('My Name');
+    });
+
+    test('starting again from theirs shows their values', async ({ page, request }) => {
+      const { conflict, theirEmail } = await saveAfterSomeoneElse(page, request, open(page));
+      await conflict.getByRole('link', { name: 'Start again from theirs' }).click();
+      await expect(page.getByLabel('Name')).toHaveValue('Their Name');
+      await expect(page.getByLabel('Email', { exact: true })).toHaveValue(theirEmail);
+      await expect(page.getByText('Someone changed this user since you opened it')).toHaveCount(0);
+    });
+
+    test('a delete confirms against what the dialog showed', async ({ page, request }) => {
+      const user = await createUser(request, 'Shown', uniqueEmail('shown'));
+      await open(page)(`/?delete=${user.id}`);
+      const dialog = page.getByRole('dialog');
+      await expect(dialog.getByRole('heading', { name: 'Delete Shown?' })).toBeVisible();
+      await updateUser(request, user.id, 'Changed Meanwhile', user.email);
+      await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+
+      await expect(page.getByRole('alert').filter({ hasText: 'Someone changed this user since you opened it' })).toBeVisible();
+      await expect(dialog.getByRole('heading', { name: 'Delete Changed Meanwhile?' })).toBeVisible();
+      await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+      await expect(page.getByRole('status').filter({ hasText: 'User deleted.' })).toBeVisible();
+    });
+  });
+}

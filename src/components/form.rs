@@ -82,7 +82,8 @@ pub fn check_before_submit(
     }
 }
 
-fn form_value(event: &SubmitEvent, field: &str) -> Option<String> {
+/// The current value of one field of the form being submitted.
+pub fn form_value(event: &SubmitEvent, field: &str) -> Option<String> {
     use leptos::wasm_bindgen::JsCast;
     let form = event
         .target()?

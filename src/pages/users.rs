@@ -269,19 +269,30 @@ fn ConfirmDelete(id: Uuid, after: Option<String>) -> impl IntoView {
     }
 }
 
+/// The form carries the values the dialog showed (`expected_*`): the server deletes only if the
+/// user still has them. If someone changed it meanwhile, the dialog shows the new values and asks
+/// again.
 #[component]
 fn DeleteQuestion(user: User, delete: ServerAction<DeleteUser>, cancel: String) -> impl IntoView {
     let server_error = Signal::derive(move || delete.value().get().and_then(Result::err));
-    let consequence = format!(
-        "{} will be removed from Cassandra. This cannot be undone.",
-        user.email
-    );
+    let shown = Signal::derive(move || match delete.value().get() {
+        Some(Err(AppError::Conflict { current })) => current,
+        _ => user.clone(),
+    });
+    let consequence = move || {
+        format!(
+            "{} will be removed from Cassandra. This cannot be undone.",
+            shown.get().email
+        )
+    };
     view! {
-        <h2 id="confirm-heading">"Delete " {display_name(&user)} "?"</h2>
+        <h2 id="confirm-heading">"Delete " {move || display_name(&shown.get())} "?"</h2>
         <p>{consequence}</p>
         <ErrorBanner error=server_error/>
         <ActionForm action=delete>
-            <input type="hidden" name="id" value=user.id.to_string()/>
+            <input type="hidden" name="id" value=move || shown.get().id.to_string()/>
+            <input type="hidden" name="expected_name" value=move || shown.get().name/>
+            <input type="hidden" name="expected_email" value=move || shown.get().email/>
             <button type="submit" class="danger" autofocus>"Yes, delete"</button>
             <A href=cancel attr:class="button-link">"Cancel"</A>
         </ActionForm>
