@@ -4,8 +4,8 @@ use crate::api::cassandra_version;
 use crate::model::{Operator, Role};
 use crate::pages::{
     activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
-    operators::OperatorsPage, setup::SetupPage, sign_in::SignInPage, tokens::TokensPage,
-    users::UsersPage,
+    operators::OperatorsPage, reconcile::ReconcilePage, setup::SetupPage, sign_in::SignInPage,
+    tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
                     <Route path=path!("/operators") view=OperatorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reconcile") view=ReconcilePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
@@ -117,6 +118,7 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
                 {admin.then(|| view! {
                     <A href="/operators">"Operators"</A>
                     <A href="/tokens">"API tokens"</A>
+                    <A href="/reconcile">"Reconcile"</A>
                 })}
             </nav>
             <div class="whoami">

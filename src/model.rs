@@ -158,6 +158,38 @@ pub struct AuditPage {
     pub next: Option<Uuid>,
 }
 
+/// A reconcile run: how far it is and what it found (see `cassandra-users reconcile`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileRun {
+    pub id: Uuid,
+    pub started_at: String,
+    /// How far through the table, by token range.
+    pub progress_percent: u8,
+    pub scanned: i64,
+    /// Rows written outside the app that were given the claim on their email.
+    pub claimed: i64,
+    /// Emails that several rows share.
+    pub duplicate_emails: i64,
+    /// Rows whose email is not a valid address (nothing the app writes can collide with them).
+    pub not_emails: i64,
+    pub finished: bool,
+}
+
+/// Rows that share one email (compared trimmed and lower-cased), oldest first by write time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateEmail {
+    pub email: String,
+    pub users: Vec<User>,
+}
+
+/// What the reconcile page shows: the latest run, whether one is under way, its duplicates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileStatus {
+    pub run: Option<ReconcileRun>,
+    pub running: bool,
+    pub duplicates: Vec<DuplicateEmail>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

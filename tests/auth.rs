@@ -534,6 +534,8 @@ const ENDPOINTS: &[Endpoint] = &[
         Role::Editor,
     ),
     ("operators/list", &[], Role::Admin),
+    ("reconcile/status", &[], Role::Admin),
+    ("reconcile/start", &[], Role::Admin),
     (
         "operators/add",
         &[
@@ -632,6 +634,7 @@ async fn pages_need_a_session_except_sign_in_setup_and_health() {
         "/activity",
         "/operators",
         "/tokens",
+        "/reconcile",
         "/users/00000000-0000-0000-0000-000000000001",
         "/nowhere",
     ] {

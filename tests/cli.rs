@@ -122,6 +122,39 @@ async fn operators_and_tokens_from_the_command_line() {
     db.drop().await;
 }
 
+#[tokio::test]
+async fn reconcile_from_the_command_line_lists_shared_emails() {
+    let db = TestDb::new(50).await;
+    let hour = std::time::Duration::from_secs(3600);
+    let older = db
+        .insert_elsewhere("Twin A", "Twin@Example.com", 2 * hour)
+        .await;
+    let newer = db
+        .insert_elsewhere("Twin B", "twin@example.com", hour)
+        .await;
+    let single = db.insert_elsewhere("Solo", "Solo@Example.com", hour).await;
+
+    let output = run(db.keyspace(), &["reconcile"], "");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("twin@example.com is shared by 2 rows:"),
+        "{stdout}"
+    );
+    let (first, second) = (
+        stdout.find(&older.to_string()).expect("older twin listed"),
+        stdout.find(&newer.to_string()).expect("newer twin listed"),
+    );
+    assert!(first < second, "oldest first: {stdout}");
+    assert!(
+        stderr.contains("reconcile finished: 100% — 3 rows scanned, 2 given their email's claim, 1 emails shared"),
+        "{stderr}"
+    );
+    assert_eq!(db.claim_holder("solo@example.com").await, Some(single));
+    assert_eq!(db.claim_holder("twin@example.com").await, Some(older));
+    db.drop().await;
+}
+
 #[test]
 fn mistakes_get_one_clear_error_line_and_exit_1() {
     let keyspace = test_config(&[]).keyspace.as_str().to_owned();

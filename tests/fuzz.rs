@@ -21,7 +21,10 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("users/get", &["id"]),
     ("users/find", &["email"]),
     ("users/create", &["name", "email"]),
-    ("users/update", &["id", "name", "email", "expected_name", "expected_email"]),
+    (
+        "users/update",
+        &["id", "name", "email", "expected_name", "expected_email"],
+    ),
     ("users/delete", &["id", "expected_name", "expected_email"]),
     ("users/history", &["id", "before"]),
     ("activity", &["before"]),
@@ -35,6 +38,8 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ),
     ("auth/setup-needs-code", &[]),
     ("operators/list", &[]),
+    ("reconcile/status", &[]),
+    ("reconcile/start", &[]),
     (
         "operators/add",
         &["username", "role", "password", "confirm_password"],

@@ -9,11 +9,13 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod reconcile;
 pub mod users;
 
 pub use admin::*;
 pub use audit::*;
 pub use auth::*;
+pub use reconcile::*;
 pub use users::*;
 
 /// The `before` cursor of an audit page: an event's id, a time-based (version 1) UUID.
@@ -63,4 +65,6 @@ pub fn register_server_functions() {
     register_explicit::<CreateToken>();
     register_explicit::<RevokeToken>();
     register_explicit::<TakeNewToken>();
+    register_explicit::<GetReconcileStatus>();
+    register_explicit::<StartReconcile>();
 }

@@ -2,6 +2,7 @@ pub mod activity;
 pub mod edit_user;
 pub mod not_found;
 pub mod operators;
+pub mod reconcile;
 pub mod setup;
 pub mod sign_in;
 pub mod tokens;

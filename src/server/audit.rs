@@ -442,7 +442,7 @@ pub fn new_timeuuid() -> Uuid {
     Uuid::now_v1(NODE_ID.get_or_init(rand::random))
 }
 
-fn time_of(id: Uuid) -> OffsetDateTime {
+pub(crate) fn time_of(id: Uuid) -> OffsetDateTime {
     let (seconds, nanos) = id
         .get_timestamp()
         .map(|timestamp| timestamp.to_unix())

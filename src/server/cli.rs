@@ -6,6 +6,7 @@
 //! cassandra-users operator disable NAME | enable NAME | reset-password NAME | list
 //! cassandra-users token create OPERATOR [--label TEXT]   (prints the token once)
 //! cassandra-users token revoke ID | list
+//! cassandra-users reconcile [--restart]   (claims for rows written elsewhere; lists duplicates)
 //! ```
 //! They read the same environment as the server (keyspace, contact points, ...), and every change
 //! is in the audit trail as made by "cassandra-users CLI".
@@ -43,6 +44,13 @@ pub enum Command {
     /// Create and revoke API tokens for scripts
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Give every row written outside the app the claim on its email, and list emails that
+    /// several rows share. Continues a run that was stopped, unless --restart.
+    Reconcile {
+        /// Start from the beginning even if the last run did not finish
+        #[arg(long)]
+        restart: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,7 +108,43 @@ pub async fn run(command: Command) -> Result<(), String> {
         Command::Serve => Ok(()),
         Command::Operator(command) => operator(&stores, command).await,
         Command::Token(command) => token(&stores, command).await,
+        Command::Reconcile { restart } => reconcile(&stores, restart).await,
     }
+}
+
+/// Prints progress on standard error as it goes, then every shared email with its rows on
+/// standard output.
+async fn reconcile(stores: &Stores, restart: bool) -> Result<(), String> {
+    let mut last_said = std::time::Instant::now();
+    let run = stores
+        .reconcile
+        .run(&stores.users, &CLI, restart, |run| {
+            if run.finished || run.scanned == 0 || last_said.elapsed().as_secs() >= 1 {
+                eprintln!("{}", describe_run(run));
+                last_said = std::time::Instant::now();
+            }
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    let status = stores.reconcile.status().await.map_err(plain)?;
+    if status.duplicates.is_empty() {
+        println!("no email is shared by several rows");
+    }
+    for shared in &status.duplicates {
+        println!("{} is shared by {} rows:", shared.email, shared.users.len());
+        for user in &shared.users {
+            println!("  {}  {:?} <{}>", user.id, user.name, user.email);
+        }
+    }
+    eprintln!("reconcile finished: {}", describe_run(&run));
+    Ok(())
+}
+
+fn describe_run(run: &crate::model::ReconcileRun) -> String {
+    format!(
+        "{:>3}% — {} rows scanned, {} given their email's claim, {} emails shared by several rows, {} not valid emails",
+        run.progress_percent, run.scanned, run.claimed, run.duplicate_emails, run.not_emails
+    )
 }
 
 const CLI: Actor = Actor::CommandLine;

@@ -168,6 +168,10 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_by_user (user_id uuid, at timeuuid, operator text, action text, details text, before map<text, text>, after map<text, text>, PRIMARY KEY (user_id, at)) WITH CLUSTERING ORDER BY (at DESC)"),
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_by_day (day date, at timeuuid, operator text, action text, user_id uuid, details text, before map<text, text>, after map<text, text>, PRIMARY KEY (day, at)) WITH CLUSTERING ORDER BY (at DESC)"),
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.audit_days (bucket int, day date, PRIMARY KEY (bucket, day)) WITH CLUSTERING ORDER BY (day DESC)"),
+        // Reconcile runs (newest first, with their position for resuming) and the rows each run
+        // found sharing an email.
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.reconcile_runs (bucket int, run timeuuid, next_token bigint, scanned bigint, claimed bigint, duplicate_emails bigint, not_emails bigint, finished boolean, PRIMARY KEY (bucket, run)) WITH CLUSTERING ORDER BY (run DESC)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.reconcile_duplicates (run timeuuid, email text, id uuid, name text, stored_email text, age_rank int, PRIMARY KEY (run, email, id))"),
     ];
     for ddl in statements {
         session.query_unpaged(ddl, ()).await?;

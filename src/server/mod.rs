@@ -11,6 +11,7 @@ pub mod forms;
 pub mod http;
 pub mod operators;
 pub mod passwords;
+pub mod reconcile;
 pub mod sessions;
 pub mod store;
 
@@ -33,6 +34,7 @@ pub struct Stores {
     pub operators: OperatorStore,
     pub audit: Arc<AuditLog>,
     pub sessions: SessionTable,
+    pub reconcile: reconcile::Reconciler,
 }
 
 /// The stores once Cassandra has answered. The server starts before that and connects in the
@@ -113,6 +115,7 @@ pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError
     Ok(Stores {
         users: UserStore::new(session.clone(), keyspace, audit.clone(), config.page_size).await?,
         operators: OperatorStore::new(session.clone(), keyspace, audit.clone()).await?,
+        reconcile: reconcile::Reconciler::new(session.clone(), keyspace).await?,
         sessions: SessionTable::new(session, keyspace).await?,
         audit,
     })

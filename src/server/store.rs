@@ -242,6 +242,21 @@ impl Statements {
     }
 }
 
+/// What reconciling one row found.
+pub(crate) enum RowReconciled {
+    /// The row holds the claim on its email already.
+    AlreadyClaimed,
+    /// The row's email is not a valid address, so no create or edit can collide with it.
+    NotAnEmail,
+    Checked {
+        email: Email,
+        /// Whether a row was given the claim just now.
+        adopted: bool,
+        /// Every row with this email, oldest first, when there is more than one.
+        sharing_the_email: Vec<User>,
+    },
+}
+
 /// How many rows with one email an index lookup reads: more than a person can resolve anyway.
 const EMAIL_MATCHES_READ: u32 = 100;
 
@@ -540,33 +555,55 @@ impl UserStore {
             self.adopt(email, oldest, actor).await?;
             return Err(StoreError::EmailTaken);
         }
-        self.claim(email, id).await
+        self.claim(email, id).await.map(|_| ())
     }
 
-    /// Gives `user`, a row whose email has no claim, that claim. Says whether it did (false when
-    /// a claim exists already).
+    /// Gives `user`, a row written elsewhere, the claim on its email when nobody holds it (or
+    /// the holder is stale), and records that. Says whether it did.
     pub(crate) async fn adopt(
         &self,
         email: &Email,
         user: &User,
         actor: &Actor,
     ) -> Result<bool, StoreError> {
-        if self.owner_of(email).await?.is_some() {
+        if self.owner_of(email).await? == Some(user.id) {
             return Ok(false);
         }
-        let claim = with_retries(|| {
-            self.session
-                .execute_unpaged(&self.statements.claim_email, (email.as_str(), user.id))
-        })
-        .await?;
-        let (applied, holder) = lwt_outcome(claim, "id")?;
-        if !applied && holder != Some(user.id) {
-            return Ok(false);
+        match self.claim(email, user.id).await {
+            Ok(true) => {}
+            Ok(false) | Err(StoreError::EmailTaken) => return Ok(false),
+            Err(other) => return Err(other),
         }
         tracing::info!(email = email.as_str(), id = %user.id, "adopted a row written outside the app");
         self.record_after_change(actor, Event::email_adopted(user))
             .await;
         Ok(true)
+    }
+
+    /// Reconciles one row (see `reconcile`): gives its email's claim to the oldest row with that
+    /// email if nobody holds it, and reports every row that shares the email.
+    pub(crate) async fn reconcile_row(
+        &self,
+        user: &User,
+        actor: &Actor,
+    ) -> Result<RowReconciled, StoreError> {
+        let Ok(email) = Email::parse(&user.email) else {
+            return Ok(RowReconciled::NotAnEmail);
+        };
+        if self.owner_of(&email).await? == Some(user.id) {
+            return Ok(RowReconciled::AlreadyClaimed);
+        }
+        let mut rows = self.users_with_email(&email, None).await?;
+        // The index does not trim: a row stored as " ann@example.com" is not among its matches.
+        if !rows.iter().any(|row| row.id == user.id) {
+            rows.push(user.clone());
+        }
+        let adopted = self.adopt(&email, &rows[0], actor).await?;
+        Ok(RowReconciled::Checked {
+            email,
+            adopted,
+            sharing_the_email: if rows.len() > 1 { rows } else { Vec::new() },
+        })
     }
 
     /// The rows whose email is this one, however its case was written, oldest first, found
@@ -618,7 +655,8 @@ impl UserStore {
     }
 
     /// Makes `id` the owner of `email`, or fails with `EmailTaken` when a live user holds it.
-    async fn claim(&self, email: &Email, id: Uuid) -> Result<(), StoreError> {
+    /// Says whether this call made the claim (false: `id` held it already).
+    async fn claim(&self, email: &Email, id: Uuid) -> Result<bool, StoreError> {
         // Repeating a claim is safe: a claim we already hold answers with our own id (below).
         // The driver does not repeat it by itself, as LWTs are not idempotent in general.
         let claim = with_retries(|| {
@@ -628,13 +666,13 @@ impl UserStore {
         .await?;
         let (applied, holder) = lwt_outcome(claim, "id")?;
         if applied {
-            return Ok(());
+            return Ok(true);
         }
         let Some(holder) = holder else {
             return Err(StoreError::EmailTaken);
         };
         if holder == id {
-            return Ok(()); // a retry of our own claim
+            return Ok(false); // a retry of our own claim, or another request for the same id
         }
         if self.holder_still_uses(holder, email).await?
             || !self.claim_is_stale(email, holder).await?
@@ -650,7 +688,7 @@ impl UserStore {
             )
             .await?;
         match lwt_outcome(takeover, "id")? {
-            (true, _) => Ok(()),
+            (true, _) => Ok(true),
             (false, _) => Err(StoreError::EmailTaken), // someone else took it first
         }
     }

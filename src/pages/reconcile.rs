@@ -1,0 +1,119 @@
+//! `/reconcile` (admins): give rows written outside the app their email claims, and resolve the
+//! emails that several rows share (each row is a link to its edit page).
+
+use crate::api::{get_reconcile_status, StartReconcile};
+use crate::app::may;
+use crate::components::notice::{error_text, NeedsRole};
+use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, Role};
+use crate::pages::users::display_name;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn ReconcilePage() -> impl IntoView {
+    if !may(Role::Admin) {
+        return view! { <Title text="Reconcile"/><h1>"Reconcile"</h1><NeedsRole needed=Role::Admin/> }
+            .into_any();
+    }
+    let start = ServerAction::<StartReconcile>::new();
+    let status = Resource::new(move || start.version().get(), |_| get_reconcile_status());
+    let error = Signal::derive(move || start.value().get().and_then(Result::err));
+    view! {
+        <Title text="Reconcile"/>
+        <h1>"Reconcile"</h1>
+        <p class="hint">"Rows that other clients (the Python quickstart, cqlsh, another service) write straight into "
+            <code>"users"</code>" hold no claim on their email. Reconcile walks the whole table, page by page, gives each such row its claim "
+            "(the oldest row, when several share an email) and lists the emails that several rows share, for you to resolve. "
+            "A run that stopped continues where it was. The same from a terminal: "<code>"cassandra-users reconcile"</code>"."</p>
+        {move || error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(status) => view! { <Status status start/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn Status(status: ReconcileStatus, start: ServerAction<StartReconcile>) -> impl IntoView {
+    let ReconcileStatus {
+        run,
+        running,
+        duplicates,
+    } = status;
+    let button = match &run {
+        Some(run) if !run.finished && !running => "Continue reconcile",
+        _ => "Reconcile now",
+    };
+    view! {
+        <section class="card" aria-labelledby="run-heading">
+            <h2 id="run-heading">"Latest run"</h2>
+            {match run {
+                None => view! { <p>"Reconcile has not run yet."</p> }.into_any(),
+                Some(run) => view! { <RunSummary run running/> }.into_any(),
+            }}
+            {if running {
+                view! { <p><a href="/reconcile" rel="external">"Refresh"</a></p> }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=start>
+                        <button type="submit" disabled=move || start.pending().get()>{button}</button>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+        <section aria-labelledby="duplicates-heading">
+            <h2 id="duplicates-heading">"Emails shared by several rows"</h2>
+            {if duplicates.is_empty() {
+                view! { <p class="empty">"None found."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="hint">"Each email should belong to one user. Open the rows, then change or delete all but one; the oldest holds the claim."</p>
+                    {duplicates.into_iter().map(|shared| view! { <SharedEmail shared/> }).collect_view()}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RunSummary(run: ReconcileRun, running: bool) -> impl IntoView {
+    let state = if running {
+        format!("Running: {}% of the table", run.progress_percent)
+    } else if run.finished {
+        "Finished".to_owned()
+    } else {
+        format!("Stopped at {}% of the table", run.progress_percent)
+    };
+    view! {
+        <p role="status">{state}</p>
+        <dl class="details">
+            <dt>"Started"</dt><dd>{run.started_at}</dd>
+            <dt>"Rows scanned"</dt><dd>{run.scanned}</dd>
+            <dt>"Rows given their email's claim"</dt><dd>{run.claimed}</dd>
+            <dt>"Emails shared by several rows"</dt><dd>{run.duplicate_emails}</dd>
+            <dt>"Rows without a valid email"</dt><dd>{run.not_emails}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn SharedEmail(shared: DuplicateEmail) -> impl IntoView {
+    let heading = format!("{} ({} rows)", shared.email, shared.users.len());
+    view! {
+        <article class="card shared-email" aria-label=shared.email.clone()>
+            <h3>{heading}</h3>
+            <ul>
+                {shared.users.into_iter().map(|user| {
+                    let (href, name, id) = (format!("/users/{}", user.id), display_name(&user), user.id.to_string());
+                    view! { <li><A href=href>{name}</A>" — "{user.email}" "<code>{id}</code></li> }
+                }).collect_view()}
+            </ul>
+        </article>
+    }
+}
