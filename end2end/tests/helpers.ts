@@ -1,5 +1,6 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 
 export const root = path.resolve(__dirname, '../..');
@@ -81,4 +82,17 @@ export async function updateUser(request: APIRequestContext, id: string, name: s
     headers: { Accept: 'application/json' },
   });
   expect(response.status(), await response.text()).toBe(200);
+}
+
+/** Writes a row straight into `users` over CQL, as the Python quickstart or cqlsh would: no email
+ * claim, no audit event. Returns its id. */
+export function insertElsewhere(name: string, email: string): string {
+  const keyspace = process.env.CASSANDRA_KEYSPACE ?? 'quickstart';
+  const id = crypto.randomUUID();
+  const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  execFileSync(path.join(root, 'scripts/cassandra.sh'), [
+    'cql-hex',
+    `INSERT INTO ${keyspace}.users (id, name, email) VALUES (${id}, ${quote(name)}, ${quote(email)})`,
+  ]);
+  return id;
 }
