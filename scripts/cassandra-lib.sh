@@ -2,7 +2,9 @@
 # the local cluster (cluster.sh). Source it after lib.sh.
 
 HEAP=${CASSANDRA_HEAP:-1G}
-CASSANDRA_VERSION=$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")
+DEFAULT_CASSANDRA_VERSION=$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$REPO_ROOT/cassandra/pom.xml")
+# CASSANDRA_VERSION=6.0-alpha2 runs a Cassandra 6 node instead (with Accord transactions on).
+CASSANDRA_VERSION=${CASSANDRA_VERSION:-$DEFAULT_CASSANDRA_VERSION}
 # The resolved classpath, cached beside Maven's own cache so every clone and node shares it.
 CLASSPATH_FILE="$TOOLS_CACHE/cassandra-classpath-$CASSANDRA_VERSION"
 
@@ -11,16 +13,16 @@ java17() {
     for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/java-17-openjdk-*/bin/java "$(command -v java || true)"; do
         [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return; }
     done
-    die "Cassandra 5.0 needs Java 17 (run scripts/toolchain.sh, or set JAVA_HOME to a JDK 17)"
+    die "Cassandra needs Java 17 (run scripts/toolchain.sh, or set JAVA_HOME to a JDK 17)"
 }
 
 fetch_jars() {
     [ -s "$CLASSPATH_FILE" ] && return
-    say "fetching Apache Cassandra $(basename "$CLASSPATH_FILE" | cut -d- -f2) from Maven Central (once per machine)"
+    say "fetching Apache Cassandra $CASSANDRA_VERSION from Maven Central (once per machine)"
     mkdir -p "$TOOLS_CACHE"
     local log="$TOOLS_CACHE/maven-$CASSANDRA_VERSION.log"
     # Maven prints a line per file; show a count now and then instead of hundreds of lines.
-    if ! mvn -B -Dstyle.color=never -f "$REPO_ROOT/cassandra/pom.xml" \
+    if ! mvn -B -Dstyle.color=never -f "$REPO_ROOT/cassandra/pom.xml" -Dcassandra.version="$CASSANDRA_VERSION" \
         org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath \
         -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE.tmp" 2>&1 \
         | tee "$log" | awk '/^Downloaded from/ { n++; if (n % 25 == 0) { printf "    %d files downloaded\n", n; fflush() } }

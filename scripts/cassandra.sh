@@ -9,12 +9,19 @@
 # on the machine shares one download. Data, logs and the pid file live in .cassandra/ (git-ignored).
 # Where a Docker engine answers, `start`/`stop` use docker-compose.yml instead; set
 # CASSANDRA_RUNNER=local or CASSANDRA_RUNNER=docker to choose.
+#
+# CASSANDRA_VERSION=6.0-alpha2 starts Cassandra 6 instead, with Accord transactions enabled
+# (cassandra/accord.yaml), its data in .cassandra-6.0-alpha2/. One node at a time: both use 9042.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cassandra-lib.sh"
 
 HOST=127.0.0.1
 PORT=9042
-STATE_DIR=${CASSANDRA_STATE_DIR:-$REPO_ROOT/.cassandra}
+if [ "$CASSANDRA_VERSION" = "$DEFAULT_CASSANDRA_VERSION" ]; then
+    STATE_DIR=${CASSANDRA_STATE_DIR:-$REPO_ROOT/.cassandra}
+else
+    STATE_DIR=${CASSANDRA_STATE_DIR:-$REPO_ROOT/.cassandra-$CASSANDRA_VERSION}
+fi
 START_TIMEOUT=${CASSANDRA_START_TIMEOUT:-180}
 PID_FILE="$STATE_DIR/cassandra.pid"
 LOG_FILE="$STATE_DIR/logs/stdout.log"
@@ -71,17 +78,30 @@ runner() {
 }
 
 local_pid() {
-    [ -f "$PID_FILE" ] || return 1
-    local pid; pid=$(cat "$PID_FILE")
+    pid_in "$PID_FILE"
+}
+
+pid_in() {
+    [ -f "$1" ] || return 1
+    local pid; pid=$(cat "$1")
     kill -0 "$pid" 2>/dev/null && grep -q CassandraDaemon "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+# The node's configuration: ours, plus Accord for Cassandra 6.
+node_yaml() {
+    case "$CASSANDRA_VERSION" in
+        5.*) echo "$REPO_ROOT/cassandra/cassandra.yaml" ;;
+        *) cat "$REPO_ROOT/cassandra/cassandra.yaml" "$REPO_ROOT/cassandra/accord.yaml" >"$STATE_DIR/cassandra.yaml"
+           echo "$STATE_DIR/cassandra.yaml" ;;
+    esac
 }
 
 start_local() {
     fetch_jars
     if [ -z "$(local_pid)" ]; then
         mkdir -p "$STATE_DIR/data" "$STATE_DIR/logs"
-        say "starting Cassandra (heap $HEAP, data in ${STATE_DIR#$REPO_ROOT/})"
-        launch_cassandra "$STATE_DIR" "$REPO_ROOT/cassandra/cassandra.yaml" 7199 "$LOG_FILE"
+        say "starting Cassandra $CASSANDRA_VERSION (heap $HEAP, data in ${STATE_DIR#$REPO_ROOT/})"
+        launch_cassandra "$STATE_DIR" "$(node_yaml)" 7199 "$LOG_FILE"
         echo $! >"$PID_FILE"
     else
         say "Cassandra is starting (pid $(local_pid)); waiting for it"
@@ -107,8 +127,12 @@ wait_until_ready() {
 }
 
 stop_local() {
-    local pid waited=0
-    pid=$(local_pid) || { say "Cassandra is not running"; rm -f "$PID_FILE"; return; }
+    local pid waited=0 pid_file
+    # Whichever version runs: `make cassandra-stop` needs no CASSANDRA_VERSION.
+    for pid_file in "$PID_FILE" "$REPO_ROOT"/.cassandra*/cassandra.pid; do
+        pid=$(pid_in "$pid_file") && { PID_FILE=$pid_file; break; }
+    done
+    [ -n "$pid" ] || { say "Cassandra is not running"; rm -f "$PID_FILE"; return; }
     say "stopping Cassandra (pid $pid)"
     kill -TERM "$pid"
     while kill -0 "$pid" 2>/dev/null; do
@@ -124,6 +148,8 @@ compose() { docker compose -f "$REPO_ROOT/docker-compose.yml" "$@"; }
 case "${1:-}" in
     start)
         if version=$(release_version) && [ -n "$version" ]; then
+            [ "$version" = "$CASSANDRA_VERSION" ] || [ "$(runner)" = docker ] \
+                || die "Cassandra $version answers on $HOST:$PORT, not $CASSANDRA_VERSION: stop it first (make cassandra-stop)"
             say "Cassandra $version already answers on $HOST:$PORT"; exit 0
         fi
         if [ "$(runner)" = docker ]; then

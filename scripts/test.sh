@@ -1,29 +1,47 @@
 #!/usr/bin/env bash
 # Every test, against real Cassandra: `make test`.
-# First against the dev node (started if it is not running, and stopped again in that case), then
-# the store, HTTP, operator and audit suites again against the local three-node cluster (TLS,
-# passwords, NetworkTopologyStrategy, LOCAL_QUORUM), and the faults of each.
+# First against the dev node (Cassandra 5.0; started if it is not running, and stopped again in
+# that case), then the store and correctness suites again on a Cassandra 6 node with Accord
+# (changes as transactions), then the store, HTTP, operator and audit suites against the local
+# three-node cluster (TLS, passwords, NetworkTopologyStrategy, LOCAL_QUORUM), and the faults of
+# each.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 scripts/toolchain.sh
 
+CASSANDRA6_VERSION=6.0-alpha2
+# The Cassandra 6 node of the tests keeps its data apart from any 6.0 node of your own.
+CASSANDRA6_STATE_DIR="$REPO_ROOT/.cassandra-6-tests"
+cassandra6() { CASSANDRA_VERSION=$CASSANDRA6_VERSION CASSANDRA_STATE_DIR=$CASSANDRA6_STATE_DIR scripts/cassandra.sh "$@"; }
+
 started_cassandra=false
-if ! scripts/cassandra.sh status >/dev/null 2>&1; then
+dev_node_was_running=false
+if scripts/cassandra.sh status >/dev/null 2>&1; then
+    dev_node_was_running=true
+else
     scripts/cassandra.sh start
     started_cassandra=true
 fi
 # A fresh keyspace per run, so tests never see (or damage) anyone's data.
 e2e_keyspace="e2e_$(date +%s)_$$"
-cleanup() {
+drop_e2e_keyspaces() {
     # The browser tests also start servers over keyspaces of their own (setup.spec.ts).
     for keyspace in "$e2e_keyspace" "${e2e_keyspace}_setup" "${e2e_keyspace}_setup_nojs"; do
         scripts/cassandra.sh cql-hex "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
     done
+}
+cleanup() {
+    drop_e2e_keyspaces
     if $started_cassandra; then scripts/cassandra.sh stop; fi
+    if $started_cassandra6; then cassandra6 stop; rm -rf "$CASSANDRA6_STATE_DIR"; fi
     if $started_cluster; then scripts/cluster.sh stop; fi
+    if $dev_node_was_running && ! scripts/cassandra.sh status >/dev/null 2>&1; then
+        scripts/cassandra.sh start
+    fi
 }
 started_cluster=false
+started_cassandra6=false
 trap cleanup EXIT
 
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
@@ -44,8 +62,18 @@ if [ "${CASSANDRA_RUNNER:-auto}" != docker ] && ! { command -v docker >/dev/null
     tests/cassandra_lifecycle.sh
 fi
 
-# Two cores: the cluster runs alone.
-if $started_cassandra; then scripts/cassandra.sh stop; started_cassandra=false; fi
+# Cassandra 6 answers on the dev node's address, so the dev node stops first (and starts again at
+# the end if it was running before). Two cores: each node runs alone.
+drop_e2e_keyspaces
+scripts/cassandra.sh stop; started_cassandra=false
+say "Cassandra $CASSANDRA6_VERSION with Accord: the store and correctness suites through the transaction path"
+rm -rf "$CASSANDRA6_STATE_DIR"
+started_cassandra6=true
+cassandra6 start
+CASSANDRA_VERSION=$CASSANDRA6_VERSION \
+    cargo test --features ssr --test store --test adoption --test concurrency --test http --test audit
+cassandra6 stop; rm -rf "$CASSANDRA6_STATE_DIR"; started_cassandra6=false
+
 say "the same suites against the local cluster: 3 nodes, dc1, TLS, passwords, LOCAL_QUORUM"
 if ! scripts/cluster.sh status >/dev/null 2>&1; then
     started_cluster=true

@@ -1,6 +1,6 @@
 //! The HTML shell, the app's routes, and the frame around every page.
 
-use crate::api::cassandra_version;
+use crate::api::get_database_info;
 use crate::model::{Operator, Role};
 use crate::pages::{
     activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
@@ -137,13 +137,20 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
 /// prepared statement → node, on every page.
 #[component]
 fn SiteFooter() -> impl IntoView {
-    let version = Resource::new(|| (), |_| cassandra_version());
+    let info = Resource::new(|| (), |_| get_database_info());
     view! {
         <footer class="site-footer">
             <Transition fallback=|| view! { <span>"Connecting to Cassandra…"</span> }>
                 {move || Suspend::new(async move {
-                    match version.await {
-                        Ok(version) => view! { <span>"Connected to Cassandra " {version}</span> }.into_any(),
+                    match info.await {
+                        Ok(info) => {
+                            let writes = if info.transactions {
+                                "changes run as Accord transactions"
+                            } else {
+                                "changes run as ordered steps with lightweight transactions"
+                            };
+                            view! { <span>"Connected to Cassandra " {info.version} " · " {writes}</span> }.into_any()
+                        }
                         Err(_) => view! { <span class="offline">"Cassandra is not reachable right now"</span> }.into_any(),
                     }
                 })}

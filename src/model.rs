@@ -158,6 +158,16 @@ pub struct AuditPage {
     pub next: Option<Uuid>,
 }
 
+/// The Cassandra the server talks to, and how it writes changes to users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// The node's release version, e.g. "5.0.9".
+    pub version: String,
+    /// Whether create, email change and delete each run as one Accord transaction (Cassandra 6);
+    /// otherwise they are ordered steps around lightweight transactions.
+    pub transactions: bool,
+}
+
 /// A reconcile run: how far it is and what it found (see `cassandra-users reconcile`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconcileRun {

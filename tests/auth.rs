@@ -513,6 +513,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     ("activity", &[], Role::Viewer),
     ("cassandra/version", &[], Role::Viewer),
+    ("cassandra/info", &[], Role::Viewer),
     ("auth/me", &[], Role::Viewer),
     (
         "users/create",

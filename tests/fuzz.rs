@@ -29,6 +29,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("users/history", &["id", "before"]),
     ("activity", &["before"]),
     ("cassandra/version", &[]),
+    ("cassandra/info", &[]),
     ("auth/me", &[]),
     ("auth/sign-in", &["username", "password", "next"]),
     ("auth/sign-out", &[]),

@@ -49,6 +49,7 @@ pub fn register_server_functions() {
     register_explicit::<UpdateUser>();
     register_explicit::<DeleteUser>();
     register_explicit::<CassandraVersion>();
+    register_explicit::<GetDatabaseInfo>();
     register_explicit::<UserHistory>();
     register_explicit::<ListActivity>();
     register_explicit::<Whoami>();

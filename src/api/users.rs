@@ -1,7 +1,7 @@
 //! Users: list, read, find, create, update, delete.
 
 use crate::error::AppError;
-use crate::model::{User, UserPage};
+use crate::model::{DatabaseInfo, User, UserPage};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn as _;
@@ -122,4 +122,15 @@ fn shown(
 pub async fn cassandra_version() -> Result<String, AppError> {
     require(Role::Viewer)?;
     Ok(stores()?.users.release_version().await?)
+}
+
+/// The node's version and whether changes run as Accord transactions (shown in the footer).
+#[server(prefix = "/api", endpoint = "cassandra/info")]
+pub async fn get_database_info() -> Result<DatabaseInfo, AppError> {
+    require(Role::Viewer)?;
+    let stores = stores()?;
+    Ok(DatabaseInfo {
+        version: stores.users.release_version().await?,
+        transactions: stores.users.uses_transactions(),
+    })
 }

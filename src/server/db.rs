@@ -122,7 +122,12 @@ fn tls_context(
 
 /// Creates the keyspace and tables if they are missing and waits for schema agreement. Safe to run on every start and against a keyspace that the
 /// Python quickstart created: `users` has exactly the quickstart's columns.
-pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), ExecutionError> {
+/// With `accord`, `users` and `users_by_email` are created to take part in Accord transactions.
+pub async fn ensure_schema(
+    session: &Session,
+    config: &Config,
+    accord: bool,
+) -> Result<(), ExecutionError> {
     let keyspace = config.keyspace.as_str();
     // Identifiers cannot be bound, so DDL is the one place where names are written into CQL;
     // both come from validated configuration (Keyspace, Replication), never from a request.
@@ -141,18 +146,23 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
     if !keyspace_exists {
         session
             .query_unpaged(
-                format!(
+                ddl(format!(
                     "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
                     config.replication.to_cql()
-                ),
+                )),
                 (),
             )
             .await?;
     }
+    let transactional = if accord {
+        " WITH transactional_mode = 'full'"
+    } else {
+        ""
+    };
     let statements = [
         // The users and their email claims.
-        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users (id uuid PRIMARY KEY, name text, email text)"),
-        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users_by_email (email text PRIMARY KEY, id uuid)"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users (id uuid PRIMARY KEY, name text, email text){transactional}"),
+        format!("CREATE TABLE IF NOT EXISTS {keyspace}.users_by_email (email text PRIMARY KEY, id uuid){transactional}"),
         // Operators, their API tokens (by id for the admin page, by hash for requests), and the
         // one-row claim that makes "the first administrator" happen once.
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.operators (username text PRIMARY KEY, password_hash text, role text, disabled boolean, created_at timestamp)"),
@@ -173,14 +183,35 @@ pub async fn ensure_schema(session: &Session, config: &Config) -> Result<(), Exe
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.reconcile_runs (bucket int, run timeuuid, next_token bigint, scanned bigint, claimed bigint, duplicate_emails bigint, not_emails bigint, finished boolean, PRIMARY KEY (bucket, run)) WITH CLUSTERING ORDER BY (run DESC)"),
         format!("CREATE TABLE IF NOT EXISTS {keyspace}.reconcile_duplicates (run timeuuid, email text, id uuid, name text, stored_email text, age_rank int, PRIMARY KEY (run, email, id))"),
     ];
-    for ddl in statements {
-        session.query_unpaged(ddl, ()).await?;
+    for statement in statements {
+        session.query_unpaged(ddl(statement), ()).await?;
     }
     session
         .await_schema_agreement()
         .await
         .map_err(ExecutionError::from)?;
     Ok(())
+}
+
+/// A schema change: it waits for the nodes to agree, which can take far longer than a request.
+pub fn ddl(cql: String) -> scylla::statement::unprepared::Statement {
+    let mut statement = scylla::statement::unprepared::Statement::new(cql);
+    statement.set_request_timeout(Some(Duration::from_secs(60)));
+    statement
+}
+
+/// The node's release version, e.g. "5.0.9" or "6.0-alpha2".
+pub async fn release_version(session: &Session) -> Result<String, ExecutionError> {
+    let result = session
+        .query_unpaged("SELECT release_version FROM system.local", ())
+        .await?;
+    let version = result
+        .into_rows_result()
+        .ok()
+        .and_then(|rows| rows.maybe_first_row::<(Option<String>,)>().ok().flatten())
+        .and_then(|(version,)| version)
+        .unwrap_or_default();
+    Ok(version)
 }
 
 /// Prepares a statement once, at start-up. A plain read or write may be retried by the driver
@@ -207,7 +238,10 @@ async fn prepared(
 /// Drops a keyspace; used by tests to clean up after themselves.
 pub async fn drop_keyspace(session: &Session, keyspace: &Keyspace) -> Result<(), ExecutionError> {
     session
-        .query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", keyspace.as_str()), ())
+        .query_unpaged(
+            ddl(format!("DROP KEYSPACE IF EXISTS {}", keyspace.as_str())),
+            (),
+        )
         .await
         .map(|_| ())
 }

@@ -19,7 +19,12 @@ const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
 
 /// Creates the index if `users(email)` has none, refuses a case-sensitive one, and waits until
 /// the index answers queries (a new index fails them until it is built).
-pub async fn ensure(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {
+/// `accord`: the table is an Accord table, which answers QUORUM reads only.
+pub async fn ensure(
+    session: &Session,
+    keyspace: &Keyspace,
+    accord: bool,
+) -> Result<(), ConnectError> {
     let ks = keyspace.as_str();
     let indexes = indexes_on_email(session, keyspace).await?;
     let case_insensitive = indexes
@@ -40,10 +45,10 @@ pub async fn ensure(session: &Session, keyspace: &Keyspace) -> Result<(), Connec
     if case_insensitive.is_none() {
         session
             .query_unpaged(
-                format!(
+                super::db::ddl(format!(
                     "CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {ks}.users (email) USING 'sai' \
                      WITH OPTIONS = {{'case_sensitive': 'false', 'normalize': 'true'}}"
-                ),
+                )),
                 (),
             )
             .await?;
@@ -52,7 +57,7 @@ pub async fn ensure(session: &Session, keyspace: &Keyspace) -> Result<(), Connec
             .await
             .map_err(scylla::errors::ExecutionError::from)?;
     }
-    wait_until_queryable(session, keyspace).await
+    wait_until_queryable(session, keyspace, accord).await
 }
 
 /// Index name → options, for every index on `users(email)`.
@@ -85,15 +90,22 @@ async fn indexes_on_email(
 }
 
 /// Asks the index itself: a query through it fails until enough replicas have built it.
-async fn wait_until_queryable(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {
-    let probe = format!(
+async fn wait_until_queryable(
+    session: &Session,
+    keyspace: &Keyspace,
+    accord: bool,
+) -> Result<(), ConnectError> {
+    let mut probe = scylla::statement::unprepared::Statement::new(format!(
         "SELECT id FROM {}.users WHERE email = 'index-probe@example.invalid' LIMIT 1",
         keyspace.as_str()
-    );
+    ));
+    if accord {
+        probe.set_consistency(scylla::statement::Consistency::Quorum);
+    }
     let started = Instant::now();
     let mut last_said = Instant::now();
     loop {
-        match session.query_unpaged(probe.as_str(), ()).await {
+        match session.query_unpaged(probe.clone(), ()).await {
             Ok(_) => return Ok(()),
             Err(error) if is_still_building(&error) => {
                 if last_said.elapsed() >= SAY_STILL_BUILDING_EVERY {

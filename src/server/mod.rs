@@ -14,6 +14,7 @@ pub mod passwords;
 pub mod reconcile;
 pub mod sessions;
 pub mod store;
+pub mod transactions;
 
 use crate::error::AppError;
 use audit::AuditLog;
@@ -104,18 +105,34 @@ impl Database {
     }
 }
 
-/// Session → schema → prepared statements.
+/// Session → schema → prepared statements. On a node with Accord (Cassandra 6), changes to users
+/// run as transactions.
 pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError> {
     let session = Arc::new(db::open_session(config).await?);
-    db::ensure_schema(&session, config).await?;
-    email_index::ensure(&session, &config.keyspace).await?;
+    let release = db::release_version(&session).await?;
+    let accord = transactions::accord_enabled(&session, &release).await;
+    db::ensure_schema(&session, config, accord).await?;
     let keyspace = &config.keyspace;
+    let transactions = if accord {
+        transactions::Transactions::if_tables_are_transactional(&session, keyspace).await?
+    } else {
+        None
+    };
+    email_index::ensure(&session, keyspace, transactions.is_some()).await?;
     let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
     passwords::warm_up().await;
+    let accord_tables = transactions.is_some();
     Ok(Stores {
-        users: UserStore::new(session.clone(), keyspace, audit.clone(), config.page_size).await?,
+        users: UserStore::new(
+            session.clone(),
+            keyspace,
+            audit.clone(),
+            transactions,
+            config.page_size,
+        )
+        .await?,
         operators: OperatorStore::new(session.clone(), keyspace, audit.clone()).await?,
-        reconcile: reconcile::Reconciler::new(session.clone(), keyspace).await?,
+        reconcile: reconcile::Reconciler::new(session.clone(), keyspace, accord_tables).await?,
         sessions: SessionTable::new(session, keyspace).await?,
         audit,
     })

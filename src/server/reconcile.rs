@@ -10,6 +10,7 @@ use super::audit::{new_timeuuid, Actor};
 use super::config::Keyspace;
 use super::db::plain;
 use super::store::{decode_error, with_retries, RowReconciled, StoreError, UserStore};
+use super::transactions::use_accord_levels;
 use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, User};
 use futures_util::future::try_join_all;
 use futures_util::StreamExt;
@@ -120,13 +121,25 @@ pub struct Reconciler {
 }
 
 impl Reconciler {
+    /// `accord_tables`: `users` takes part in Accord, which answers QUORUM reads only.
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
+        accord_tables: bool,
     ) -> Result<Self, scylla::errors::ExecutionError> {
         let ks = keyspace.as_str();
+        let mut rows_from = plain(
+            &session,
+            format!(
+                "SELECT token(id), id, name, email FROM {ks}.users WHERE token(id) > ? LIMIT ?"
+            ),
+        )
+        .await?;
+        if accord_tables {
+            use_accord_levels(&mut rows_from);
+        }
         let statements = Statements {
-            rows_from: plain(&session, format!("SELECT token(id), id, name, email FROM {ks}.users WHERE token(id) > ? LIMIT ?")).await?,
+            rows_from,
             latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
             save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?)")).await?,
             duplicate_known: plain(&session, format!("SELECT id FROM {ks}.reconcile_duplicates WHERE run = ? AND email = ? LIMIT 1")).await?,

@@ -27,6 +27,7 @@
 use super::audit::{Actor, AuditLog, Event, Recorded};
 use super::config::Keyspace;
 use super::db::{lwt, plain};
+use super::transactions::{self, use_accord_levels, Read, Shape, Transactions};
 use crate::model::{Cursor, User, UserPage};
 use crate::validate::{Email, ValidUser};
 use scylla::client::session::Session;
@@ -257,6 +258,28 @@ pub(crate) enum RowReconciled {
     },
 }
 
+impl Statements {
+    /// Every statement here reads or writes `users` or `users_by_email`.
+    fn use_accord_levels(&mut self) {
+        for statement in [
+            &mut self.first_page,
+            &mut self.page_after,
+            &mut self.user_by_id,
+            &mut self.owner_of_email,
+            &mut self.claim_written_at,
+            &mut self.insert_user,
+            &mut self.update_user_if_unchanged,
+            &mut self.delete_user_if_unchanged,
+            &mut self.users_with_email,
+            &mut self.claim_email,
+            &mut self.take_over_claim,
+            &mut self.release_email,
+        ] {
+            use_accord_levels(statement);
+        }
+    }
+}
+
 /// How many rows with one email an index lookup reads: more than a person can resolve anyway.
 const EMAIL_MATCHES_READ: u32 = 100;
 
@@ -267,6 +290,8 @@ pub struct UserStore {
     /// A new user together with its audit event (see `AuditLog::batch_with`).
     insert_user_audited: Batch,
     audit: Arc<AuditLog>,
+    /// On Cassandra 6 with Accord: one transaction per create, email change and delete.
+    transactions: Option<Transactions>,
     page_size: u16,
 }
 
@@ -276,21 +301,31 @@ impl UserStore {
         session: Arc<Session>,
         keyspace: &Keyspace,
         audit: Arc<AuditLog>,
+        transactions: Option<Transactions>,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
-        let statements = Statements::prepare(&session, keyspace).await?;
+        let mut statements = Statements::prepare(&session, keyspace).await?;
+        if transactions.is_some() {
+            statements.use_accord_levels();
+        }
         let insert_user_audited = audit.batch_with(&statements.insert_user);
         Ok(UserStore {
             session,
             statements,
             insert_user_audited,
             audit,
+            transactions,
             page_size,
         })
     }
 
     pub fn session(&self) -> &Arc<Session> {
         &self.session
+    }
+
+    /// Whether creates, email changes and deletes run as Accord transactions (Cassandra 6).
+    pub fn uses_transactions(&self) -> bool {
+        self.transactions.is_some()
     }
 
     pub async fn release_version(&self) -> Result<String, StoreError> {
@@ -354,7 +389,7 @@ impl UserStore {
     /// The user with this email: the holder of its claim, else (for rows written outside the
     /// app, in any case) the oldest row the email index finds.
     pub async fn find_by_email(&self, email: &Email) -> Result<User, StoreError> {
-        if let Some(owner) = self.owner_of(email).await? {
+        if let Some(owner) = self.owner_of(email.as_str()).await? {
             match self.get(owner).await {
                 Ok(user) if email.matches(&user.email) => return Ok(user),
                 Ok(_) | Err(StoreError::NotFound) => {}
@@ -370,12 +405,21 @@ impl UserStore {
 
     pub async fn create(&self, user: &ValidUser, actor: &Actor) -> Result<User, StoreError> {
         let id = Uuid::new_v4();
-        self.claim_unless_in_use(&user.email, id, actor).await?;
+        self.refuse_if_rows_elsewhere_have(&user.email, id, actor)
+            .await?;
         let created = User {
             id,
             name: user.name.as_str().into(),
             email: user.email.as_str().into(),
         };
+        if let Some(transactions) = &self.transactions {
+            self.create_in_transaction(transactions, &created, &user.email)
+                .await?;
+            self.record_after_change(actor, Event::user_created(&created))
+                .await;
+            return Ok(created);
+        }
+        self.claim(&user.email, id).await?;
         let event = Recorded::now(actor, Event::user_created(&created));
         // The batch writes fixed values under a fixed event time, so repeating it is safe.
         let write = with_retries(|| {
@@ -395,6 +439,33 @@ impl UserStore {
             return Err(error.into());
         }
         Ok(created)
+    }
+
+    /// The user and its claim in one transaction. A claim whose holder does not have the email
+    /// (left by the ordered steps, or by another client's edit) is released and the
+    /// transaction tried again.
+    async fn create_in_transaction(
+        &self,
+        transactions: &Transactions,
+        created: &User,
+        email: &Email,
+    ) -> Result<(), StoreError> {
+        for _ in 0..2 {
+            // Safe to repeat: the id is new, so a claim held by it is our own earlier attempt.
+            let result = with_retries(|| {
+                transactions.create(&self.session, created.id, &created.name, &created.email)
+            })
+            .await?;
+            match transactions::claim_holder(result)? {
+                None => return Ok(()),
+                Some(holder) if holder == created.id => return Ok(()),
+                Some(holder) if self.holder_still_uses(holder, email).await? => {
+                    return Err(StoreError::EmailTaken)
+                }
+                Some(stale) => self.release(email.as_str(), stale).await,
+            }
+        }
+        Err(StoreError::EmailTaken)
     }
 
     /// Saves a new name and email if the user still has the values the person saw (`shown`;
@@ -424,8 +495,28 @@ impl UserStore {
             return Ok(updated);
         }
         let email_changes = !user.email.matches(&current.email);
+        if let (true, Some(transactions)) = (email_changes, &self.transactions) {
+            self.refuse_if_rows_elsewhere_have(&user.email, id, actor)
+                .await?;
+            return match self
+                .change_email_in_transaction(transactions, &stored, &updated, &user.email)
+                .await
+            {
+                Ok(()) => {
+                    self.record_after_change(actor, Event::user_updated(&current, &updated))
+                        .await;
+                    Ok(updated)
+                }
+                Err(StoreError::Conflict(now)) => {
+                    Err(self.conflict(shown, Some(&updated), now, actor).await)
+                }
+                Err(other) => Err(other),
+            };
+        }
         if email_changes {
-            self.claim_unless_in_use(&user.email, id, actor).await?;
+            self.refuse_if_rows_elsewhere_have(&user.email, id, actor)
+                .await?;
+            self.claim(&user.email, id).await?;
         }
         // The condition is on the stored values themselves (NULL included), read above.
         let applied = self
@@ -485,6 +576,18 @@ impl UserStore {
         if *shown != current {
             return Err(self.conflict(shown, None, current.clone(), actor).await);
         }
+        if let Some(transactions) = &self.transactions {
+            match self.delete_in_transaction(transactions, &stored).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(now)) => {
+                    return Err(self.conflict(shown, None, now, actor).await)
+                }
+                Err(other) => return Err(other),
+            }
+            self.record_after_change(actor, Event::user_deleted(&current))
+                .await;
+            return Ok(());
+        }
         let applied = self
             .apply_if_unchanged(
                 &self.statements.delete_user_if_unchanged,
@@ -543,8 +646,8 @@ impl UserStore {
     }
 
     /// Refuses an email that another row already has (`EmailTaken`), giving that row its claim
-    /// when it has none; otherwise claims the email for `id`.
-    async fn claim_unless_in_use(
+    /// when it has none (the oldest such row).
+    async fn refuse_if_rows_elsewhere_have(
         &self,
         email: &Email,
         id: Uuid,
@@ -555,7 +658,118 @@ impl UserStore {
             self.adopt(email, oldest, actor).await?;
             return Err(StoreError::EmailTaken);
         }
-        self.claim(email, id).await.map(|_| ())
+        Ok(())
+    }
+
+    /// The name, email and both claims in one transaction, if the row still has `stored`.
+    async fn change_email_in_transaction(
+        &self,
+        transactions: &Transactions,
+        stored: &UserRow,
+        updated: &User,
+        email: &Email,
+    ) -> Result<(), StoreError> {
+        let old_claim = stored
+            .email
+            .as_deref()
+            .map(Email::normalise)
+            .unwrap_or_default();
+        let mut releases_old_claim = self.holds_claim(&old_claim, stored.id).await?;
+        for _ in 0..3 {
+            let shape = Shape {
+                name_is_null: stored.name.is_none(),
+                email_is_null: stored.email.is_none(),
+                releases_old_claim,
+            };
+            let read = transactions
+                .change_email(
+                    &self.session,
+                    shape,
+                    stored.id,
+                    (&stored.name, &stored.email),
+                    &old_claim,
+                    (&updated.name, &updated.email),
+                )
+                .await?;
+            self.unless_changed(stored, &read).await?;
+            match read.claim_holder {
+                Some(holder) if self.holder_still_uses(holder, email).await? => {
+                    return Err(StoreError::EmailTaken)
+                }
+                Some(stale) => {
+                    self.release(email.as_str(), stale).await;
+                    continue;
+                }
+                None => {}
+            }
+            if releases_old_claim && read.old_claim_holder != Some(stored.id) {
+                releases_old_claim = false; // it changed hands meanwhile: leave it
+                continue;
+            }
+            return Ok(());
+        }
+        Err(StoreError::Unavailable(
+            "the email claims kept changing".into(),
+        ))
+    }
+
+    /// The user and (if it holds it) its claim in one transaction, if the row still has `stored`.
+    async fn delete_in_transaction(
+        &self,
+        transactions: &Transactions,
+        stored: &UserRow,
+    ) -> Result<(), StoreError> {
+        let claim = stored
+            .email
+            .as_deref()
+            .map(Email::normalise)
+            .unwrap_or_default();
+        let mut releases_old_claim = self.holds_claim(&claim, stored.id).await?;
+        for _ in 0..2 {
+            let shape = Shape {
+                name_is_null: stored.name.is_none(),
+                email_is_null: stored.email.is_none(),
+                releases_old_claim,
+            };
+            let read = transactions
+                .delete(
+                    &self.session,
+                    shape,
+                    stored.id,
+                    (&stored.name, &stored.email),
+                    &claim,
+                )
+                .await?;
+            match self.unless_changed(stored, &read).await {
+                Err(StoreError::NotFound) => return Ok(()), // deleted already: the wish holds
+                other => other?,
+            }
+            if releases_old_claim && read.old_claim_holder != Some(stored.id) {
+                releases_old_claim = false;
+                continue;
+            }
+            return Ok(());
+        }
+        Err(StoreError::Unavailable(
+            "the email claim kept changing".into(),
+        ))
+    }
+
+    /// `NotFound` or `Conflict` (with the values now) if a transaction found the row changed.
+    async fn unless_changed(&self, stored: &UserRow, read: &Read) -> Result<(), StoreError> {
+        match &read.current {
+            None => Err(StoreError::NotFound),
+            Some((name, email)) if *name == stored.name && *email == stored.email => Ok(()),
+            Some(_) => Err(StoreError::Conflict(self.get(stored.id).await?)),
+        }
+    }
+
+    /// Whether `id` holds the claim on this (normalised) email.
+    async fn holds_claim(&self, email: &str, id: Uuid) -> Result<bool, StoreError> {
+        if email.is_empty() {
+            return Ok(false);
+        }
+        Ok(self.owner_of(email).await? == Some(id))
     }
 
     /// Gives `user`, a row written elsewhere, the claim on its email when nobody holds it (or
@@ -566,7 +780,7 @@ impl UserStore {
         user: &User,
         actor: &Actor,
     ) -> Result<bool, StoreError> {
-        if self.owner_of(email).await? == Some(user.id) {
+        if self.owner_of(email.as_str()).await? == Some(user.id) {
             return Ok(false);
         }
         match self.claim(email, user.id).await {
@@ -590,7 +804,7 @@ impl UserStore {
         let Ok(email) = Email::parse(&user.email) else {
             return Ok(RowReconciled::NotAnEmail);
         };
-        if self.owner_of(&email).await? == Some(user.id) {
+        if self.owner_of(email.as_str()).await? == Some(user.id) {
             return Ok(RowReconciled::AlreadyClaimed);
         }
         let mut rows = self.users_with_email(&email, None).await?;
@@ -641,10 +855,10 @@ impl UserStore {
         Ok(rows.into_iter().map(|(_, user)| user).collect())
     }
 
-    async fn owner_of(&self, email: &Email) -> Result<Option<Uuid>, StoreError> {
+    async fn owner_of(&self, email: &str) -> Result<Option<Uuid>, StoreError> {
         let result = self
             .session
-            .execute_unpaged(&self.statements.owner_of_email, (email.as_str(),))
+            .execute_unpaged(&self.statements.owner_of_email, (email,))
             .await?;
         let row = result
             .into_rows_result()
