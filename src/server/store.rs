@@ -1,8 +1,10 @@
 //! All CQL of the app. Every statement is prepared once, when the store is built; requests only
 //! bind values to them.
 //!
-//! Two tables, no cross-table atomicity in Cassandra 5, so each operation is an ordered sequence of
-//! steps that is safe to retry and never leaves a user without the claim on their email:
+//! On Cassandra 6 with Accord, a create, an email change and a delete are each one transaction
+//! across both tables (`transactions`). Cassandra 5 has no cross-table atomicity, so there each
+//! operation is an ordered sequence of steps that is safe to retry and never leaves a user without
+//! the claim on their email:
 //! - create: check the email index → claim the email (LWT) → write the user → on failure, undo
 //!   the claim;
 //! - change email: the same checks and claim → update the user if unchanged (LWT) → release the
