@@ -14,7 +14,7 @@ setup: ## Install the toolchain, Chromium and the Playwright packages (skips wha
 run: ## Set up, start Cassandra, build (release) and serve on http://127.0.0.1:3000
 	@scripts/toolchain.sh build
 	@scripts/cassandra.sh start
-	cargo leptos serve --release
+	cargo leptos serve --release --precompress
 
 watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
 	@scripts/toolchain.sh build

@@ -430,6 +430,51 @@ async fn pages_render_user_text_as_text() {
 }
 
 #[tokio::test]
+async fn pages_and_json_are_compressed_when_the_client_accepts_it() {
+    let app = App::start().await;
+    for i in 0..30 {
+        let email = format!("compressed{i}@example.com");
+        app.post(
+            "users/create",
+            &[("name", "Compressed User"), ("email", &email)],
+        )
+        .await;
+    }
+    for (method, path) in [
+        (reqwest::Method::GET, "/"),
+        (reqwest::Method::POST, "/api/users/list"),
+    ] {
+        let size = |encoding: &'static str| {
+            let request = app
+                .client
+                .request(method.clone(), format!("{}{path}", app.url))
+                .header(header::ACCEPT_ENCODING, encoding)
+                .header(header::ACCEPT, "application/json");
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                let used = response
+                    .headers()
+                    .get(header::CONTENT_ENCODING)
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (used, response.bytes().await.unwrap().len())
+            }
+        };
+        let (plain_encoding, plain) = size("identity").await;
+        let (br_encoding, br) = size("br").await;
+        let (gzip_encoding, gzip) = size("gzip").await;
+        assert_eq!(plain_encoding, None, "{path}");
+        assert_eq!(br_encoding.as_deref(), Some("br"), "{path}");
+        assert_eq!(gzip_encoding.as_deref(), Some("gzip"), "{path}");
+        assert!(
+            br * 2 < plain && gzip * 2 < plain,
+            "{path}: {plain} B plain, {br} B br, {gzip} B gzip"
+        );
+    }
+    app.db.drop().await;
+}
+
+#[tokio::test]
 async fn healthz_is_200_with_a_database() {
     let app = App::start().await;
     let response = app

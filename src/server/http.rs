@@ -18,6 +18,7 @@ use axum::{
 };
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Request bodies larger than this are refused with 413. A user form is a few hundred bytes.
@@ -59,6 +60,10 @@ pub fn router(
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn(reject_cross_site_writes))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Pages and JSON, when the client accepts br or gzip. Static files are served already
+        // compressed when the release build made .br/.gz copies (cargo leptos build -P), and a
+        // response with a Content-Encoding is left alone.
+        .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
