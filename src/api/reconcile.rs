@@ -8,7 +8,7 @@ use leptos::server_fn::ServerFn as _;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    model::Role,
+    model::{ReconcileRun, Role},
     server::{audit::Actor, auth::require, finish_form_post, stores},
 };
 
@@ -28,18 +28,24 @@ pub async fn start_reconcile() -> Result<ReconcileStatus, AppError> {
         let stores = stores()?;
         if !stores.reconcile.is_running() {
             let background = stores.clone();
+            // The run reports progress once it has recorded itself: the status below shows it.
+            let (recorded, has_recorded) = tokio::sync::oneshot::channel();
+            let mut recorded = Some(recorded);
             tokio::spawn(async move {
                 let run = background
                     .reconcile
-                    .run(&background.users, &actor, false, |_: &crate::model::ReconcileRun| {})
+                    .run(&background.users, &actor, false, |_: &ReconcileRun| {
+                        recorded.take().map(|recorded| recorded.send(()));
+                    })
                     .await;
                 match run {
                     Ok(run) => tracing::info!(scanned = run.scanned, claimed = run.claimed, duplicate_emails = run.duplicate_emails, "reconcile finished"),
                     Err(error) => tracing::warn!(%error, "reconcile stopped; starting it again continues where it was"),
                 }
             });
-            // Let the run record itself, so the status shows it.
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            // An error (the sender dropped) means the run ended without recording: the status
+            // then shows the previous one.
+            let _ = has_recorded.await;
         }
         Ok(stores.reconcile.status().await?)
     }

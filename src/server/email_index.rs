@@ -27,22 +27,17 @@ pub async fn ensure(
 ) -> Result<(), ConnectError> {
     let ks = keyspace.as_str();
     let indexes = indexes_on_email(session, keyspace).await?;
-    let case_insensitive = indexes
-        .iter()
-        .find(|(_, options)| options.get("case_sensitive").map(String::as_str) == Some("false"));
-    let others: Vec<&String> = indexes
-        .iter()
-        .filter(|(_, options)| options.get("case_sensitive").map(String::as_str) != Some("false"))
-        .map(|(name, _)| name)
-        .collect();
-    if let Some(other) = others.first() {
+    let (case_insensitive, others): (Vec<_>, Vec<_>) = indexes.iter().partition(|(_, options)| {
+        options.get("case_sensitive").map(String::as_str) == Some("false")
+    });
+    if let Some((other, _)) = others.first() {
         return Err(ConnectError::Index(format!(
             "the index {ks}.{other} on users(email) is case-sensitive, so lookups of emails written \
              in another case would silently find nothing; remove it with `DROP INDEX {ks}.{other}` \
              (the app creates its own)"
         )));
     }
-    if case_insensitive.is_none() {
+    if case_insensitive.is_empty() {
         session
             .query_unpaged(
                 super::db::ddl(format!(

@@ -143,6 +143,25 @@ struct UserRow {
     email: Option<String>,
 }
 
+impl UserRow {
+    /// The key of this row's email in `users_by_email` ("" when it has none).
+    fn claim_key(&self) -> String {
+        self.email
+            .as_deref()
+            .map(Email::normalise)
+            .unwrap_or_default()
+    }
+
+    /// Which variant of a transaction fits this row.
+    fn shape(&self, releases_old_claim: bool) -> Shape {
+        Shape {
+            name_is_null: self.name.is_none(),
+            email_is_null: self.email.is_none(),
+            releases_old_claim,
+        }
+    }
+}
+
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         User {
@@ -533,30 +552,26 @@ impl UserStore {
                 ),
             )
             .await;
-        let applied = match applied {
+        let refused = match applied {
+            Ok(true) => None,
             // A retry of a save that had applied finds our own values: that is success.
-            Ok(false) => self.get(id).await.map(|now| now == updated),
-            other => other,
+            Ok(false) => match self.get(id).await {
+                Ok(now) if now == updated => None,
+                Ok(now) => Some(self.conflict(shown, Some(&updated), now, actor).await),
+                Err(error) => Some(error),
+            },
+            Err(error) => Some(error),
         };
-        match applied {
-            Ok(true) => {}
-            Ok(false) | Err(_) => {
-                if email_changes {
-                    self.release(user.email.as_str(), id).await;
-                }
-                return Err(match applied {
-                    Err(error) => error,
-                    _ => match self.get(id).await {
-                        Ok(now) => self.conflict(shown, Some(&updated), now, actor).await,
-                        Err(error) => error,
-                    },
-                });
+        if let Some(error) = refused {
+            if email_changes {
+                self.release(user.email.as_str(), id).await;
             }
+            return Err(error);
         }
         self.record_after_change(actor, Event::user_updated(&current, &updated))
             .await;
         if email_changes {
-            self.release(&Email::normalise(&current.email), id).await;
+            self.release(&stored.claim_key(), id).await;
         } else {
             // A row written elsewhere keeps its email: this is the moment to give it its claim.
             self.adopt(&user.email, &updated, actor).await?;
@@ -607,7 +622,7 @@ impl UserStore {
         }
         self.record_after_change(actor, Event::user_deleted(&current))
             .await;
-        self.release(&Email::normalise(&current.email), id).await;
+        self.release(&stored.claim_key(), id).await;
         Ok(())
     }
 
@@ -671,18 +686,10 @@ impl UserStore {
         updated: &User,
         email: &Email,
     ) -> Result<(), StoreError> {
-        let old_claim = stored
-            .email
-            .as_deref()
-            .map(Email::normalise)
-            .unwrap_or_default();
+        let old_claim = stored.claim_key();
         let mut releases_old_claim = self.holds_claim(&old_claim, stored.id).await?;
         for _ in 0..3 {
-            let shape = Shape {
-                name_is_null: stored.name.is_none(),
-                email_is_null: stored.email.is_none(),
-                releases_old_claim,
-            };
+            let shape = stored.shape(releases_old_claim);
             let read = transactions
                 .change_email(
                     &self.session,
@@ -693,7 +700,7 @@ impl UserStore {
                     (&updated.name, &updated.email),
                 )
                 .await?;
-            self.unless_changed(stored, &read).await?;
+            Self::unless_changed(stored, &read)?;
             match read.claim_holder {
                 Some(holder) if self.holder_still_uses(holder, email).await? => {
                     return Err(StoreError::EmailTaken)
@@ -721,18 +728,10 @@ impl UserStore {
         transactions: &Transactions,
         stored: &UserRow,
     ) -> Result<(), StoreError> {
-        let claim = stored
-            .email
-            .as_deref()
-            .map(Email::normalise)
-            .unwrap_or_default();
+        let claim = stored.claim_key();
         let mut releases_old_claim = self.holds_claim(&claim, stored.id).await?;
         for _ in 0..2 {
-            let shape = Shape {
-                name_is_null: stored.name.is_none(),
-                email_is_null: stored.email.is_none(),
-                releases_old_claim,
-            };
+            let shape = stored.shape(releases_old_claim);
             let read = transactions
                 .delete(
                     &self.session,
@@ -742,7 +741,7 @@ impl UserStore {
                     &claim,
                 )
                 .await?;
-            match self.unless_changed(stored, &read).await {
+            match Self::unless_changed(stored, &read) {
                 Err(StoreError::NotFound) => return Ok(()), // deleted already: the wish holds
                 other => other?,
             }
@@ -757,12 +756,17 @@ impl UserStore {
         ))
     }
 
-    /// `NotFound` or `Conflict` (with the values now) if a transaction found the row changed.
-    async fn unless_changed(&self, stored: &UserRow, read: &Read) -> Result<(), StoreError> {
+    /// `NotFound` or `Conflict` (with the values the transaction read) if it found the row
+    /// changed.
+    fn unless_changed(stored: &UserRow, read: &Read) -> Result<(), StoreError> {
         match &read.current {
             None => Err(StoreError::NotFound),
             Some((name, email)) if *name == stored.name && *email == stored.email => Ok(()),
-            Some(_) => Err(StoreError::Conflict(self.get(stored.id).await?)),
+            Some((name, email)) => Err(StoreError::Conflict(User::from(UserRow {
+                id: stored.id,
+                name: name.clone(),
+                email: email.clone(),
+            }))),
         }
     }
 
@@ -782,7 +786,7 @@ impl UserStore {
         user: &User,
         actor: &Actor,
     ) -> Result<bool, StoreError> {
-        if self.owner_of(email.as_str()).await? == Some(user.id) {
+        if self.holds_claim(email.as_str(), user.id).await? {
             return Ok(false);
         }
         match self.claim(email, user.id).await {
@@ -806,7 +810,7 @@ impl UserStore {
         let Ok(email) = Email::parse(&user.email) else {
             return Ok(RowReconciled::NotAnEmail);
         };
-        if self.owner_of(email.as_str()).await? == Some(user.id) {
+        if self.holds_claim(email.as_str(), user.id).await? {
             return Ok(RowReconciled::AlreadyClaimed);
         }
         let mut rows = self.users_with_email(&email, None).await?;
