@@ -8,23 +8,15 @@ use crate::pages::{
     tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
 };
 
-/// The document the server sends; the app hydrates inside `<body>`. The body says who is signed
-/// in, so the browser knows it without asking again (it changes only with a full page load).
+/// The document the server sends. Pages are plain HTML; the islands in them come alive once
+/// the WebAssembly bundle has loaded.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let operator = signed_in_operator();
-    let (name, role) = match &operator {
-        Some(operator) => (
-            Some(operator.username.clone()),
-            Some(operator.role.as_str()),
-        ),
-        None => (None, None),
-    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,10 +24,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
-            <body data-operator=name data-role=role>
+            <body>
                 <App/>
             </body>
         </html>
@@ -48,14 +41,10 @@ fn signed_in_operator() -> Option<Operator> {
     crate::server::auth::current_operator()
 }
 
-/// Who is signed in, as the server wrote it on `<body>`.
+/// Pages render only on the server; the browser runs islands alone, which do not ask.
 #[cfg(not(feature = "ssr"))]
 fn signed_in_operator() -> Option<Operator> {
-    let body = document().body()?;
-    Some(Operator {
-        username: body.get_attribute("data-operator")?,
-        role: body.get_attribute("data-role")?.parse().ok()?,
-    })
+    None
 }
 
 /// The signed-in operator, for any component: `None` on the sign-in and setup pages.
@@ -75,7 +64,6 @@ pub fn App() -> impl IntoView {
     let operator = signed_in_operator();
     provide_context(SignedIn(operator.clone()));
     view! {
-        <Stylesheet id="leptos" href="/pkg/cassandra-users.css"/>
         <Link rel="icon" href="/favicon.svg"/>
         <Meta name="description" content="Manage the users stored in Cassandra"/>
         <Title text="Users"/>

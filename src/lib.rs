@@ -15,14 +15,23 @@ pub mod validate;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the WebAssembly bundle: attaches the app to the server-rendered page.
+/// Entry point of the WebAssembly bundle. Pages are server-rendered HTML; only the islands
+/// (`#[island]` components) come alive in the browser, which Leptos's loader does right after
+/// this returns.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Tests (and curious people) can tell that the page is interactive from this attribute.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    leptos::mount::hydrate_islands();
+    // Tests (and curious people) can tell that the page is interactive from this attribute. The
+    // loader hydrates the islands in a chain of promises that starts when this returns; a timer
+    // fires only after that chain has run.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -33,9 +33,15 @@ async fn main() {
 /// Configuration → background connection to Cassandra → router → serve until Ctrl-C.
 async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let leptos = get_configuration(None)
+    let mut leptos = get_configuration(None)
         .map_err(|e| format!("LEPTOS_SITE_ADDR or the [package.metadata.leptos] settings: {e}"))?
         .leptos_options;
+    // cargo-leptos names the bundle's files by their hash, writes the names to hash.txt beside
+    // this binary and says so in LEPTOS_HASH_FILES when it starts the server. Started any other
+    // way (the binary alone, a service manager), the server finds the file itself.
+    if http::hash_file_beside_binary(&leptos) {
+        leptos.hash_files = true;
+    }
     let address = leptos.site_addr;
     let sign_in = config.sign_in.clone();
 

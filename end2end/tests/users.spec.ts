@@ -43,6 +43,20 @@ test('an invalid email is explained and nothing is lost', async ({ page }) => {
   await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'false');
 });
 
+test('with JavaScript the browser checks the form before anything is sent', async ({ page }) => {
+  await gotoHydrated(page, '/');
+  const posts: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST') posts.push(request.url());
+  });
+  await addThroughForm(page, '', 'typo.example.com');
+
+  await expect(page.getByLabel('Email', { exact: true })).toHaveAccessibleDescription(/An email address needs an @/);
+  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Email', { exact: true })).toHaveValue('typo.example.com');
+  expect(posts, 'the shared rules ran in the browser').toEqual([]);
+});
+
 test('edit a user', async ({ page }) => {
   const email = uniqueEmail('edit');
   const newEmail = uniqueEmail('edited');

@@ -1,7 +1,7 @@
 //! The Name and Email inputs, with their messages, shared by the create and edit forms.
 
 use crate::components::form::Field;
-use crate::validate::{validate_user, FieldErrors};
+use crate::validate::FieldErrors;
 use leptos::prelude::*;
 
 #[component]
@@ -10,17 +10,13 @@ pub fn UserFields(
     id_prefix: &'static str,
     #[prop(into, optional)] name: String,
     #[prop(into, optional)] email: String,
-    #[prop(into)] errors: Signal<FieldErrors>,
+    /// What the server answered to the last post of this form.
+    errors: FieldErrors,
 ) -> impl IntoView {
     view! {
         <Field id=format!("{id_prefix}-name") label="Name" name="name" value=name
-            autocomplete="name" errors/>
+            autocomplete="name" server_error=errors.get("name")/>
         <Field id=format!("{id_prefix}-email") label="Email" name="email" value=email
-            autocomplete="email" inputmode="email" errors/>
+            autocomplete="email" inputmode="email" server_error=errors.get("email")/>
     }
-}
-
-/// The shared user rules, for `check_before_submit`.
-pub fn user_rules(value: &dyn Fn(&str) -> String) -> Result<(), FieldErrors> {
-    validate_user(&value("name"), &value("email")).map(|_| ())
 }

@@ -2,17 +2,17 @@
 
 use crate::api::{get_user, user_history, UpdateUser};
 use crate::app::may;
-use crate::components::form::{check_before_submit, field_errors, form_value};
+use crate::components::form::{server_field_errors, CheckedForm, FormRules};
 use crate::components::history::EventTable;
 use crate::components::notice::ErrorBanner;
-use crate::components::user_fields::{user_rules, UserFields};
+use crate::components::user_fields::UserFields;
 use crate::error::AppError;
 use crate::model::{Role, User};
 use crate::pages::users::display_name;
 use leptos::prelude::*;
 use leptos_router::{
     components::{Form, A},
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_params_map, use_query_map},
 };
 use uuid::Uuid;
 
@@ -58,65 +58,37 @@ fn EditForm(user: User) -> impl IntoView {
     // What the person typed before a failed post without JavaScript (see `finish_form_post`).
     let draft = move |field: &str| query.read_untracked().get(&format!("draft_{field}"));
     let update = ServerAction::<UpdateUser>::new();
-    let checked_in_browser = RwSignal::new(None);
-    let errors = field_errors(checked_in_browser, move || update.value().get());
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(user)) = update.value().get() {
-            navigate(&format!("/?saved={}", user.id), Default::default());
-        }
-    });
-    let theirs = Signal::derive(move || match update.value().get() {
-        Some(Err(AppError::Conflict { current })) => Some(current),
+    let answer = update.value().get_untracked();
+    let errors = server_field_errors(answer.clone());
+    let theirs = match &answer {
+        Some(Err(AppError::Conflict { current })) => Some(current.clone()),
         _ => None,
-    });
-    let server_error = Signal::derive(move || {
-        update
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|error| !matches!(error, AppError::Conflict { .. }))
-    });
-    // What was typed at the last submit, for the conflict panel (with JavaScript on).
-    let typed = RwSignal::new(None::<(String, String)>);
-    let check = check_before_submit(checked_in_browser, user_rules);
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        typed.set(form_value(&event, "name").zip(form_value(&event, "email")));
-        check(event);
     };
-    let yours = move || {
-        typed.get().unwrap_or_else(|| {
-            (
-                draft("name").unwrap_or_default(),
-                draft("email").unwrap_or_default(),
-            )
-        })
-    };
-    let shown = {
-        let user = user.clone();
-        move || theirs.get().unwrap_or_else(|| user.clone())
-    };
-    let expected_name = {
-        let shown = shown.clone();
-        move || shown().name
-    };
-    let expected_email = move || shown().email;
+    let server_error = answer
+        .and_then(Result::err)
+        .filter(|error| !matches!(error, AppError::Conflict { .. }));
+    // After a refused post the form shows what was typed, and expects what is saved now.
+    let typed_name = draft("name").unwrap_or_else(|| user.name.clone());
+    let typed_email = draft("email").unwrap_or_else(|| user.email.clone());
+    let shown = theirs.clone().unwrap_or_else(|| user.clone());
     let start_again = format!("/users/{}", user.id);
     view! {
         <h1>"Edit " {display_name(&user)}</h1>
         <section class="card">
-            <ErrorBanner error=server_error/>
-            <ActionForm action=update attr:novalidate=true on:submit:capture=on_submit>
-                <input type="hidden" name="id" value=user.id.to_string()/>
-                <input type="hidden" name="expected_name" value=expected_name/>
-                <input type="hidden" name="expected_email" value=expected_email/>
-                <UserFields id_prefix="edit" name=draft("name").unwrap_or(user.name.clone()) email=draft("email").unwrap_or(user.email.clone()) errors/>
-                {move || theirs.get().map(|theirs| view! {
-                    <ConflictPanel theirs yours=yours() start_again=start_again.clone()/>
-                })}
-                <button type="submit" disabled=move || update.pending().get()>"Save"</button>
-                <A href="/" attr:class="button-link">"Cancel"</A>
-            </ActionForm>
+            <ErrorBanner error=Signal::stored(server_error)/>
+            <CheckedForm rules=FormRules::User>
+                <ActionForm action=update attr:novalidate=true>
+                    <input type="hidden" name="id" value=user.id.to_string()/>
+                    <input type="hidden" name="expected_name" value=shown.name/>
+                    <input type="hidden" name="expected_email" value=shown.email/>
+                    <UserFields id_prefix="edit" name=typed_name.clone() email=typed_email.clone() errors/>
+                    {theirs.map(|theirs| view! {
+                        <ConflictPanel theirs yours=(typed_name, typed_email) start_again/>
+                    })}
+                    <button type="submit">"Save"</button>
+                    <A href="/" attr:class="button-link">"Cancel"</A>
+                </ActionForm>
+            </CheckedForm>
         </section>
         <Form method="GET" action="/">
             <input type="hidden" name="delete" value=user.id.to_string()/>

@@ -5,11 +5,10 @@ use crate::api::{
     list_operators, AddOperator, ResetOperatorPassword, SetOperatorDisabled, SetOperatorRole,
 };
 use crate::app::may;
-use crate::components::form::{check_before_submit, field_errors, Field};
+use crate::components::form::{server_field_errors, CheckedForm, Field, FormRules};
 use crate::components::notice::{error_text, NeedsRole, StatusBanner};
 use crate::error::AppError;
 use crate::model::{OperatorSummary, Role};
-use crate::validate::{validate_new_operator, FieldErrors};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -25,16 +24,7 @@ pub fn OperatorsPage() -> impl IntoView {
     let set_role = ServerAction::<SetOperatorRole>::new();
     let set_disabled = ServerAction::<SetOperatorDisabled>::new();
     let reset_password = ServerAction::<ResetOperatorPassword>::new();
-    // Reload the list after any change made with JavaScript.
-    let changes = Signal::derive(move || {
-        [
-            add.version().get(),
-            set_role.version().get(),
-            set_disabled.version().get(),
-            reset_password.version().get(),
-        ]
-    });
-    let operators = Resource::new(move || changes.get(), |_| list_operators());
+    let operators = Resource::new(|| (), |_| list_operators());
     let last_error = Signal::derive(move || {
         [
             set_role.value().get().and_then(Result::err),
@@ -45,13 +35,10 @@ pub fn OperatorsPage() -> impl IntoView {
         .flatten()
         .next()
     });
+    // A plain form post comes back here with what it did in the query string.
     let outcome = Signal::derive(move || {
-        let done = |ok: bool| ok.then_some("Saved.");
-        done(query.read().get("added").is_some() || query.read().get("changed").is_some())
-            .or_else(|| done(matches!(add.value().get(), Some(Ok(_)))))
-            .or_else(|| done(matches!(set_role.value().get(), Some(Ok(_)))))
-            .or_else(|| done(matches!(set_disabled.value().get(), Some(Ok(_)))))
-            .or_else(|| done(matches!(reset_password.value().get(), Some(Ok(_)))))
+        (query.read().get("added").is_some() || query.read().get("changed").is_some())
+            .then_some("Saved.")
     });
     view! {
         <Title text="Operators"/>
@@ -159,8 +146,7 @@ fn AddOperatorForm(add: ServerAction<AddOperator>) -> impl IntoView {
         .read_untracked()
         .get("draft_username")
         .unwrap_or_default();
-    let checked_in_browser = RwSignal::new(None);
-    let errors = field_errors(checked_in_browser, move || add.value().get());
+    let errors = server_field_errors(add.value().get_untracked());
     let server_error = Signal::derive(move || {
         add.value()
             .get()
@@ -171,8 +157,10 @@ fn AddOperatorForm(add: ServerAction<AddOperator>) -> impl IntoView {
         <section class="card" aria-labelledby="add-operator-heading">
             <h2 id="add-operator-heading">"Add an operator"</h2>
             {move || server_error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> })}
-            <ActionForm action=add attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser, new_operator_rules)>
-                <Field id="new-operator-username".to_owned() label="Username" name="username" value=draft errors/>
+            <CheckedForm rules=FormRules::NewOperator>
+            <ActionForm action=add attr:novalidate=true>
+                <Field id="new-operator-username".to_owned() label="Username" name="username"
+                    value=draft server_error=errors.get("username")/>
                 <div class="field">
                     <label for="new-operator-role">"Role"</label>
                     <select id="new-operator-role" name="role">
@@ -181,22 +169,13 @@ fn AddOperatorForm(add: ServerAction<AddOperator>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </div>
-                <Field id="new-operator-password".to_owned() label="Password" name="password" input_type="password"
-                    autocomplete="new-password" errors/>
+                <Field id="new-operator-password".to_owned() label="Password" name="password"
+                    input_type="password" autocomplete="new-password" server_error=errors.get("password")/>
                 <Field id="new-operator-confirm".to_owned() label="Confirm password" name="confirm_password"
-                    input_type="password" autocomplete="new-password" errors/>
-                <button type="submit" disabled=move || add.pending().get()>"Add operator"</button>
+                    input_type="password" autocomplete="new-password" server_error=errors.get("confirm_password")/>
+                <button type="submit">"Add operator"</button>
             </ActionForm>
+            </CheckedForm>
         </section>
     }
-}
-
-fn new_operator_rules(value: &dyn Fn(&str) -> String) -> Result<(), FieldErrors> {
-    validate_new_operator(
-        &value("username"),
-        &value("role"),
-        &value("password"),
-        &value("confirm_password"),
-    )
-    .map(|_| ())
 }

@@ -17,7 +17,7 @@ pub fn ReconcilePage() -> impl IntoView {
             .into_any();
     }
     let start = ServerAction::<StartReconcile>::new();
-    let status = Resource::new(move || start.version().get(), |_| get_reconcile_status());
+    let status = Resource::new(|| (), |_| get_reconcile_status());
     let error = Signal::derive(move || start.value().get().and_then(Result::err));
     view! {
         <Title text="Reconcile"/>
@@ -62,7 +62,7 @@ fn Status(status: ReconcileStatus, start: ServerAction<StartReconcile>) -> impl 
             } else {
                 view! {
                     <ActionForm action=start>
-                        <button type="submit" disabled=move || start.pending().get()>{button}</button>
+                        <button type="submit">{button}</button>
                     </ActionForm>
                 }.into_any()
             }}

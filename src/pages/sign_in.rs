@@ -1,7 +1,7 @@
 //! `/sign-in`: username and password. Works as a plain form post without JavaScript.
 
 use crate::api::SignIn;
-use crate::components::form::{field_errors, Field};
+use crate::components::form::{server_field_errors, Field};
 use crate::components::notice::ErrorBanner;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,14 +19,8 @@ pub fn SignInPage() -> impl IntoView {
         .get("draft_username")
         .unwrap_or_default();
     let sign_in = ServerAction::<SignIn>::new();
-    let errors = field_errors(RwSignal::new(None), move || sign_in.value().get());
+    let errors = server_field_errors(sign_in.value().get_untracked());
     let server_error = Signal::derive(move || sign_in.value().get().and_then(Result::err));
-    // A full page load after signing in, so every part of the page knows who is signed in.
-    Effect::new(move |_| {
-        if let Some(Ok(next)) = sign_in.value().get() {
-            let _ = window().location().set_href(&next);
-        }
-    });
     view! {
         <Title text="Sign in"/>
         <h1>"Sign in"</h1>
@@ -34,11 +28,11 @@ pub fn SignInPage() -> impl IntoView {
             <ErrorBanner error=server_error/>
             <ActionForm action=sign_in attr:novalidate=true>
                 <input type="hidden" name="next" value=next/>
-                <Field id="sign-in-username".to_owned() label="Username" name="username" value=username
-                    autocomplete="username" errors/>
-                <Field id="sign-in-password".to_owned() label="Password" name="password" input_type="password"
-                    autocomplete="current-password" errors/>
-                <button type="submit" disabled=move || sign_in.pending().get()>"Sign in"</button>
+                <Field id="sign-in-username".to_owned() label="Username" name="username"
+                    value=username autocomplete="username" server_error=errors.get("username")/>
+                <Field id="sign-in-password".to_owned() label="Password" name="password"
+                    input_type="password" autocomplete="current-password" server_error=errors.get("password")/>
+                <button type="submit">"Sign in"</button>
             </ActionForm>
         </section>
     }

@@ -15,13 +15,10 @@ pub fn TokensPage() -> impl IntoView {
     }
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
+    let tokens = Resource::new(|| (), |_| list_tokens());
     let operators = Resource::new(|| (), |_| list_operators());
-    // Without JavaScript, a token made by the form post arrives through the session, once.
-    let made_without_js = Resource::new(|| (), |_| take_new_token());
+    // A token made by the form post arrives through the session, once.
+    let made_by_the_form = Resource::new(|| (), |_| take_new_token());
     let error = Signal::derive(move || {
         create
             .value()
@@ -39,10 +36,9 @@ pub fn TokensPage() -> impl IntoView {
         <p class="hint">"A script sends its token as " <code>"Authorization: Bearer <token>"</code>
             " and acts as the token's operator, with that operator's role."</p>
         {move || error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
-        {move || create.value().get().and_then(Result::ok).map(|token| view! { <NewToken token/> })}
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                made_without_js.await.ok().flatten().map(|token| view! { <NewToken token/> })
+                made_by_the_form.await.ok().flatten().map(|token| view! { <NewToken token/> })
             })}
         </Transition>
         <section class="card" aria-labelledby="create-token-heading">
@@ -73,7 +69,7 @@ pub fn TokensPage() -> impl IntoView {
                     <label for="token-label">"Label"</label>
                     <input id="token-label" name="label" type="text" autocomplete="off" placeholder="what the token is for"/>
                 </div>
-                <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+                <button type="submit">"Create token"</button>
             </ActionForm>
         </section>
         <Transition fallback=|| view! { <p>"Loading tokens…"</p> }>

@@ -7,15 +7,15 @@
 
 use crate::api::{find_user, get_user, list_users, CreateUser, DeleteUser};
 use crate::app::may;
-use crate::components::form::{check_before_submit, field_errors};
+use crate::components::form::{server_field_errors, CheckedForm, FormRules};
 use crate::components::notice::{ErrorBanner, StatusBanner};
-use crate::components::user_fields::{user_rules, UserFields};
+use crate::components::user_fields::UserFields;
 use crate::error::AppError;
 use crate::model::{Role, User};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Form, A},
-    hooks::{use_navigate, use_query_map},
+    hooks::use_query_map,
 };
 use uuid::Uuid;
 
@@ -61,27 +61,18 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
-    let checked_in_browser = RwSignal::new(None);
-    let errors = field_errors(checked_in_browser, move || create.value().get());
-    let form = NodeRef::<leptos::html::Form>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(user)) = create.value().get() {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-            navigate(&format!("/?added={}", user.id), Default::default());
-        }
-    });
+    let errors = server_field_errors(create.value().get_untracked());
     let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
     view! {
         <section class="card" aria-labelledby="create-heading">
             <h2 id="create-heading">"Add a user"</h2>
             <ErrorBanner error=server_error/>
-            <ActionForm action=create node_ref=form attr:novalidate=true on:submit:capture=check_before_submit(checked_in_browser, user_rules)>
-                <UserFields id_prefix="create" name=draft_name.unwrap_or_default() email=draft_email.unwrap_or_default() errors/>
-                <button type="submit" disabled=move || create.pending().get()>"Add user"</button>
-            </ActionForm>
+            <CheckedForm rules=FormRules::User>
+                <ActionForm action=create attr:novalidate=true>
+                    <UserFields id_prefix="create" name=draft_name.unwrap_or_default() email=draft_email.unwrap_or_default() errors/>
+                    <button type="submit">"Add user"</button>
+                </ActionForm>
+            </CheckedForm>
         </section>
     }
 }
@@ -239,12 +230,6 @@ fn Pager(next: Option<String>, on_first_page: bool) -> impl IntoView {
 fn ConfirmDelete(id: Uuid, after: Option<String>) -> impl IntoView {
     let user = Resource::new(move || id, get_user);
     let delete = ServerAction::<DeleteUser>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            navigate("/?deleted=1", Default::default());
-        }
-    });
     // Cancel goes back to the page the Delete button was on.
     let cancel = after.map_or_else(|| "/".to_owned(), |after| format!("/?after={after}"));
     view! {

@@ -1,6 +1,6 @@
 //! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
 //! every request a defined answer (body limit → 413, cross-site posts → 403, sessions and the
-//! sign-in gate → 303/401, error statuses).
+//! sign-in gate → 303/401, error statuses), compression, and how long browsers may cache each answer.
 
 use super::auth::{gate, public_paths_without_session, session_layer, Gate, SetupCode};
 use super::config::SignInSettings;
@@ -45,6 +45,7 @@ pub fn router(
         settings: sign_in.clone(),
     };
     let health_database = database.clone();
+    let cache_policy = CachePolicy::of(&options);
     Router::new()
         .route("/healthz", get(move || health(health_database.clone())))
         .leptos_routes_with_context(&options, routes, context, {
@@ -58,6 +59,7 @@ pub fn router(
         .layer(middleware::from_fn(public_paths_without_session))
         .layer(middleware::from_fn(super::forms::reject_malformed_forms))
         .layer(middleware::from_fn(status_from_app_error))
+        .layer(middleware::from_fn_with_state(cache_policy, cache_control))
         .layer(middleware::from_fn(reject_cross_site_writes))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Pages and JSON, when the client accepts br or gzip. Static files are served already
@@ -65,6 +67,74 @@ pub fn router(
         // response with a Content-Encoding is left alone.
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Whether cargo-leptos wrote the bundle's hashed file names (hash.txt) beside this binary.
+pub fn hash_file_beside_binary(options: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+        .is_some_and(|path| path.is_file())
+}
+
+/// How long browsers may keep what the server sends.
+#[derive(Clone)]
+struct CachePolicy {
+    /// `/pkg/`, where the bundle (JS, WebAssembly, CSS) is served.
+    bundle_prefix: String,
+    /// Whether the bundle's file names carry their content hash.
+    hashed: bool,
+}
+
+impl CachePolicy {
+    fn of(options: &LeptosOptions) -> Self {
+        CachePolicy {
+            bundle_prefix: format!("/{}/", options.site_pkg_dir.trim_matches('/')),
+            hashed: options.hash_files,
+        }
+    }
+
+    /// The `Cache-Control` for a successful GET of `path` that answered `content_type`.
+    fn for_response(&self, path: &str, content_type: &str) -> &'static str {
+        if path.starts_with(&self.bundle_prefix) {
+            if self.hashed {
+                // A new build has new names, so a cached file never needs asking about again.
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }
+        } else if content_type.starts_with("image/") {
+            // The icon keeps its name across builds.
+            "public, max-age=86400"
+        } else {
+            // Pages show who is signed in and the latest data: always asked for again.
+            "private, no-cache"
+        }
+    }
+}
+
+/// Sets `Cache-Control` on successful GET answers (see `CachePolicy`).
+async fn cache_control(
+    axum::extract::State(policy): axum::extract::State<CachePolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_get = request.method() == Method::GET;
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if is_get && response.status().is_success() {
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let value = policy.for_response(&path, content_type);
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(value),
+        );
+    }
+    response
 }
 
 /// Serves `app` until `shutdown` completes. Pages are streamed in several writes, so Nagle's
@@ -213,5 +283,34 @@ mod tests {
             host,
             (header::REFERER, "https://evil.example/127.0.0.1:3000")
         ])));
+    }
+
+    fn policy(hashed: bool) -> CachePolicy {
+        CachePolicy {
+            bundle_prefix: "/pkg/".into(),
+            hashed,
+        }
+    }
+
+    #[test]
+    fn hashed_bundle_files_are_kept_for_a_year_and_never_asked_about_again() {
+        let answer = policy(true).for_response(
+            "/pkg/cassandra-users.Xy9_abc.wasm",
+            "application/wasm",
+        );
+        assert_eq!(answer, "public, max-age=31536000, immutable");
+    }
+
+    #[test]
+    fn bundle_files_without_hashes_are_checked_on_every_use() {
+        let answer = policy(false).for_response("/pkg/cassandra-users.js", "text/javascript");
+        assert_eq!(answer, "no-cache");
+    }
+
+    #[test]
+    fn pages_are_private_and_always_asked_for_again() {
+        let answer = policy(true).for_response("/users/1", "text/html; charset=utf-8");
+        assert_eq!(answer, "private, no-cache");
+        assert_eq!(policy(true).for_response("/healthz", "text/plain"), "private, no-cache");
     }
 }
