@@ -2,7 +2,6 @@
 
 use crate::model::{AuditEvent, AuditPage, FieldChange};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// One page of events, newest first, with links to older ones. `older_href` builds the link to
 /// the page after a cursor; `newest_href` is the first page.
@@ -35,8 +34,8 @@ pub fn EventTable(
             <tbody>{rows}</tbody>
         </table>
         <nav class="pager" aria-label="Event pages">
-            {(!on_first_page).then(|| view! { <A href=newest_href>"Newest events"</A> })}
-            {older.map(|href| view! { <A href=href>"Older events"</A> })}
+            {(!on_first_page).then(|| view! { <a href=newest_href>"Newest events"</a> })}
+            {older.map(|href| view! { <a href=href>"Older events"</a> })}
         </nav>
     }
 }
@@ -46,7 +45,7 @@ fn EventRow(event: AuditEvent, link_users: bool) -> impl IntoView {
     let user_link = event
         .user_id
         .filter(|_| link_users)
-        .map(|id| view! { " " <A href=format!("/users/{id}")>"(user)"</A> });
+        .map(|id| view! { " " <a href=format!("/users/{id}")>"(user)"</a> });
     let changes = event
         .changes
         .iter()

@@ -10,10 +10,7 @@ use crate::error::AppError;
 use crate::model::{Role, User};
 use crate::pages::users::display_name;
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Form, A},
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 #[component]
@@ -32,7 +29,7 @@ pub fn EditUserPage() -> impl IntoView {
         }
     });
     view! {
-        <p><A href="/">"← All users"</A></p>
+        <p><a href="/">"← All users"</a></p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match user.await {
@@ -86,14 +83,14 @@ fn EditForm(user: User) -> impl IntoView {
                         <ConflictPanel theirs yours=(typed_name, typed_email) start_again/>
                     })}
                     <button type="submit">"Save"</button>
-                    <A href="/" attr:class="button-link">"Cancel"</A>
+                    <a href="/" class="button-link">"Cancel"</a>
                 </ActionForm>
             </CheckedForm>
         </section>
-        <Form method="GET" action="/">
+        <form method="get" action="/">
             <input type="hidden" name="delete" value=user.id.to_string()/>
             <button type="submit" class="danger">"Delete"</button>
-        </Form>
+        </form>
     }
 }
 

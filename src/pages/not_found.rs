@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
@@ -9,6 +8,6 @@ pub fn NotFoundPage() -> impl IntoView {
     }
     view! {
         <h1>"Page not found"</h1>
-        <p><A href="/">"Back to the users"</A></p>
+        <p><a href="/">"Back to the users"</a></p>
     }
 }

@@ -8,7 +8,6 @@ use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, Role};
 use crate::pages::users::display_name;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn ReconcilePage() -> impl IntoView {
@@ -111,7 +110,7 @@ fn SharedEmail(shared: DuplicateEmail) -> impl IntoView {
             <ul>
                 {shared.users.into_iter().map(|user| {
                     let (href, name, id) = (format!("/users/{}", user.id), display_name(&user), user.id.to_string());
-                    view! { <li><A href=href>{name}</A>" — "{user.email}" "<code>{id}</code></li> }
+                    view! { <li><a href=href>{name}</a>" — "{user.email}" "<code>{id}</code></li> }
                 }).collect_view()}
             </ul>
         </article>

@@ -13,10 +13,7 @@ use crate::components::user_fields::UserFields;
 use crate::error::AppError;
 use crate::model::{Role, User};
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 #[component]
@@ -91,14 +88,14 @@ fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="find-heading">
             <h2 id="find-heading">"Find a user"</h2>
-            <Form method="GET" action="">
+            <form method="get" action="">
                 <div class="field">
                     <label for="find-email">"Find by email"</label>
                     <input id="find-email" name="email" type="search" autocomplete="off"
                         value=move || email.get().unwrap_or_default()/>
                 </div>
                 <button type="submit">"Find"</button>
-            </Form>
+            </form>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     found.await.map(|answer| view! { <FindResult answer/> })
@@ -115,7 +112,7 @@ fn FindResult(answer: Result<User, AppError>) -> impl IntoView {
             let (href, name) = (format!("/users/{}", user.id), display_name(&user));
             view! {
                 <div class="find-result" role="status" aria-label="Search result">
-                    <A href=href>{name}</A>
+                    <a href=href>{name}</a>
                     " — " {user.email}
                 </div>
             }
@@ -196,30 +193,32 @@ fn UserRow(user: User, highlighted: bool, after: Option<String>) -> impl IntoVie
     let id = user.id.to_string();
     let actions = may(Role::Editor).then(|| {
         view! {
-            <A href=edit.clone() attr:class="button-link">"Edit"</A>
+            <a href=edit.clone() class="button-link">"Edit"</a>
             // A GET form, so the confirmation step is a page state that also works without JS.
-            <Form method="GET" action="">
+            <form method="get" action="">
                 <input type="hidden" name="delete" value=id/>
                 {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
                 <button type="submit" class="danger">"Delete"</button>
-            </Form>
+            </form>
         }
     });
     view! {
         <tr class:highlighted=highlighted>
-            <td><A href=edit>{name}</A></td>
+            <td><a href=edit>{name}</a></td>
             <td>{user.email}</td>
             <td class="actions">{actions}</td>
         </tr>
     }
+    // One concrete type for every row keeps the page's view type within the compiler's limits.
+    .into_any()
 }
 
 #[component]
 fn Pager(next: Option<String>, on_first_page: bool) -> impl IntoView {
     view! {
         <nav class="pager" aria-label="Pages">
-            {(!on_first_page).then(|| view! { <A href="/">"First page"</A> })}
-            {next.map(|cursor| view! { <A href=format!("/?after={cursor}")>"Next page"</A> })}
+            {(!on_first_page).then(|| view! { <a href="/">"First page"</a> })}
+            {next.map(|cursor| view! { <a href=format!("/?after={cursor}")>"Next page"</a> })}
         </nav>
     }
 }
@@ -243,7 +242,7 @@ fn ConfirmDelete(id: Uuid, after: Option<String>) -> impl IntoView {
                             Err(error) => view! {
                                 <h2 id="confirm-heading">"Cannot delete"</h2>
                                 <p role="alert">{error.to_string()}</p>
-                                <A href="/">"Back to the list"</A>
+                                <a href="/">"Back to the list"</a>
                             }
                             .into_any(),
                         }
@@ -279,7 +278,7 @@ fn DeleteQuestion(user: User, delete: ServerAction<DeleteUser>, cancel: String) 
             <input type="hidden" name="expected_name" value=move || shown.get().name/>
             <input type="hidden" name="expected_email" value=move || shown.get().email/>
             <button type="submit" class="danger" autofocus>"Yes, delete"</button>
-            <A href=cancel attr:class="button-link">"Cancel"</A>
+            <a href=cancel class="button-link">"Cancel"</a>
         </ActionForm>
     }
 }
