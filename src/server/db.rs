@@ -99,6 +99,9 @@ pub async fn open_session(config: &Config) -> Result<Session, ConnectError> {
     let mut builder = SessionBuilder::new()
         .known_nodes(&config.contact_points)
         .connection_timeout(Duration::from_secs(3))
+        // Only our keyspace's metadata (for token-aware routing): on a cluster shared by many
+        // applications, fetching every keyspace's schema costs memory and start-up time.
+        .keyspaces_to_fetch([config.keyspace.as_str()])
         .default_execution_profile_handle(profile.into_handle());
     if let Some(credentials) = &config.credentials {
         builder = builder.user(&credentials.username, &credentials.password);
