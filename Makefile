@@ -24,10 +24,8 @@ watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
 test: ## Set up, start Cassandra, run every test (unit, integration, browser), stop what it started
 	@scripts/test.sh
 
-bench: ## Set up, start Cassandra and print performance figures (list render with 10 000 users, ...)
-	@scripts/toolchain.sh build
-	@scripts/cassandra.sh start
-	cargo run --release --features ssr --example bench
+bench: ## Release build against the local node: bundle bytes, page vs JSON, creates, 10^6 users, RSS → BENCHMARKS.md
+	@scripts/bench.sh
 
 cassandra-start: ## Start the local Cassandra node (downloads it once); no-op when it is up
 	@scripts/cassandra.sh start

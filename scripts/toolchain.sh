@@ -5,6 +5,7 @@
 #
 #   scripts/toolchain.sh            everything
 #   scripts/toolchain.sh build      only what `cargo leptos build` needs
+#   scripts/toolchain.sh bench      everything, plus wrk (the HTTP load generator of `make bench`)
 source "$(dirname "$0")/lib.sh"
 
 CARGO_LEPTOS_VERSION=0.3.11
@@ -91,6 +92,13 @@ ensure_cqlsh() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "cqlsh==$CQLSH_VERSION"
 }
 
+# wrk drives the HTTP load in `make bench`; its Lua hook gives every create its own email.
+ensure_wrk() {
+    command -v wrk >/dev/null && return
+    say "installing wrk (HTTP load generator) for make bench"
+    apt_install wrk
+}
+
 ensure_end2end_packages() {
     local e2e="$REPO_ROOT/end2end" stamp want
     # npm ci wipes node_modules; skip it while node_modules was installed from this lock file.
@@ -112,3 +120,5 @@ ensure_java_and_maven
 ensure_chromium
 ensure_end2end_packages
 ensure_cqlsh
+[ "${1:-all}" = bench ] && ensure_wrk
+exit 0

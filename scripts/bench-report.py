@@ -1,0 +1,105 @@
+"""Turns the figures `make bench` collected (scripts/bench.sh) into BENCHMARKS.md, on stdout."""
+
+import gzip
+import json
+import pathlib
+import sys
+
+results = pathlib.Path(sys.argv[1])
+facts = dict(line.split("=", 1) for line in (results / "facts.txt").read_text().splitlines() if "=" in line)
+
+
+def figures(name):
+    return json.loads((results / name).read_text())
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if b else "n/a"
+
+
+def kb(n):
+    return f"{n / 1000:,.1f} KB"
+
+
+lines = [
+    "# Benchmarks",
+    "",
+    "Written by `make bench` (release build, the local Cassandra node, one run). Figures, not",
+    "assertions: run it again on your machine before you compare.",
+    "",
+    f"- Date: {facts['date']}",
+    f"- Machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory']}, {facts['kernel']}",
+    f"- Versions: {facts['cassandra']}; {facts['rustc']}; {facts['cargo_leptos']}; {facts['chromium']}; {facts['wrk']}",
+    f"- Command: `make bench` (each load run lasts {facts['seconds']} s; `BENCH_SECONDS` changes it)",
+    "",
+    "## The browser bundle",
+    "",
+    "| file | raw | gzip | br |",
+    "|---|---|---|---|",
+]
+pkg = pathlib.Path("target/site/pkg")
+for path in sorted(pkg.iterdir()):
+    if path.suffix in (".js", ".wasm", ".css"):
+        size = lambda p: p.stat().st_size if p.exists() else 0
+        gz = size(path.with_name(path.name + ".gz")) or len(gzip.compress(path.read_bytes(), 9))
+        br = size(path.with_name(path.name + ".br"))
+        lines.append(f"| `{path.name}` | {kb(path.stat().st_size)} | {kb(gz)} | {kb(br) if br else 'n/a'} |")
+
+visits = figures("visits.json")
+lines += [
+    "",
+    f"Bytes headless Chromium received for `/` with 50 users (Resource Timing `transferSize`: headers",
+    "and compressed bodies; 0 for what the cache answered):",
+    "",
+    "| visit | total | of which |",
+    "|---|---|---|",
+]
+for visit in (visits["first"], visits["repeat"]):
+    parts = ", ".join(f"`{e['url']}` {kb(e['bytes'])}" for e in visit["entries"])
+    lines.append(f"| {visit['visit']} | **{kb(visit['total'])}** | {parts} |")
+
+page, listing = figures("page.json"), figures("list.json")
+lines += [
+    "",
+    "## Rendering: the `/` page against the JSON list (50 rows, 32 connections)",
+    "",
+    "| endpoint | requests/s | p50 | p99 | failed |",
+    "|---|---|---|---|---|",
+    f"| `GET /` (HTML) | {page['rps']:,.0f} | {page['p50_ms']:.1f} ms | {page['p99_ms']:.1f} ms | {page['failed']} |",
+    f"| `POST /api/users/list` (JSON) | {listing['rps']:,.0f} | {listing['p50_ms']:.1f} ms | {listing['p99_ms']:.1f} ms | {listing['failed']} |",
+    f"| page ÷ JSON | **{ratio(page['rps'], listing['rps'])}** | | | |",
+    "",
+    "## Creates: over HTTP against the store alone",
+    "",
+    "The store runs the prepared statements a create over HTTP runs (email index check, LWT claim,",
+    "user row and audit event), minus HTTP, sessions and tokens.",
+    "",
+    "| concurrency | HTTP requests/s | HTTP p50 / p99 | store creates/s | store p50 / p99 | HTTP ÷ store |",
+    "|---|---|---|---|---|---|",
+]
+for concurrency in (1, 8, 32):
+    http, store = figures(f"http-create-{concurrency}.json"), figures(f"store-create-{concurrency}.json")
+    lines.append(
+        f"| {concurrency} | {http['rps']:,.0f} | {http['p50_ms']:.1f} / {http['p99_ms']:.1f} ms"
+        f" | {store['rps']:,.0f} | {store['p50_ms']:.1f} / {store['p99_ms']:.1f} ms"
+        f" | **{ratio(http['rps'], store['rps'])}** |"
+    )
+
+small, large = figures("page-1k.json"), figures("page-1m.json")
+lines += [
+    "",
+    "## The list page as the table grows (8 connections)",
+    "",
+    "| users | requests/s | p50 | p99 |",
+    "|---|---|---|---|",
+    f"| 10^3 | {small['rps']:,.0f} | {small['p50_ms']:.1f} ms | {small['p99_ms']:.1f} ms |",
+    f"| 10^6 | {large['rps']:,.0f} | {large['p50_ms']:.1f} ms | {large['p99_ms']:.1f} ms |",
+    f"| 10^6 ÷ 10^3 | | **{ratio(large['p50_ms'], small['p50_ms'])}** | **{ratio(large['p99_ms'], small['p99_ms'])}** |",
+    "",
+    "## Server memory",
+    "",
+    f"- RSS at rest (after the page runs): {int(facts['rss_rest_kb']) / 1024:.1f} MiB",
+    f"- RSS peak under the create load: {int(facts['rss_peak_kb']) / 1024:.1f} MiB",
+    "",
+]
+print("\n".join(lines))
