@@ -10,7 +10,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Rendering a page allocates many small, short-lived strings and nodes from every worker thread:
 /// glibc's malloc spent about a third of the server's CPU on them and grew the RSS by its
-/// per-thread arenas. mimalloc is faster at that and hands memory back.
+/// per-thread arenas. mimalloc is faster at that; without transparent huge pages (`no_thp` in
+/// Cargo.toml) it also keeps the RSS small (29 MB after a create load instead of 45 MB).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
