@@ -63,6 +63,8 @@ lines += [
     "",
     "## Rendering: the `/` page against the JSON list (50 rows, 32 connections)",
     "",
+    "Both as a script calls them (API token, no `Accept-Encoding`), so neither is compressed.",
+    "",
     "| endpoint | requests/s | p50 | p99 | failed |",
     "|---|---|---|---|---|",
     f"| `GET /` (HTML) | {page['rps']:,.0f} | {page['p50_ms']:.1f} ms | {page['p99_ms']:.1f} ms | {page['failed']} |",
@@ -98,8 +100,8 @@ lines += [
     "",
     "## Server memory",
     "",
-    f"- RSS at rest (after the page runs): {int(facts['rss_rest_kb']) / 1024:.1f} MiB",
-    f"- RSS peak under the create load: {int(facts['rss_peak_kb']) / 1024:.1f} MiB",
+    f"- RSS at rest (after the page runs): {int(facts['rss_rest_kb']) * 1024 / 1e6:.1f} MB",
+    f"- RSS peak under the create load (sampled every 0.5 s): {int(facts['rss_peak_kb']) * 1024 / 1e6:.1f} MB",
     "",
 ]
 print("\n".join(lines))
