@@ -76,12 +76,11 @@ load() { # concurrency mode path [token]
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"
 start_server "$SMALL"
-editor_token "$SMALL" >/dev/null
+TOKEN=$(editor_token "$SMALL")
 node end2end/bench/visit-bytes.mjs "$URL" bench "$PASSWORD" / >"$RESULTS/visits.json"
 ls -l target/site/pkg >"$RESULTS/pkg.txt"
 
 say "the page against the JSON list, 10^3 users, 32 connections"
-TOKEN=$(editor_token "$SMALL")
 load 32 get / "$TOKEN" >"$RESULTS/page.json"
 load 32 list /api/users/list "$TOKEN" >"$RESULTS/list.json"
 load 8 get / "$TOKEN" >"$RESULTS/page-1k.json"

@@ -126,10 +126,9 @@ async fn cache_control(
     request: Request,
     next: Next,
 ) -> Response {
-    let is_get = request.method() == Method::GET;
-    let path = request.uri().path().to_owned();
+    let get_path = (request.method() == Method::GET).then(|| request.uri().path().to_owned());
     let mut response = next.run(request).await;
-    if is_get && response.status().is_success() {
+    if let Some(path) = get_path.filter(|_| response.status().is_success()) {
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
