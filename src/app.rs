@@ -1,14 +1,13 @@
 //! The HTML shell, the app's routes, and the frame around every page.
 
-use crate::api::get_database_info;
-use crate::model::{Operator, Role};
+use crate::model::{DatabaseInfo, Operator, Role};
 use crate::pages::{
     activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
     operators::OperatorsPage, reconcile::ReconcilePage, setup::SetupPage, sign_in::SignInPage,
     tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path, SsrMode,
@@ -24,7 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
+                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
@@ -33,6 +32,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+#[cfg(feature = "ssr")]
+fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    crate::server::http::stylesheet_href(options)
+}
+
+/// The shell renders only on the server.
+#[cfg(not(feature = "ssr"))]
+fn stylesheet_href(_: &LeptosOptions) -> &'static str {
+    ""
 }
 
 /// Who is signed in, as the server found them for this request.
@@ -44,6 +54,18 @@ fn signed_in_operator() -> Option<Operator> {
 /// Pages render only on the server; the browser runs islands alone, which do not ask.
 #[cfg(not(feature = "ssr"))]
 fn signed_in_operator() -> Option<Operator> {
+    None
+}
+
+/// The Cassandra the server connected to, once it has.
+#[cfg(feature = "ssr")]
+fn connected_database() -> Option<DatabaseInfo> {
+    let stores = crate::server::stores().ok()?;
+    Some(stores.connected_to.clone())
+}
+
+#[cfg(not(feature = "ssr"))]
+fn connected_database() -> Option<DatabaseInfo> {
     None
 }
 
@@ -121,28 +143,20 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
     .into_any()
 }
 
-/// Shows which Cassandra the server talks to: the whole path browser → server function →
-/// prepared statement → node, on every page.
+/// Shows which Cassandra the server talks to and how it writes, on every page. It is what the
+/// server found when it connected, so a page costs no query for it.
 #[component]
 fn SiteFooter() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_database_info());
-    view! {
-        <footer class="site-footer">
-            <Transition fallback=|| view! { <span>"Connecting to Cassandra…"</span> }>
-                {move || Suspend::new(async move {
-                    match info.await {
-                        Ok(info) => {
-                            let writes = if info.transactions {
-                                "changes run as Accord transactions"
-                            } else {
-                                "changes run as ordered steps with lightweight transactions"
-                            };
-                            view! { <span>"Connected to Cassandra " {info.version} " · " {writes}</span> }.into_any()
-                        }
-                        Err(_) => view! { <span class="offline">"Cassandra is not reachable right now"</span> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </footer>
-    }
+    let text = match connected_database() {
+        Some(info) => {
+            let writes = if info.transactions {
+                "changes run as Accord transactions"
+            } else {
+                "changes run as ordered steps with lightweight transactions"
+            };
+            format!("Connected to Cassandra {} · {writes}", info.version)
+        }
+        None => "Cassandra is not reachable right now".to_owned(),
+    };
+    view! { <footer class="site-footer"><span>{text}</span></footer> }
 }

@@ -17,6 +17,7 @@ pub mod store;
 pub mod transactions;
 
 use crate::error::AppError;
+use crate::model::DatabaseInfo;
 use audit::AuditLog;
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,9 @@ use store::{StoreError, UserStore};
 
 /// Everything the app keeps in Cassandra, each with its statements prepared.
 pub struct Stores {
+    /// The node's version and write path as found on connecting: the footer shows it on every
+    /// page without a query.
+    pub connected_to: DatabaseInfo,
     pub users: UserStore,
     pub operators: OperatorStore,
     pub audit: Arc<AuditLog>,
@@ -120,9 +124,12 @@ pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError
     };
     email_index::ensure(&session, keyspace, transactions.is_some()).await?;
     let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
-    passwords::warm_up().await;
     let accord_tables = transactions.is_some();
     Ok(Stores {
+        connected_to: DatabaseInfo {
+            version: release,
+            transactions: accord_tables,
+        },
         users: UserStore::new(
             session.clone(),
             keyspace,
