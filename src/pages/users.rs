@@ -11,46 +11,41 @@ use crate::components::form::{server_field_errors, CheckedForm, FormRules};
 use crate::components::notice::{ErrorBanner, StatusBanner};
 use crate::components::user_fields::UserFields;
 use crate::error::AppError;
-use crate::model::{Role, User};
+use crate::model::{Role, User, UserPage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let param = move |key: &str| {
-        query
-            .read()
-            .get(key)
-            .filter(|value| !value.trim().is_empty())
-    };
-    let id_param = move |key: &str| param(key).and_then(|value| Uuid::try_parse(value.trim()).ok());
+    // Pages render once, on the server: the query is read once, not tracked.
+    let query = use_query_map().get_untracked();
+    let param = |key: &str| query.get(key).filter(|value| !value.trim().is_empty());
+    let id_param = |key: &str| param(key).and_then(|value| Uuid::try_parse(value.trim()).ok());
 
-    let outcome = Signal::derive(move || {
-        if param("added").is_some() {
-            Some("User added.")
-        } else if param("saved").is_some() {
-            Some("Changes saved.")
-        } else if param("deleted").is_some() {
-            Some("User deleted.")
-        } else {
-            None
-        }
-    });
-    let highlighted = Signal::derive(move || id_param("added").or_else(|| id_param("saved")));
+    let outcome = if param("added").is_some() {
+        Some("User added.")
+    } else if param("saved").is_some() {
+        Some("Changes saved.")
+    } else if param("deleted").is_some() {
+        Some("User deleted.")
+    } else {
+        None
+    };
+    let highlighted = id_param("added").or_else(|| id_param("saved"));
     // Viewers see no way to change anything (the server refuses them anyway).
     let editor = may(Role::Editor);
+    let after = param("after");
 
     view! {
         <h1>"Users"</h1>
         <StatusBanner message=outcome/>
-        {move || id_param("delete").filter(|_| editor).map(|id| view! { <ConfirmDelete id after=param("after")/> })}
+        {id_param("delete").filter(|_| editor).map(|id| view! { <ConfirmDelete id after=after.clone()/> })}
         <div class="forms">
             {editor.then(|| view! { <CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/> })}
-            <FindByEmail email=Signal::derive(move || param("email"))/>
+            <FindByEmail email=param("email")/>
         </div>
-        <UserList after=Signal::derive(move || param("after")) highlighted/>
+        <UserList after highlighted editor/>
     }
 }
 
@@ -75,16 +70,18 @@ fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -> im
 }
 
 #[component]
-fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
-    let found = Resource::new(
-        move || email.get(),
-        |email| async move {
-            match email {
-                Some(email) => Some(find_user(email).await),
-                None => None,
-            }
-        },
-    );
+fn FindByEmail(email: Option<String>) -> impl IntoView {
+    let search = email.clone().map(|email| {
+        let found = Resource::new(move || email.clone(), find_user);
+        view! {
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let answer = found.await;
+                    view! { <FindResult answer/> }
+                })}
+            </Transition>
+        }
+    });
     view! {
         <section class="card" aria-labelledby="find-heading">
             <h2 id="find-heading">"Find a user"</h2>
@@ -92,15 +89,11 @@ fn FindByEmail(#[prop(into)] email: Signal<Option<String>>) -> impl IntoView {
                 <div class="field">
                     <label for="find-email">"Find by email"</label>
                     <input id="find-email" name="email" type="search" autocomplete="off"
-                        value=move || email.get().unwrap_or_default()/>
+                        value=email.unwrap_or_default()/>
                 </div>
                 <button type="submit">"Find"</button>
             </form>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    found.await.map(|answer| view! { <FindResult answer/> })
-                })}
-            </Transition>
+            {search}
         </section>
     }
 }
@@ -131,14 +124,12 @@ fn FindResult(answer: Result<User, AppError>) -> impl IntoView {
 }
 
 #[component]
-fn UserList(
-    #[prop(into)] after: Signal<Option<String>>,
-    #[prop(into)] highlighted: Signal<Option<Uuid>>,
-) -> impl IntoView {
-    let page = Resource::new(move || after.get(), list_users);
+fn UserList(after: Option<String>, highlighted: Option<Uuid>, editor: bool) -> impl IntoView {
+    let current = after.clone();
+    let page = Resource::new(move || after.clone(), list_users);
     // A user just added or saved is shown at the top even when token order puts it elsewhere.
     let pinned = Resource::new(
-        move || highlighted.get(),
+        move || highlighted,
         |id| async move {
             match id {
                 Some(id) => get_user(id).await.ok(),
@@ -151,53 +142,72 @@ fn UserList(
             <h2 id="list-heading">"All users"</h2>
             <p class="hint">"Listed in Cassandra's storage (token) order, not alphabetically."</p>
             <Transition fallback=|| view! { <p>"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    let pinned = pinned.await;
-                    match page.await {
-                        Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
-                        Ok(page) => {
-                            let current = after.get_untracked();
-                            let on_first_page = current.is_none();
-                            let pinned = pinned.filter(|user| !page.users.iter().any(|u| u.id == user.id));
-                            if page.users.is_empty() && pinned.is_none() {
-                                view! {
-                                    <p class="empty">"No users yet"</p>
-                                    <Pager next=None on_first_page/>
-                                }.into_any()
-                            } else {
-                                view! {
-                                    <table class="users">
-                                        <thead>
-                                            <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
-                                        </thead>
-                                        <tbody>
-                                            {pinned.map(|user| view! { <UserRow user highlighted=true after=current.clone()/> })}
-                                            {page.users.into_iter().map(|user| view! { <UserRow user highlighted=false after=current.clone()/> }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                    <Pager next=page.next.map(|cursor| cursor.to_string()) on_first_page/>
-                                }.into_any()
-                            }
-                        }
-                    }
-                })}
+                {move || {
+                    let current = current.clone();
+                    Suspend::new(async move {
+                        let pinned = pinned.await;
+                        users_table(page.await, pinned, editor, current)
+                    })
+                }}
             </Transition>
         </section>
     }
 }
 
-#[component]
-fn UserRow(user: User, highlighted: bool, after: Option<String>) -> impl IntoView {
+/// The page of users as a table with its pager; `pinned` goes first, marked.
+fn users_table(
+    page: Result<UserPage, AppError>,
+    pinned: Option<User>,
+    editor: bool,
+    after: Option<String>,
+) -> AnyView {
+    let page = match page {
+        Ok(page) => page,
+        Err(error) => {
+            return view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }
+                .into_any()
+        }
+    };
+    let on_first_page = after.is_none();
+    let pinned = pinned.filter(|user| !page.users.iter().any(|u| u.id == user.id));
+    if page.users.is_empty() && pinned.is_none() {
+        return view! {
+            <p class="empty">"No users yet"</p>
+            <Pager next=None on_first_page/>
+        }
+        .into_any();
+    }
+    let rows = pinned
+        .map(|user| (user, true))
+        .into_iter()
+        .chain(page.users.into_iter().map(|user| (user, false)))
+        .map(|(user, highlighted)| user_row(user, highlighted, editor, after.as_deref()))
+        .collect_view();
+    view! {
+        <table class="users">
+            <thead>
+                <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <Pager next=page.next.map(|cursor| cursor.to_string()) on_first_page/>
+    }
+    .into_any()
+}
+
+/// One row: a plain function rather than a component, since a page renders fifty of them.
+fn user_row(user: User, highlighted: bool, editor: bool, after: Option<&str>) -> AnyView {
     let edit = format!("/users/{}", user.id);
     let name = display_name(&user);
-    let id = user.id.to_string();
-    let actions = may(Role::Editor).then(|| {
+    let actions = editor.then(|| {
+        let after =
+            after.map(|after| view! { <input type="hidden" name="after" value=after.to_owned()/> });
         view! {
             <a href=edit.clone() class="button-link">"Edit"</a>
             // A GET form, so the confirmation step is a page state that also works without JS.
             <form method="get" action="">
-                <input type="hidden" name="delete" value=id/>
-                {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
+                <input type="hidden" name="delete" value=user.id.to_string()/>
+                {after}
                 <button type="submit" class="danger">"Delete"</button>
             </form>
         }
