@@ -13,8 +13,27 @@ def figures(name):
     return json.loads((results / name).read_text())
 
 
+def rounds(name):
+    """Every round of a measurement (one JSON line each), slowest first."""
+    lines = (results / f"{name}.jsonl").read_text().splitlines()
+    return sorted((json.loads(line) for line in lines if line.strip()), key=lambda r: r["rps"])
+
+
+def median(name):
+    runs = rounds(name)
+    return runs[len(runs) // 2]
+
+
+def each_round(name):
+    return " / ".join(f"{r['rps']:,.0f}" for r in rounds(name))
+
+
 def ratio(a, b):
     return f"{a / b:.2f}×" if b else "n/a"
+
+
+def mb(kib):
+    return f"{int(kib) * 1024 / 1e6:.1f} MB"
 
 
 def kb(n):
@@ -30,7 +49,9 @@ lines = [
     f"- Date: {facts['date']}",
     f"- Machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory']}, {facts['kernel']}",
     f"- Versions: {facts['cassandra']}; {facts['rustc']}; {facts['cargo_leptos']}; {facts['chromium']}; {facts['wrk']}",
-    f"- Command: `make bench` (each load run lasts {facts['seconds']} s; `BENCH_SECONDS` changes it)",
+    f"- Command: `make bench` (each load run lasts {facts['seconds']} s, `BENCH_SECONDS`; compared figures are",
+    f"  the median of {facts['rounds']} rounds, `BENCH_ROUNDS`, that alternate which side goes first, after a",
+    f"  {facts['warm_up_seconds']} s warm-up of each side)",
     "",
     "## The browser bundle",
     "",
@@ -58,39 +79,40 @@ for visit in (visits["first"], visits["repeat"]):
     parts = ", ".join(f"`{e['url']}` {kb(e['bytes'])}" for e in visit["entries"])
     lines.append(f"| {visit['visit']} | **{kb(visit['total'])}** | {parts} |")
 
-page, listing = figures("page.json"), figures("list.json")
+page, listing = median("page"), median("list")
 lines += [
     "",
     "## Rendering: the `/` page against the JSON list (50 rows, 32 connections)",
     "",
     "Both as a script calls them (API token, no `Accept-Encoding`), so neither is compressed.",
     "",
-    "| endpoint | requests/s | p50 | p99 | failed |",
-    "|---|---|---|---|---|",
-    f"| `GET /` (HTML) | {page['rps']:,.0f} | {page['p50_ms']:.1f} ms | {page['p99_ms']:.1f} ms | {page['failed']} |",
-    f"| `POST /api/users/list` (JSON) | {listing['rps']:,.0f} | {listing['p50_ms']:.1f} ms | {listing['p99_ms']:.1f} ms | {listing['failed']} |",
-    f"| page ÷ JSON | **{ratio(page['rps'], listing['rps'])}** | | | |",
+    "| endpoint | requests/s (median round) | p50 | p99 | failed | every round, requests/s |",
+    "|---|---|---|---|---|---|",
+    f"| `GET /` (HTML) | {page['rps']:,.0f} | {page['p50_ms']:.1f} ms | {page['p99_ms']:.1f} ms | {page['failed']} | {each_round('page')} |",
+    f"| `POST /api/users/list` (JSON) | {listing['rps']:,.0f} | {listing['p50_ms']:.1f} ms | {listing['p99_ms']:.1f} ms | {listing['failed']} | {each_round('list')} |",
+    f"| page ÷ JSON | **{ratio(page['rps'], listing['rps'])}** | | | | |",
     "",
     "## Creates: over HTTP against the store alone",
     "",
     "The store runs the prepared statements a create over HTTP runs (email index check, LWT claim,",
     "user row and audit event), minus HTTP, sessions and tokens.",
     "",
-    "| concurrency | HTTP requests/s | HTTP p50 / p99 | store creates/s | store p50 / p99 | HTTP ÷ store |",
-    "|---|---|---|---|---|---|",
+    "| concurrency | HTTP requests/s | HTTP p50 / p99 | store creates/s | store p50 / p99 | HTTP ÷ store | every round, HTTP; store |",
+    "|---|---|---|---|---|---|---|",
 ]
 for concurrency in (1, 8, 32):
-    http, store = figures(f"http-create-{concurrency}.json"), figures(f"store-create-{concurrency}.json")
+    http_name, store_name = f"http-create-{concurrency}", f"store-create-{concurrency}"
+    http, store = median(http_name), median(store_name)
     lines.append(
         f"| {concurrency} | {http['rps']:,.0f} | {http['p50_ms']:.1f} / {http['p99_ms']:.1f} ms"
         f" | {store['rps']:,.0f} | {store['p50_ms']:.1f} / {store['p99_ms']:.1f} ms"
-        f" | **{ratio(http['rps'], store['rps'])}** |"
+        f" | **{ratio(http['rps'], store['rps'])}** | {each_round(http_name)}; {each_round(store_name)} |"
     )
 
-small, large = figures("page-1k.json"), figures("page-1m.json")
+small, large = median("page-1k"), median("page-1m")
 lines += [
     "",
-    "## The list page as the table grows (8 connections)",
+    "## The list page as the table grows (8 connections, the median round)",
     "",
     "| users | requests/s | p50 | p99 |",
     "|---|---|---|---|",
@@ -100,8 +122,9 @@ lines += [
     "",
     "## Server memory",
     "",
-    f"- RSS at rest (after the page runs): {int(facts['rss_rest_kb']) * 1024 / 1e6:.1f} MB",
-    f"- RSS peak under the create load (sampled every 0.5 s): {int(facts['rss_peak_kb']) * 1024 / 1e6:.1f} MB",
+    f"- RSS at rest, just started: {mb(facts['rss_start_kb'])}",
+    f"- RSS at rest, after the page runs: {mb(facts['rss_rest_kb'])}",
+    f"- RSS peak under the create load (sampled every 0.5 s while HTTP creates run): {mb(facts['rss_peak_kb'])}",
     "",
 ]
 print("\n".join(lines))

@@ -13,10 +13,16 @@
 # - then what each correctness guarantee costs (examples/bench.rs).
 #
 # HTTP load comes from wrk (scripts/bench-wrk.lua). BENCH_SECONDS sets each run's length.
+# Figures that are compared are measured BENCH_ROUNDS times, alternating which side goes first,
+# after a warm-up of both sides (the node's JIT and caches, the server's allocator); the report
+# shows the median round and every round's figure. On two cores shared by the node, the server and
+# the load generator, one run of a side moves by ±15%.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARM_UP_SECONDS=$(( (SECONDS_PER_RUN + 1) / 2 ))
 SMALL=bench_users_1k
 LARGE=bench_users_1m
 # Creates go to a keyspace of their own, so the two above keep the sizes they are named after.
@@ -64,11 +70,15 @@ editor_token() { # keyspace
     "${cli[@]}" token create bench --label bench 2>/dev/null
 }
 
-# wrk for SECONDS_PER_RUN; prints one JSON line of figures (see scripts/bench-wrk.lua).
+# wrk for RUN_SECONDS (default SECONDS_PER_RUN); prints one JSON line of figures (see
+# scripts/bench-wrk.lua).
 load() { # concurrency mode path [token]
     BENCH_MODE=$2 BENCH_TOKEN=${4:-} wrk --threads "$(( $1 < 2 ? 1 : 2 ))" --connections "$1" \
-        --duration "${SECONDS_PER_RUN}s" --timeout 10s --script scripts/bench-wrk.lua "$URL$3" |
+        --duration "${RUN_SECONDS:-$SECONDS_PER_RUN}s" --timeout 10s --script scripts/bench-wrk.lua "$URL$3" |
         grep '^{'
+}
+warm_up() { # concurrency mode path token
+    RUN_SECONDS=$WARM_UP_SECONDS load "$@" >/dev/null
 }
 
 "$DATA" load "$SMALL" 1000
@@ -80,33 +90,58 @@ TOKEN=$(editor_token "$SMALL")
 node end2end/bench/visit-bytes.mjs "$URL" bench "$PASSWORD" / >"$RESULTS/visits.json"
 ls -l target/site/pkg >"$RESULTS/pkg.txt"
 
-say "the page against the JSON list, 10^3 users, 32 connections"
-load 32 get / "$TOKEN" >"$RESULTS/page.json"
-load 32 list /api/users/list "$TOKEN" >"$RESULTS/list.json"
-load 8 get / "$TOKEN" >"$RESULTS/page-1k.json"
+say "the page against the JSON list, 10^3 users, 32 connections, $ROUNDS rounds"
+warm_up 32 get / "$TOKEN"
+warm_up 32 list /api/users/list "$TOKEN"
+for round in $(seq 1 "$ROUNDS"); do
+    if (( round % 2 )); then order="page list"; else order="list page"; fi
+    for side in $order; do
+        case $side in
+            page) load 32 get / "$TOKEN" >>"$RESULTS/page.jsonl" ;;
+            list) load 32 list /api/users/list "$TOKEN" >>"$RESULTS/list.jsonl" ;;
+        esac
+    done
+done
+for _ in $(seq 1 "$ROUNDS"); do load 8 get / "$TOKEN" >>"$RESULTS/page-1k.jsonl"; done
 RSS_REST=$(rss_kb)
 stop_server
 
-say "creates over HTTP, and through the store without HTTP"
+say "creates over HTTP, and through the store without HTTP, $ROUNDS rounds"
 start_server "$CREATES"
 TOKEN=$(editor_token "$CREATES")
-RSS_PEAK=$(rss_kb)
-for concurrency in 1 8 32; do
-    load "$concurrency" create /api/users/create "$TOKEN" >"$RESULTS/http-create-$concurrency.json" &
-    LOAD_PID=$!
-    while kill -0 "$LOAD_PID" 2>/dev/null; do
+RSS_START=$(rss_kb)
+RSS_PEAK=0
+# HTTP creates, sampling the server's RSS every 0.5 s while they run.
+http_creates() { # concurrency
+    load "$1" create /api/users/create "$TOKEN" >>"$RESULTS/http-create-$1.jsonl" &
+    local load_pid=$!
+    while kill -0 "$load_pid" 2>/dev/null; do
         rss=$(rss_kb); [ "$rss" -gt "$RSS_PEAK" ] && RSS_PEAK=$rss
         sleep 0.5
     done
-    wait "$LOAD_PID"
-    "$DATA" creates "$CREATES" "$concurrency" "$SECONDS_PER_RUN" >"$RESULTS/store-create-$concurrency.json"
+    wait "$load_pid"
+}
+store_creates() { # concurrency
+    "$DATA" creates "$CREATES" "$1" "$SECONDS_PER_RUN" >>"$RESULTS/store-create-$1.jsonl"
+}
+warm_up 32 create /api/users/create "$TOKEN"
+"$DATA" creates "$CREATES" 32 "$WARM_UP_SECONDS" >/dev/null
+for concurrency in 1 8 32; do
+    for round in $(seq 1 "$ROUNDS"); do
+        if (( round % 2 )); then
+            http_creates "$concurrency"; store_creates "$concurrency"
+        else
+            store_creates "$concurrency"; http_creates "$concurrency"
+        fi
+    done
 done
 stop_server
 
 say "the list page with 10^6 users"
 start_server "$LARGE"
 TOKEN=$(editor_token "$LARGE")
-load 8 get / "$TOKEN" >"$RESULTS/page-1m.json"
+warm_up 8 get / "$TOKEN"
+for _ in $(seq 1 "$ROUNDS"); do load 8 get / "$TOKEN" >>"$RESULTS/page-1m.jsonl"; done
 stop_server
 
 say "writing BENCHMARKS.md"
@@ -122,6 +157,9 @@ say "writing BENCHMARKS.md"
     echo "chromium=$(chromium --version 2>/dev/null)"
     echo "wrk=$(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
     echo "seconds=$SECONDS_PER_RUN"
+    echo "rounds=$ROUNDS"
+    echo "warm_up_seconds=$WARM_UP_SECONDS"
+    echo "rss_start_kb=$RSS_START"
     echo "rss_rest_kb=$RSS_REST"
     echo "rss_peak_kb=$RSS_PEAK"
 } >"$RESULTS/facts.txt"
