@@ -66,10 +66,14 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
     }
 
     let insert_user: PreparedStatement = session
-        .prepare(format!("INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"))
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
+        ))
         .await?;
     let insert_claim: PreparedStatement = session
-        .prepare(format!("INSERT INTO {keyspace}.users_by_email (email, id) VALUES (?, ?)"))
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users_by_email (email, id) VALUES (?, ?)"
+        ))
         .await?;
     let progress = ProgressBar::new(users).with_style(ProgressStyle::with_template(
         "{prefix} [{bar:40}] {human_pos}/{human_len} users, {per_sec}, {eta} left",
@@ -88,7 +92,9 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
                 loop {
                     let written = async {
                         session.execute_unpaged(&insert_claim, (&email, id)).await?;
-                        session.execute_unpaged(&insert_user, (id, &name, &email)).await
+                        session
+                            .execute_unpaged(&insert_user, (id, &name, &email))
+                            .await
                     };
                     match written.await {
                         Ok(_) => return Ok(()),
@@ -102,15 +108,20 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
             }
         })
         .buffer_unordered(LOAD_CONCURRENCY)
-        .fold((0u64, None), |(failures, first), outcome: Result<(), String>| {
-            progress.inc(1);
-            let failed = outcome.is_err();
-            std::future::ready((failures + u64::from(failed), first.or(outcome.err())))
-        })
+        .fold(
+            (0u64, None),
+            |(failures, first), outcome: Result<(), String>| {
+                progress.inc(1);
+                let failed = outcome.is_err();
+                std::future::ready((failures + u64::from(failed), first.or(outcome.err())))
+            },
+        )
         .await;
     progress.finish();
     if let (failures @ 1.., Some(first)) = failures {
-        return Err(format!("{failures} of {users} rows failed to load ({first}); run again").into());
+        return Err(
+            format!("{failures} of {users} rows failed to load ({first}); run again").into(),
+        );
     }
     session
         .query_unpaged(
@@ -142,7 +153,11 @@ async fn creates(
                 let user = validate_user("Driver Create", &format!("driver-{run}-{i}@example.com"))
                     .expect("a valid user");
                 let start = Instant::now();
-                stores.users.create(&user, &Actor::CommandLine).await.map(|_| start.elapsed())
+                stores
+                    .users
+                    .create(&user, &Actor::CommandLine)
+                    .await
+                    .map(|_| start.elapsed())
             }
         })
         .buffer_unordered(concurrency)
