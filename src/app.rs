@@ -9,7 +9,8 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
+    hooks::use_location,
     path, SsrMode,
 };
 
@@ -120,15 +121,21 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
         .into_any();
     };
     let admin = operator.role.allows(Role::Admin);
+    // Pages render once, on the server, so the links are plain: no router link per entry.
+    let here = use_location().pathname.get_untracked();
+    let link = |href: &'static str, text: &'static str| {
+        let current = here == href || here.starts_with(&format!("{href}/"));
+        view! { <a href=href aria-current=current.then_some("page")>{text}</a> }
+    };
     view! {
         <header class="site-header">
-            <A href="/" attr:class="brand">"Users"</A>
+            <a href="/" class="brand" aria-current=(here == "/").then_some("page")>"Users"</a>
             <nav aria-label="Sections" class="site-nav">
-                <A href="/activity">"Activity"</A>
+                {link("/activity", "Activity")}
                 {admin.then(|| view! {
-                    <A href="/operators">"Operators"</A>
-                    <A href="/tokens">"API tokens"</A>
-                    <A href="/reconcile">"Reconcile"</A>
+                    {link("/operators", "Operators")}
+                    {link("/tokens", "API tokens")}
+                    {link("/reconcile", "Reconcile")}
                 })}
             </nav>
             <div class="whoami">

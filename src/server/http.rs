@@ -17,9 +17,9 @@ use axum::{
     Router,
 };
 use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 
