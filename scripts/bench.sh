@@ -29,6 +29,8 @@ LARGE=bench_users_1m
 CREATES=bench_creates
 ADDRESS=127.0.0.1:3199
 URL="http://$ADDRESS"
+# The 10^6 keyspace gets a server of its own, so the two sizes are measured in alternate rounds.
+LARGE_URL="http://127.0.0.1:3198"
 PASSWORD="bench password, long enough"
 SERVER=target/release/cassandra-users
 DATA=target/release/examples/bench_data
@@ -41,25 +43,29 @@ say "building the release (cargo leptos build --release --precompress)"
 cargo leptos build --release --precompress
 cargo build --release --features ssr --example bench_data --example bench
 
+# SERVER_PID is the server started last: the one whose memory is reported.
 SERVER_PID=""
-start_server() { # keyspace
-    CASSANDRA_KEYSPACE=$1 LEPTOS_SITE_ADDR=$ADDRESS LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
-        "$SERVER" >"$RESULTS/server.log" 2>&1 &
+SERVER_PIDS=()
+start_server() { # keyspace [url]
+    local url=${2:-$URL}
+    CASSANDRA_KEYSPACE=$1 LEPTOS_SITE_ADDR=${url#http://} LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+        "$SERVER" >"$RESULTS/server-$1.log" 2>&1 &
     SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
     for _ in $(seq 1 150); do
-        curl -fs "$URL/healthz" >/dev/null && return
+        curl -fs "$url/healthz" >/dev/null && return
         sleep 0.2
     done
-    cat "$RESULTS/server.log" >&2
-    die "the release server did not answer on $URL"
+    cat "$RESULTS/server-$1.log" >&2
+    die "the release server did not answer on $url"
 }
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+stop_servers() {
+    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    SERVER_PIDS=()
     SERVER_PID=""
 }
-trap 'stop_server; rm -rf "$RESULTS"' EXIT
+trap 'stop_servers; rm -rf "$RESULTS"' EXIT
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
 
 # An editor and their API token in `keyspace`; prints the token.
@@ -70,11 +76,12 @@ editor_token() { # keyspace
     "${cli[@]}" token create bench --label bench 2>/dev/null
 }
 
-# wrk for RUN_SECONDS (default SECONDS_PER_RUN); prints one JSON line of figures (see
-# scripts/bench-wrk.lua).
+# wrk against BASE_URL (default URL) for RUN_SECONDS (default SECONDS_PER_RUN); prints one JSON
+# line of figures (see scripts/bench-wrk.lua).
 load() { # concurrency mode path [token]
     BENCH_MODE=$2 BENCH_TOKEN=${4:-} wrk --threads "$(( $1 < 2 ? 1 : 2 ))" --connections "$1" \
-        --duration "${RUN_SECONDS:-$SECONDS_PER_RUN}s" --timeout 10s --script scripts/bench-wrk.lua "$URL$3" |
+        --duration "${RUN_SECONDS:-$SECONDS_PER_RUN}s" --timeout 10s --script scripts/bench-wrk.lua \
+        "${BASE_URL:-$URL}$3" |
         grep '^{'
 }
 warm_up() { # concurrency mode path token
@@ -85,6 +92,8 @@ warm_up() { # concurrency mode path token
 "$DATA" load "$LARGE" 1000000
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"
+start_server "$LARGE" "$LARGE_URL"
+LARGE_TOKEN=$(editor_token "$LARGE")
 start_server "$SMALL"
 TOKEN=$(editor_token "$SMALL")
 node end2end/bench/visit-bytes.mjs "$URL" bench "$PASSWORD" / >"$RESULTS/visits.json"
@@ -102,9 +111,17 @@ for round in $(seq 1 "$ROUNDS"); do
         esac
     done
 done
-for _ in $(seq 1 "$ROUNDS"); do load 8 get / "$TOKEN" >>"$RESULTS/page-1k.jsonl"; done
+
+say "the list page with 10^3 and with 10^6 users, 8 connections, $ROUNDS rounds"
+small_page() { load 8 get / "$TOKEN" >>"$RESULTS/page-1k.jsonl"; }
+large_page() { BASE_URL=$LARGE_URL load 8 get / "$LARGE_TOKEN" >>"$RESULTS/page-1m.jsonl"; }
+warm_up 8 get / "$TOKEN"
+BASE_URL=$LARGE_URL warm_up 8 get / "$LARGE_TOKEN"
+for round in $(seq 1 "$ROUNDS"); do
+    if (( round % 2 )); then small_page; large_page; else large_page; small_page; fi
+done
 RSS_REST=$(rss_kb)
-stop_server
+stop_servers
 
 say "creates over HTTP, and through the store without HTTP, $ROUNDS rounds"
 start_server "$CREATES"
@@ -135,14 +152,7 @@ for concurrency in 1 8 32; do
         fi
     done
 done
-stop_server
-
-say "the list page with 10^6 users"
-start_server "$LARGE"
-TOKEN=$(editor_token "$LARGE")
-warm_up 8 get / "$TOKEN"
-for _ in $(seq 1 "$ROUNDS"); do load 8 get / "$TOKEN" >>"$RESULTS/page-1m.jsonl"; done
-stop_server
+stop_servers
 
 say "writing BENCHMARKS.md"
 {
