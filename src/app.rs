@@ -61,8 +61,7 @@ fn signed_in_operator() -> Option<Operator> {
 /// The Cassandra the server connected to, once it has.
 #[cfg(feature = "ssr")]
 fn connected_database() -> Option<DatabaseInfo> {
-    let stores = crate::server::stores().ok()?;
-    Some(stores.connected_to.clone())
+    Some(crate::server::stores().ok()?.connected_to())
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -123,13 +122,14 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
     let admin = operator.role.allows(Role::Admin);
     // Pages render once, on the server, so the links are plain: no router link per entry.
     let here = use_location().pathname.get_untracked();
+    let current =
+        |href: &str| (here == href || here.starts_with(&format!("{href}/"))).then_some("page");
     let link = |href: &'static str, text: &'static str| {
-        let current = here == href || here.starts_with(&format!("{href}/"));
-        view! { <a href=href aria-current=current.then_some("page")>{text}</a> }
+        view! { <a href=href aria-current=current(href)>{text}</a> }
     };
     view! {
         <header class="site-header">
-            <a href="/" class="brand" aria-current=(here == "/").then_some("page")>"Users"</a>
+            <a href="/" class="brand" aria-current=current("/")>"Users"</a>
             <nav aria-label="Sections" class="site-nav">
                 {link("/activity", "Activity")}
                 {admin.then(|| view! {

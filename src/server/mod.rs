@@ -32,14 +32,24 @@ use store::{StoreError, UserStore};
 
 /// Everything the app keeps in Cassandra, each with its statements prepared.
 pub struct Stores {
-    /// The node's version and write path as found on connecting: the footer shows it on every
-    /// page without a query.
-    pub connected_to: DatabaseInfo,
+    /// The node's release version as found on connecting.
+    node_version: String,
     pub users: UserStore,
     pub operators: OperatorStore,
     pub audit: Arc<AuditLog>,
     pub sessions: SessionTable,
     pub reconcile: reconcile::Reconciler,
+}
+
+impl Stores {
+    /// The node's version as found on connecting, and how changes are written: the footer shows
+    /// it on every page without a query.
+    pub fn connected_to(&self) -> DatabaseInfo {
+        DatabaseInfo {
+            version: self.node_version.clone(),
+            transactions: self.users.uses_transactions(),
+        }
+    }
 }
 
 /// The stores once Cassandra has answered. The server starts before that and connects in the
@@ -126,10 +136,7 @@ pub async fn connect(config: &config::Config) -> Result<Stores, db::ConnectError
     let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
     let accord_tables = transactions.is_some();
     Ok(Stores {
-        connected_to: DatabaseInfo {
-            version: release,
-            transactions: accord_tables,
-        },
+        node_version: release,
         users: UserStore::new(
             session.clone(),
             keyspace,
