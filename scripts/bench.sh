@@ -87,6 +87,12 @@ load() { # concurrency mode path [token]
 warm_up() { # concurrency mode path token
     RUN_SECONDS=$WARM_UP_SECONDS load "$@" >/dev/null
 }
+# Runs two measurements ROUNDS times, swapping which goes first every round.
+alternate() { # "first command" "second command"
+    for round in $(seq 1 "$ROUNDS"); do
+        if (( round % 2 )); then $1; $2; else $2; $1; fi
+    done
+}
 
 "$DATA" load "$SMALL" 1000
 "$DATA" load "$LARGE" 1000000
@@ -100,26 +106,18 @@ node end2end/bench/visit-bytes.mjs "$URL" bench "$PASSWORD" / >"$RESULTS/visits.
 ls -l target/site/pkg >"$RESULTS/pkg.txt"
 
 say "the page against the JSON list, 10^3 users, 32 connections, $ROUNDS rounds"
+page_run() { load 32 get / "$TOKEN" >>"$RESULTS/page.jsonl"; }
+list_run() { load 32 list /api/users/list "$TOKEN" >>"$RESULTS/list.jsonl"; }
 warm_up 32 get / "$TOKEN"
 warm_up 32 list /api/users/list "$TOKEN"
-for round in $(seq 1 "$ROUNDS"); do
-    if (( round % 2 )); then order="page list"; else order="list page"; fi
-    for side in $order; do
-        case $side in
-            page) load 32 get / "$TOKEN" >>"$RESULTS/page.jsonl" ;;
-            list) load 32 list /api/users/list "$TOKEN" >>"$RESULTS/list.jsonl" ;;
-        esac
-    done
-done
+alternate page_run list_run
 
 say "the list page with 10^3 and with 10^6 users, 8 connections, $ROUNDS rounds"
 small_page() { load 8 get / "$TOKEN" >>"$RESULTS/page-1k.jsonl"; }
 large_page() { BASE_URL=$LARGE_URL load 8 get / "$LARGE_TOKEN" >>"$RESULTS/page-1m.jsonl"; }
 warm_up 8 get / "$TOKEN"
 BASE_URL=$LARGE_URL warm_up 8 get / "$LARGE_TOKEN"
-for round in $(seq 1 "$ROUNDS"); do
-    if (( round % 2 )); then small_page; large_page; else large_page; small_page; fi
-done
+alternate small_page large_page
 RSS_REST=$(rss_kb)
 stop_servers
 
@@ -144,13 +142,7 @@ store_creates() { # concurrency
 warm_up 32 create /api/users/create "$TOKEN"
 "$DATA" creates "$CREATES" 32 "$WARM_UP_SECONDS" >/dev/null
 for concurrency in 1 8 32; do
-    for round in $(seq 1 "$ROUNDS"); do
-        if (( round % 2 )); then
-            http_creates "$concurrency"; store_creates "$concurrency"
-        else
-            store_creates "$concurrency"; http_creates "$concurrency"
-        fi
-    done
+    alternate "http_creates $concurrency" "store_creates $concurrency"
 done
 stop_servers
 
