@@ -5,7 +5,8 @@
 //! bench`). One request at a time, in a keyspace of its own, dropped at the end. Prints figures;
 //! asserts nothing.
 
-use cassandra_users::server::{audit::Actor, config::Config, connect, db::drop_keyspace};
+use cassandra_users::server::cassandra::schema::drop_keyspace;
+use cassandra_users::server::{audit::Actor, config::Config, Stores};
 use cassandra_users::validate::validate_user;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,10 +20,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "CASSANDRA_KEYSPACE" => Some(keyspace.clone()),
         other => std::env::var(other).ok(),
     })?;
-    let store = Arc::new(connect(&config).await?);
+    let store = Arc::new(Stores::connect(&config).await?);
     println!(
         "Cassandra {} at {:?}, keyspace {keyspace}",
-        store.users.release_version().await?,
+        store.node.release_version().await?,
         config.contact_points
     );
 
@@ -77,7 +78,7 @@ async fn guarantee_costs(
         ))
         .await?;
     if users.uses_transactions() {
-        cassandra_users::server::transactions::use_accord_levels(&mut plain);
+        cassandra_users::server::cassandra::statements::use_accord_levels(&mut plain);
     }
     let mut times = Vec::new();
     for n in 0..SAMPLES {

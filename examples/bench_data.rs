@@ -8,7 +8,7 @@
 //!   index check, the LWT claim, the user and its audit event), minus HTTP. Prints one JSON line:
 //!   `{"requests":…,"rps":…,"p50_ms":…,"p99_ms":…}`.
 
-use cassandra_users::server::{audit::Actor, config::Config, connect, Stores};
+use cassandra_users::server::{audit::Actor, config::Config, Stores};
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,7 +40,7 @@ async fn stores(keyspace: &str) -> Result<Stores, Box<dyn std::error::Error>> {
         "CASSANDRA_KEYSPACE" => Some(keyspace.to_owned()),
         other => std::env::var(other).ok(),
     })?;
-    Ok(connect(&config).await?)
+    Ok(Stores::connect(&config).await?)
 }
 
 async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Error>> {

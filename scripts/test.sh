@@ -44,18 +44,22 @@ started_cluster=false
 started_cassandra6=false
 trap cleanup EXIT
 
+# Every integration test is in one crate (tests/api); its suites are chosen by module name, and
+# the ones that need a step of their own are #[ignore]d there and named here.
+api_tests() { cargo test --features ssr --test api -- "$@"; }
+
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
 cargo build --features ssr --examples
-cargo test --features ssr --lib --tests
+cargo test --features ssr --lib --test api
 say "hostile input: 10,000 random and mutated requests"
-cargo test --features ssr --test fuzz -- --nocapture
+api_tests --ignored --nocapture fuzz::
 
 say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
     cargo leptos end-to-end
 
 say "faults: the dev node SIGKILLed under a create load loses no acknowledged write"
-cargo test --features ssr --test faults -- --nocapture --test-threads=1
+api_tests --ignored --nocapture --test-threads=1 dev_node_faults::
 
 if [ "${CASSANDRA_RUNNER:-auto}" != docker ] && ! { command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; }; then
     say "Cassandra node lifecycle: stop leaves no process, start reuses the data"
@@ -70,8 +74,7 @@ say "Cassandra $CASSANDRA6_VERSION with Accord: the store and correctness suites
 rm -rf "$CASSANDRA6_STATE_DIR"
 started_cassandra6=true
 cassandra6 start
-CASSANDRA_VERSION=$CASSANDRA6_VERSION \
-    cargo test --features ssr --test store --test adoption --test concurrency --test http --test audit
+CASSANDRA_VERSION=$CASSANDRA6_VERSION api_tests store:: adoption:: concurrency:: http:: audit::
 cassandra6 stop; rm -rf "$CASSANDRA6_STATE_DIR"; started_cassandra6=false
 
 say "the same suites against the local cluster: 3 nodes, dc1, TLS, passwords, LOCAL_QUORUM"
@@ -81,9 +84,9 @@ if ! scripts/cluster.sh status >/dev/null 2>&1; then
 fi
 (
     set -a; source .cluster/tests.env; set +a
-    cargo test --features ssr --test store --test http --test auth --test audit --test cli
+    api_tests store:: http:: auth:: audit:: cli::
     say "misconfiguration: wrong password, untrusted CA, unreachable contact points, no rights"
-    cargo test --features ssr --test cluster_config
+    api_tests --ignored cluster_config::
     say "faults: one node of three SIGKILLed under a create and edit load"
-    cargo test --features ssr --test cluster_faults -- --nocapture --test-threads=1
+    api_tests --ignored --nocapture --test-threads=1 cluster_faults::
 )

@@ -13,17 +13,25 @@ BINARYEN_VERSION=132.0.0   # Debian's binaryen (108) emits release modules that 
 
 # `cargo install --locked` of some tools pins crates that need a newer rustc than ours, or that the
 # registry no longer serves. We install those from a copy of their source with the pins adjusted.
+# Developer tools need not be fast, only built quickly: their crates' release profiles ask for
+# fat LTO and one codegen unit (15 of a fresh machine's minutes went to cargo-leptos alone).
+# Cargo lets the environment override a package's profile.
+cheap_release_profile() {
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false "$@"
+}
+
 install_crate_with_pins() {
     local crate=$1 version=$2 features=$3; shift 3
     local src
-    cargo install "$crate" --version "$version" --locked $features --quiet 2>/dev/null && return 0
+    cheap_release_profile cargo install "$crate" --version "$version" --locked $features --quiet 2>/dev/null && return 0
     say "$crate $version: adjusting lock-file pins ($*) and building from source"
     src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$crate-$version" 2>/dev/null | head -n1)
     [ -n "$src" ] || die "cargo did not unpack $crate $version"
     local work="$TOOLS_CACHE/src/$crate-$version"
     rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$src" "$work"
     (cd "$work" && for pin in "$@"; do cargo update --quiet $pin; done)
-    cargo install --path "$work" --locked $features --quiet
+    cheap_release_profile cargo install --path "$work" --locked $features --quiet
 }
 
 ensure_wasm_target() {

@@ -1,6 +1,8 @@
-//! The HTML shell, the app's routes, and the frame around every page.
+//! The document, the app's routes, and the frame around every page: the header with the
+//! sections this operator may use, and the footer that says which Cassandra the server talks to.
 
-use crate::model::{DatabaseInfo, Operator, Role};
+use crate::context::{connected_database, signed_in, stylesheet};
+use crate::model::{Operator, Role};
 use crate::pages::{
     activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
     operators::OperatorsPage, reconcile::ReconcilePage, setup::SetupPage, sign_in::SignInPage,
@@ -24,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
+                <link id="leptos" rel="stylesheet" href=stylesheet()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
@@ -35,56 +37,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn stylesheet_href(options: &LeptosOptions) -> &'static str {
-    crate::server::http::stylesheet_href(options)
-}
-
-/// The shell renders only on the server.
-#[cfg(not(feature = "ssr"))]
-fn stylesheet_href(_: &LeptosOptions) -> &'static str {
-    ""
-}
-
-/// Who is signed in, as the server found them for this request.
-#[cfg(feature = "ssr")]
-fn signed_in_operator() -> Option<Operator> {
-    crate::server::auth::current_operator()
-}
-
-/// Pages render only on the server; the browser runs islands alone, which do not ask.
-#[cfg(not(feature = "ssr"))]
-fn signed_in_operator() -> Option<Operator> {
-    None
-}
-
-/// The Cassandra the server connected to, once it has.
-#[cfg(feature = "ssr")]
-fn connected_database() -> Option<DatabaseInfo> {
-    Some(crate::server::stores().ok()?.connected_to())
-}
-
-#[cfg(not(feature = "ssr"))]
-fn connected_database() -> Option<DatabaseInfo> {
-    None
-}
-
-/// The signed-in operator, for any component: `None` on the sign-in and setup pages.
-#[derive(Clone, Debug)]
-pub struct SignedIn(pub Option<Operator>);
-
-/// Whether the signed-in operator's role includes `needed`.
-pub fn may(needed: Role) -> bool {
-    use_context::<SignedIn>()
-        .and_then(|signed_in| signed_in.0)
-        .is_some_and(|operator| operator.role.allows(needed))
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let operator = signed_in_operator();
-    provide_context(SignedIn(operator.clone()));
+    let operator = signed_in();
     view! {
         <Link rel="icon" href="/favicon.svg"/>
         <Meta name="description" content="Manage the users stored in Cassandra"/>

@@ -2,11 +2,13 @@
 //!
 //! The same crate is compiled twice: for the server (`ssr`: Axum, the scylla driver) and for the
 //! browser (`hydrate`: WebAssembly). `model`, `validate` and `error` are shared by both sides;
-//! `server` exists only on the server; `api` is where the two meet.
+//! `server` exists only on the server; `api` is where the two meet. The UI (`app`, `pages`,
+//! `components`) reaches the server only through `api` and what `context` carries.
 
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod context;
 pub mod error;
 pub mod model;
 pub mod pages;

@@ -13,6 +13,17 @@ pub struct User {
     pub email: String,
 }
 
+impl User {
+    /// Rows written by other clients may have no name; they still need something to click.
+    pub fn display_name(&self) -> String {
+        if self.name.is_empty() {
+            "(no name)".into()
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
 /// One page of the user list, in Cassandra token order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {

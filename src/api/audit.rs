@@ -7,9 +7,8 @@ use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::parse_time_cursor,
     model::Role,
-    server::{auth::require, stores},
+    server::web::request::{require, stores},
 };
 
 /// One user's events, newest first. `before` is the previous page's `next`.
@@ -26,4 +25,21 @@ pub async fn list_activity(before: Option<String>) -> Result<AuditPage, AppError
     require(Role::Viewer)?;
     let before = parse_time_cursor(before)?;
     Ok(stores()?.audit.activity(before).await?)
+}
+
+/// The `before` cursor of an audit page: an event's id, a time-based (version 1) UUID.
+#[cfg(feature = "ssr")]
+fn parse_time_cursor(before: Option<String>) -> Result<Option<Uuid>, AppError> {
+    let Some(text) = before.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    Uuid::try_parse(text)
+        .ok()
+        .filter(|id| id.get_version_num() == 1)
+        .map(Some)
+        .ok_or_else(|| AppError::BadRequest {
+            detail: format!(
+                "'{text}' is not a position in the history (an event id was expected)."
+            ),
+        })
 }

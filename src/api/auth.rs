@@ -8,12 +8,12 @@ use leptos::server_fn::ServerFn as _;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    server::{
-        audit::{Actor, Event},
-        auth::{self, client_address, current_operator, request_session, SetupCode},
-        config::{SignInSettings, MAX_FAILED_SIGN_INS},
-        finish_form_post, stores,
-    },
+    server::audit::Actor,
+    server::config::SignInSettings,
+    server::operators::SetupCode,
+    server::web::auth::backend,
+    server::web::forms::finish_form_post,
+    server::web::request::{client_address, current_operator, request_session, stores},
     validate::{validate_new_password, FieldErrors, Username},
 };
 
@@ -24,56 +24,37 @@ pub async fn whoami() -> Result<Option<Operator>, AppError> {
 }
 
 /// Signs in and answers where to go next (`next` if it is a page of this site, else `/`).
-/// After `MAX_FAILED_SIGN_INS` failures within the lockout window, the username is refused for
-/// that long, whatever the password.
+/// After too many failures within the lockout window, the username is refused for that long,
+/// whatever the password (`server::operators::sign_in`).
 #[server(prefix = "/api", endpoint = "auth/sign-in")]
 pub async fn sign_in(
     username: String,
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    let signed_in =
-        async {
-            let mut errors = FieldErrors::default();
-            if username.trim().is_empty() {
-                errors.check::<()>("username", Err("Enter your username.".into()));
-            }
-            if password.is_empty() {
-                errors.check::<()>("password", Err("Enter your password.".into()));
-            }
-            if !errors.is_empty() {
-                return Err(errors.into());
-            }
-            let stores = stores()?;
-            let settings = expect_context::<SignInSettings>();
-            let key = username.trim().to_lowercase();
-            let attempt = Actor::Operator(key.clone());
-            if let Some(minutes) = stores.operators.locked_for(&key).await? {
-                let event = Event::new("sign-in refused", "refused: the username is locked");
-                stores.audit.record(&attempt, event).await?;
-                return Err(AppError::LockedOut { minutes });
-            }
-            let Some(operator) = stores.operators.check_password(&key, &password).await? else {
-                let locked = stores
-                    .operators
-                    .record_failure(&key, settings.lockout_window, MAX_FAILED_SIGN_INS)
-                    .await?;
-                let event = Event::new("sign-in failed", "wrong username or password");
-                stores.audit.record(&attempt, event).await?;
-                return Err(locked.map_or(AppError::WrongCredentials, |minutes| {
-                    AppError::LockedOut { minutes }
-                }));
-            };
-            let mut session = request_session().await?;
-            stores
-                .audit
-                .record(&attempt, Event::new("sign-in", "signed in"))
-                .await?;
-            auth::sign_in(&mut session, &operator).await?;
-            stores.operators.clear_failures(&key).await?;
-            Ok(local_page(next.as_deref()))
+    let signed_in = async {
+        let mut errors = FieldErrors::default();
+        if username.trim().is_empty() {
+            errors.check::<()>("username", Err("Enter your username.".into()));
         }
-        .await;
+        if password.is_empty() {
+            errors.check::<()>("password", Err("Enter your password.".into()));
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let stores = stores()?;
+        let window = expect_context::<SignInSettings>().lockout_window;
+        let operator = stores
+            .sign_ins
+            .authenticate(&username, &password, window)
+            .await?;
+        let mut session = request_session().await?;
+        stores.sign_ins.succeeded(&operator).await?;
+        backend::sign_in(&mut session, &operator).await?;
+        Ok(local_page(next.as_deref()))
+    }
+    .await;
     let draft = [("username", username.as_str())];
     finish_form_post(signed_in, SignIn::PATH, &draft, |next| next.clone())
 }
@@ -85,14 +66,9 @@ pub async fn sign_out() -> Result<(), AppError> {
         let Some(operator) = current_operator() else {
             return Ok(());
         };
-        let stores = stores()?;
-        let actor = Actor::Operator(operator.username);
-        stores
-            .audit
-            .record(&actor, Event::new("sign-out", "signed out"))
-            .await?;
+        stores()?.sign_ins.signed_out(&operator.username).await?;
         let mut session = request_session().await?;
-        auth::sign_out(&mut session).await
+        backend::sign_out(&mut session).await
     }
     .await;
     finish_form_post(signed_out, SignOut::PATH, &[], |_| "/sign-in".into())
@@ -137,11 +113,8 @@ pub async fn create_first_admin(
             .await?
             .ok_or(AppError::Unavailable)?;
         let mut session = request_session().await?;
-        stores
-            .audit
-            .record(&actor, Event::new("sign-in", "signed in"))
-            .await?;
-        auth::sign_in(&mut session, &record).await?;
+        stores.sign_ins.succeeded(&record).await?;
+        backend::sign_in(&mut session, &record).await?;
         Ok(admin)
     }
     .await;

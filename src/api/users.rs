@@ -1,7 +1,7 @@
 //! Users: list, read, find, create, update, delete.
 
 use crate::error::AppError;
-use crate::model::{DatabaseInfo, User, UserPage};
+use crate::model::{User, UserPage};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn as _;
@@ -10,7 +10,8 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use crate::{
     model::{Cursor, Role},
-    server::{audit::Actor, auth::require, finish_form_post, stores},
+    server::web::forms::finish_form_post,
+    server::web::request::{acting_as, require, stores},
     validate::{validate_user, Email},
 };
 
@@ -45,7 +46,7 @@ pub async fn find_user(email: String) -> Result<User, AppError> {
 #[server(prefix = "/api", endpoint = "users/create")]
 pub async fn create_user(name: String, email: String) -> Result<User, AppError> {
     let created = async {
-        let actor = Actor::Operator(require(Role::Editor)?.username);
+        let actor = acting_as(Role::Editor)?;
         let user = validate_user(&name, &email)?;
         Ok(stores()?.users.create(&user, &actor).await?)
     }
@@ -69,7 +70,7 @@ pub async fn update_user(
     expected_email: Option<String>,
 ) -> Result<User, AppError> {
     let updated = async {
-        let actor = Actor::Operator(require(Role::Editor)?.username);
+        let actor = acting_as(Role::Editor)?;
         let user = validate_user(&name, &email)?;
         let shown = shown(id, expected_name, expected_email)?;
         Ok(stores()?
@@ -93,7 +94,7 @@ pub async fn delete_user(
     expected_email: Option<String>,
 ) -> Result<(), AppError> {
     let deleted = async {
-        let actor = Actor::Operator(require(Role::Editor)?.username);
+        let actor = acting_as(Role::Editor)?;
         let shown = shown(id, expected_name, expected_email)?;
         Ok(stores()?.users.delete(id, shown.as_ref(), &actor).await?)
     }
@@ -115,22 +116,4 @@ fn shown(
             detail: "send both expected_name and expected_email, or neither".into(),
         }),
     }
-}
-
-/// The release version of the Cassandra node the server talks to, e.g. "5.0.9".
-#[server(prefix = "/api", endpoint = "cassandra/version")]
-pub async fn cassandra_version() -> Result<String, AppError> {
-    require(Role::Viewer)?;
-    Ok(stores()?.users.release_version().await?)
-}
-
-/// The node's version and whether changes run as Accord transactions (shown in the footer).
-#[server(prefix = "/api", endpoint = "cassandra/info")]
-pub async fn get_database_info() -> Result<DatabaseInfo, AppError> {
-    require(Role::Viewer)?;
-    let stores = stores()?;
-    Ok(DatabaseInfo {
-        version: stores.users.release_version().await?,
-        transactions: stores.users.uses_transactions(),
-    })
 }

@@ -1,16 +1,28 @@
-//! Banners: an error the person should know about, or the outcome of what they just did.
+//! Banners: an error the person should know about, the outcome of what they just did, or why
+//! a page is not theirs to see.
 
+use crate::context::may;
 use crate::error::AppError;
+use crate::model::Role;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
-/// An error that is not about one form field (the database is down, the user is gone…).
+/// The error of an action, when it is not about one form field (the database is down, the
+/// user is gone…): field messages show beside their fields instead.
 #[component]
 pub fn ErrorBanner(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        error.get().filter(|e| !e.is_about_fields()).map(|error| {
-            view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }
-        })
+        error
+            .get()
+            .filter(|e| !e.is_about_fields())
+            .map(|error| view! { <ErrorAlert error/> })
     }
+}
+
+/// An error in a banner, whatever it is about: with its field messages, when it has any.
+#[component]
+pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> }
 }
 
 /// The outcome of a successful action, read by screen readers when it appears.
@@ -25,7 +37,7 @@ pub fn StatusBanner(#[prop(into)] message: Signal<Option<&'static str>>) -> impl
 
 /// Shown instead of a page the signed-in operator's role does not reach (answered with 403).
 #[component]
-pub fn NeedsRole(needed: crate::model::Role) -> impl IntoView {
+fn NeedsRole(needed: Role) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::FORBIDDEN);
@@ -37,8 +49,20 @@ pub fn NeedsRole(needed: crate::model::Role) -> impl IntoView {
     }
 }
 
+/// A page only some roles may see: its title and heading, then what `children` render when the
+/// signed-in operator's role includes `needed`, else why not.
+#[component]
+pub fn RestrictedPage(needed: Role, title: &'static str, children: Children) -> impl IntoView {
+    let content = if may(needed) {
+        children()
+    } else {
+        view! { <NeedsRole needed/> }.into_any()
+    };
+    view! { <Title text=title/> <h1>{title}</h1> {content} }
+}
+
 /// The whole of an error in one line, for a banner: field messages included.
-pub fn error_text(error: &AppError) -> String {
+fn error_text(error: &AppError) -> String {
     let fields = error.field_errors();
     if fields.is_empty() {
         error.to_string()

@@ -2,6 +2,7 @@
 
 use crate::api::list_activity;
 use crate::components::history::EventTable;
+use crate::components::notice::ErrorAlert;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -18,7 +19,7 @@ pub fn ActivityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading activity…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                     Ok(page) if page.events.is_empty() => view! { <p class="empty">"Nothing has happened yet."</p> }.into_any(),
                     Ok(page) => view! {
                         <EventTable page link_users=true newest_href="/activity" on_first_page=before().is_none()

@@ -1,14 +1,13 @@
 //! `/users/:id`: one user — an edit form for editors, the values for viewers — and their History.
 
 use crate::api::{get_user, user_history, UpdateUser};
-use crate::app::may;
 use crate::components::form::{server_field_errors, CheckedForm, FormRules};
 use crate::components::history::EventTable;
-use crate::components::notice::ErrorBanner;
+use crate::components::notice::{ErrorAlert, ErrorBanner};
 use crate::components::user_fields::UserFields;
+use crate::context::may;
 use crate::error::AppError;
 use crate::model::{Role, User};
-use crate::pages::users::display_name;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
@@ -35,7 +34,7 @@ pub fn EditUserPage() -> impl IntoView {
                 match user.await {
                     Err(error) => view! {
                         <h1>"User"</h1>
-                        <p class="banner banner-error" role="alert">{error.to_string()}</p>
+                        <ErrorAlert error/>
                     }.into_any(),
                     Ok(user) if may(Role::Editor) => view! { <EditForm user/> }.into_any(),
                     Ok(user) => view! { <ReadOnly user/> }.into_any(),
@@ -70,7 +69,7 @@ fn EditForm(user: User) -> impl IntoView {
     let shown = theirs.clone().unwrap_or_else(|| user.clone());
     let start_again = format!("/users/{}", user.id);
     view! {
-        <h1>"Edit " {display_name(&user)}</h1>
+        <h1>"Edit " {user.display_name()}</h1>
         <section class="card">
             <ErrorBanner error=Signal::stored(server_error)/>
             <CheckedForm rules=FormRules::User>
@@ -124,7 +123,7 @@ fn ConflictPanel(theirs: User, yours: (String, String), start_again: String) -> 
 #[component]
 fn ReadOnly(user: User) -> impl IntoView {
     view! {
-        <h1>{display_name(&user)}</h1>
+        <h1>{user.display_name()}</h1>
         <dl class="card details">
             <dt>"Name"</dt><dd>{user.name}</dd>
             <dt>"Email"</dt><dd>{user.email}</dd>
@@ -149,7 +148,7 @@ fn History(id: Uuid) -> impl IntoView {
                     let newest = newest.clone();
                     Suspend::new(async move {
                         match page.await {
-                            Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                            Err(error) => view! { <ErrorAlert error/> }.into_any(),
                             Ok(page) if page.events.is_empty() => view! { <p class="empty">"No recorded changes."</p> }.into_any(),
                             Ok(page) => view! {
                                 <EventTable page newest_href=newest.clone() on_first_page=before().is_none()

@@ -4,21 +4,19 @@
 use crate::api::{
     list_operators, AddOperator, ResetOperatorPassword, SetOperatorDisabled, SetOperatorRole,
 };
-use crate::app::may;
 use crate::components::form::{server_field_errors, CheckedForm, Field, FormRules};
-use crate::components::notice::{error_text, NeedsRole, StatusBanner};
-use crate::error::AppError;
+use crate::components::notice::{ErrorAlert, ErrorBanner, RestrictedPage, StatusBanner};
 use crate::model::{OperatorSummary, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn OperatorsPage() -> impl IntoView {
-    if !may(Role::Admin) {
-        return view! { <Title text="Operators"/><h1>"Operators"</h1><NeedsRole needed=Role::Admin/> }
-            .into_any();
-    }
+    view! { <RestrictedPage needed=Role::Admin title="Operators"><Operators/></RestrictedPage> }
+}
+
+#[component]
+fn Operators() -> impl IntoView {
     let query = use_query_map();
     let add = ServerAction::<AddOperator>::new();
     let set_role = ServerAction::<SetOperatorRole>::new();
@@ -41,14 +39,12 @@ pub fn OperatorsPage() -> impl IntoView {
             .then_some("Saved.")
     });
     view! {
-        <Title text="Operators"/>
-        <h1>"Operators"</h1>
         <StatusBanner message=outcome/>
-        {move || last_error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        {move || last_error.get().map(|error| view! { <ErrorAlert error/> })}
         <Transition fallback=|| view! { <p>"Loading operators…"</p> }>
             {move || Suspend::new(async move {
                 match operators.await {
-                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                     Ok(operators) => view! {
                         <table class="operators">
                             <thead>
@@ -66,7 +62,6 @@ pub fn OperatorsPage() -> impl IntoView {
         </Transition>
         <AddOperatorForm add/>
     }
-    .into_any()
 }
 
 #[component]
@@ -147,16 +142,11 @@ fn AddOperatorForm(add: ServerAction<AddOperator>) -> impl IntoView {
         .get("draft_username")
         .unwrap_or_default();
     let errors = server_field_errors(add.value().get_untracked());
-    let server_error = Signal::derive(move || {
-        add.value()
-            .get()
-            .and_then(Result::err)
-            .filter(|error: &AppError| !error.is_about_fields())
-    });
+    let server_error = Signal::derive(move || add.value().get().and_then(Result::err));
     view! {
         <section class="card" aria-labelledby="add-operator-heading">
             <h2 id="add-operator-heading">"Add an operator"</h2>
-            {move || server_error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> })}
+            <ErrorBanner error=server_error/>
             <CheckedForm rules=FormRules::NewOperator>
             <ActionForm action=add attr:novalidate=true>
                 <Field id="new-operator-username".to_owned() label="Username" name="username"

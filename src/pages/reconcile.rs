@@ -2,40 +2,35 @@
 //! emails that several rows share (each row is a link to its edit page).
 
 use crate::api::{get_reconcile_status, StartReconcile};
-use crate::app::may;
-use crate::components::notice::{error_text, NeedsRole};
+use crate::components::notice::{ErrorAlert, RestrictedPage};
 use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, Role};
-use crate::pages::users::display_name;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn ReconcilePage() -> impl IntoView {
-    if !may(Role::Admin) {
-        return view! { <Title text="Reconcile"/><h1>"Reconcile"</h1><NeedsRole needed=Role::Admin/> }
-            .into_any();
-    }
+    view! { <RestrictedPage needed=Role::Admin title="Reconcile"><Reconcile/></RestrictedPage> }
+}
+
+#[component]
+fn Reconcile() -> impl IntoView {
     let start = ServerAction::<StartReconcile>::new();
     let status = Resource::new(|| (), |_| get_reconcile_status());
     let error = Signal::derive(move || start.value().get().and_then(Result::err));
     view! {
-        <Title text="Reconcile"/>
-        <h1>"Reconcile"</h1>
         <p class="hint">"Rows that other clients (the Python quickstart, cqlsh, another service) write straight into "
             <code>"users"</code>" hold no claim on their email. Reconcile walks the whole table, page by page, gives each such row its claim "
             "(the oldest row, when several share an email) and lists the emails that several rows share, for you to resolve. "
             "A run that stopped continues where it was. The same from a terminal: "<code>"cassandra-users reconcile"</code>"."</p>
-        {move || error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        {move || error.get().map(|error| view! { <ErrorAlert error/> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                     Ok(status) => view! { <Status status start/> }.into_any(),
                 }
             })}
         </Transition>
     }
-    .into_any()
 }
 
 #[component]
@@ -109,7 +104,7 @@ fn SharedEmail(shared: DuplicateEmail) -> impl IntoView {
             <h3>{heading}</h3>
             <ul>
                 {shared.users.into_iter().map(|user| {
-                    let (href, name, id) = (format!("/users/{}", user.id), display_name(&user), user.id.to_string());
+                    let (href, name, id) = (format!("/users/{}", user.id), user.display_name(), user.id.to_string());
                     view! { <li><a href=href>{name}</a>" — "{user.email}" "<code>{id}</code></li> }
                 }).collect_view()}
             </ul>

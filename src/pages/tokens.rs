@@ -1,18 +1,18 @@
 //! `/tokens` (admins): API tokens for scripts. A token's secret is shown once, when it is made.
 
 use crate::api::{list_operators, list_tokens, take_new_token, CreateToken, RevokeToken};
-use crate::app::{may, SignedIn};
-use crate::components::notice::{error_text, NeedsRole};
+use crate::components::notice::{ErrorAlert, RestrictedPage};
+use crate::context::signed_in;
 use crate::model::{ApiTokenSummary, NewApiToken, Role};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    if !may(Role::Admin) {
-        return view! { <Title text="API tokens"/><h1>"API tokens"</h1><NeedsRole needed=Role::Admin/> }
-            .into_any();
-    }
+    view! { <RestrictedPage needed=Role::Admin title="API tokens"><Tokens/></RestrictedPage> }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = Resource::new(|| (), |_| list_tokens());
@@ -26,16 +26,13 @@ pub fn TokensPage() -> impl IntoView {
             .and_then(Result::err)
             .or_else(|| revoke.value().get().and_then(Result::err))
     });
-    let me = use_context::<SignedIn>()
-        .and_then(|signed_in| signed_in.0)
+    let me = signed_in()
         .map(|operator| operator.username)
         .unwrap_or_default();
     view! {
-        <Title text="API tokens"/>
-        <h1>"API tokens"</h1>
         <p class="hint">"A script sends its token as " <code>"Authorization: Bearer <token>"</code>
             " and acts as the token's operator, with that operator's role."</p>
-        {move || error.get().map(|error| view! { <p class="banner banner-error" role="alert">{error_text(&error)}</p> })}
+        {move || error.get().map(|error| view! { <ErrorAlert error/> })}
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 made_by_the_form.await.ok().flatten().map(|token| view! { <NewToken token/> })
@@ -75,14 +72,13 @@ pub fn TokensPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                     Ok(tokens) if tokens.is_empty() => view! { <p class="empty">"No API tokens yet."</p> }.into_any(),
                     Ok(tokens) => view! { <TokenTable tokens revoke/> }.into_any(),
                 }
             })}
         </Transition>
     }
-    .into_any()
 }
 
 #[component]

@@ -6,10 +6,10 @@
 //! and `draft_name` / `draft_email` (what was typed before a failed post without JavaScript).
 
 use crate::api::{find_user, get_user, list_users, CreateUser, DeleteUser};
-use crate::app::may;
 use crate::components::form::{server_field_errors, CheckedForm, FormRules};
-use crate::components::notice::{ErrorBanner, StatusBanner};
+use crate::components::notice::{ErrorAlert, ErrorBanner, StatusBanner};
 use crate::components::user_fields::UserFields;
+use crate::context::may;
 use crate::error::AppError;
 use crate::model::{Role, User, UserPage};
 use leptos::prelude::*;
@@ -102,7 +102,7 @@ fn FindByEmail(email: Option<String>) -> impl IntoView {
 fn FindResult(answer: Result<User, AppError>) -> impl IntoView {
     match answer {
         Ok(user) => {
-            let (href, name) = (format!("/users/{}", user.id), display_name(&user));
+            let (href, name) = (format!("/users/{}", user.id), user.display_name());
             view! {
                 <div class="find-result" role="status" aria-label="Search result">
                     <a href=href>{name}</a>
@@ -163,10 +163,7 @@ fn users_table(
 ) -> AnyView {
     let page = match page {
         Ok(page) => page,
-        Err(error) => {
-            return view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }
-                .into_any()
-        }
+        Err(error) => return view! { <ErrorAlert error/> }.into_any(),
     };
     let on_first_page = after.is_none();
     let pinned = pinned.filter(|user| !page.users.iter().any(|u| u.id == user.id));
@@ -198,7 +195,7 @@ fn users_table(
 /// One row: a plain function rather than a component, since a page renders fifty of them.
 fn user_row(user: User, highlighted: bool, editor: bool, after: Option<&str>) -> impl IntoView {
     let edit = format!("/users/{}", user.id);
-    let name = display_name(&user);
+    let name = user.display_name();
     let actions = editor.then(|| {
         let after =
             after.map(|after| view! { <input type="hidden" name="after" value=after.to_owned()/> });
@@ -278,7 +275,7 @@ fn DeleteQuestion(user: User, delete: ServerAction<DeleteUser>, cancel: String) 
         )
     };
     view! {
-        <h2 id="confirm-heading">"Delete " {move || display_name(&shown.get())} "?"</h2>
+        <h2 id="confirm-heading">"Delete " {move || shown.get().display_name()} "?"</h2>
         <p>{consequence}</p>
         <ErrorBanner error=server_error/>
         <ActionForm action=delete>
@@ -288,14 +285,5 @@ fn DeleteQuestion(user: User, delete: ServerAction<DeleteUser>, cancel: String) 
             <button type="submit" class="danger" autofocus>"Yes, delete"</button>
             <a href=cancel class="button-link">"Cancel"</a>
         </ActionForm>
-    }
-}
-
-/// Rows written by other clients may have no name; they still need something to click.
-pub fn display_name(user: &User) -> String {
-    if user.name.is_empty() {
-        "(no name)".into()
-    } else {
-        user.name.clone()
     }
 }

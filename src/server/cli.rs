@@ -12,8 +12,9 @@
 //! is in the audit trail as made by "cassandra-users CLI".
 
 use super::audit::Actor;
+use super::cassandra::error::describe;
 use super::config::Config;
-use super::{connect, Stores};
+use super::stores::Stores;
 use crate::error::AppError;
 use crate::model::Role;
 use crate::validate::{
@@ -97,11 +98,12 @@ pub enum TokenCommand {
 /// Runs one administrative command against the configured Cassandra.
 pub async fn run(command: Command) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let stores = connect(&config).await.map_err(|error| {
+    let stores = Stores::connect(&config).await.map_err(|error| {
         format!(
-            "cannot reach Cassandra at {} (keyspace {}): {error}",
+            "cannot reach Cassandra at {} (keyspace {}): {}",
             config.contact_points.join(","),
-            config.keyspace.as_str()
+            config.keyspace.as_str(),
+            describe(&error)
         )
     })?;
     match command {
@@ -118,14 +120,14 @@ async fn reconcile(stores: &Stores, restart: bool) -> Result<(), String> {
     let mut last_said = std::time::Instant::now();
     let run = stores
         .reconcile
-        .run(&stores.users, &CLI, restart, |run| {
+        .run(&CLI, restart, |run| {
             if run.finished || run.scanned == 0 || last_said.elapsed().as_secs() >= 1 {
                 eprintln!("{}", describe_run(run));
                 last_said = std::time::Instant::now();
             }
         })
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| describe(&error))?;
     let status = stores.reconcile.status().await.map_err(plain)?;
     if status.duplicates.is_empty() {
         println!("no email is shared by several rows");
@@ -155,7 +157,7 @@ async fn operator(stores: &Stores, command: OperatorCommand) -> Result<(), Strin
         OperatorCommand::Add { name, role } => {
             let password = read_new_password()?;
             let new = validate_new_operator(&name, &role, password.as_str(), password.as_str())
-                .map_err(describe)?;
+                .map_err(field_messages)?;
             let added = operators.add(&new, &CLI).await.map_err(plain)?;
             eprintln!("added operator {} ({})", added.username, added.role);
         }
@@ -211,11 +213,11 @@ async fn operator(stores: &Stores, command: OperatorCommand) -> Result<(), Strin
 }
 
 async fn token(stores: &Stores, command: TokenCommand) -> Result<(), String> {
-    let operators = &stores.operators;
+    let tokens = &stores.tokens;
     match command {
         TokenCommand::Create { operator, label } => {
-            let token = operators
-                .create_token(&username(&operator)?, label.as_deref().unwrap_or(""), &CLI)
+            let token = tokens
+                .create(&username(&operator)?, label.as_deref().unwrap_or(""), &CLI)
                 .await
                 .map_err(|error| match AppError::from(error) {
                     AppError::NotFound => format!("no enabled operator named {operator}"),
@@ -228,16 +230,17 @@ async fn token(stores: &Stores, command: TokenCommand) -> Result<(), String> {
             println!("{}", token.secret);
         }
         TokenCommand::Revoke { id } => {
-            operators.revoke_token(id, &CLI).await.map_err(|error| {
-                match AppError::from(error) {
+            tokens
+                .revoke(id, &CLI)
+                .await
+                .map_err(|error| match AppError::from(error) {
                     AppError::NotFound => format!("no token with id {id}"),
                     other => other.to_string(),
-                }
-            })?;
+                })?;
             eprintln!("revoked token {id}");
         }
         TokenCommand::List => {
-            for token in operators.list_tokens().await.map_err(plain)? {
+            for token in tokens.list().await.map_err(plain)? {
                 println!(
                     "{}\t{}\t{}\t{}",
                     token.id, token.operator, token.label, token.created
@@ -252,14 +255,14 @@ fn username(name: &str) -> Result<Username, String> {
     Username::parse(name).map_err(|message| format!("{name}: {message}"))
 }
 
-fn plain(error: super::store::StoreError) -> String {
-    match AppError::from(error) {
+fn plain(error: impl Into<AppError>) -> String {
+    match error.into() {
         AppError::NotFound => "no such operator".into(),
         other => other.to_string(),
     }
 }
 
-fn describe(errors: FieldErrors) -> String {
+fn field_messages(errors: FieldErrors) -> String {
     ["username", "role", "password", "confirm_password"]
         .into_iter()
         .filter_map(|field| {
@@ -277,7 +280,7 @@ fn read_new_password() -> Result<Password, String> {
     if stdin.is_terminal() {
         let password = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
         let again = rpassword::prompt_password("Confirm password: ").map_err(|e| e.to_string())?;
-        return validate_new_password(&password, &again).map_err(describe);
+        return validate_new_password(&password, &again).map_err(field_messages);
     }
     let mut line = String::new();
     stdin

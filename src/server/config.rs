@@ -2,7 +2,8 @@
 //! against the local development node; a bad value stops start-up with one line naming it.
 
 use scylla::statement::Consistency;
-use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
+use secrecy::SecretString;
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -27,27 +28,16 @@ pub struct SignInSettings {
     pub idle_timeout: Duration,
     /// A session ends this long after sign-in, however busy.
     pub absolute_timeout: Duration,
-    /// After `MAX_FAILED_SIGN_INS` failures within this window, a username is locked this long.
+    /// After `operators::sign_in::MAX_FAILED_SIGN_INS` failures within this window, a username
+    /// is locked this long.
     pub lockout_window: Duration,
 }
 
-/// Failed sign-ins for one username, within the lockout window, that lock it.
-pub const MAX_FAILED_SIGN_INS: i64 = 5;
-
-#[derive(Clone)]
+/// Cassandra's username and password; `Debug` never shows the password.
+#[derive(Clone, Debug)]
 pub struct Credentials {
     pub username: String,
-    pub password: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Credentials {{ username: {:?}, password: <hidden> }}",
-            self.username
-        )
-    }
+    pub password: SecretString,
 }
 
 /// A keyspace name. It has to be written into DDL (CQL cannot bind identifiers), so only plain
@@ -174,7 +164,10 @@ impl Config {
         let consistency = parse_consistency(&read("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"))
             .map_err(check("CASSANDRA_CONSISTENCY"))?;
         let credentials = match (lookup("CASSANDRA_USERNAME"), lookup("CASSANDRA_PASSWORD")) {
-            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            (Some(username), Some(password)) => Some(Credentials {
+                username,
+                password: SecretString::from(password),
+            }),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(check("CASSANDRA_PASSWORD")(

@@ -1,0 +1,12 @@
+//! Cassandra without any domain: the session, schema helpers, preparing statements, retries,
+//! reading LWT answers, and `StorageError`. Every domain builds on these.
+
+pub mod error;
+pub mod lwt;
+pub mod node;
+pub mod retries;
+pub mod schema;
+pub mod session;
+pub mod statements;
+
+pub use error::StorageError;

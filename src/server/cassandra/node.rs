@@ -1,0 +1,62 @@
+//! The node the session talks to: its release version, and whether it runs Accord.
+
+use super::error::StorageError;
+use super::statements::plain;
+use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::statement::prepared::PreparedStatement;
+use std::sync::Arc;
+
+/// Questions to the node itself rather than to the app's tables.
+pub struct Node {
+    session: Arc<Session>,
+    release_version: PreparedStatement,
+}
+
+impl Node {
+    pub async fn new(session: Arc<Session>) -> Result<Self, ExecutionError> {
+        let release_version =
+            plain(&session, "SELECT release_version FROM system.local".into()).await?;
+        Ok(Node {
+            session,
+            release_version,
+        })
+    }
+
+    /// The node's release version, e.g. "5.0.9" or "6.0-alpha2". Asks the node every time, so
+    /// it also tells whether Cassandra answers right now.
+    pub async fn release_version(&self) -> Result<String, StorageError> {
+        let (version,) = self
+            .session
+            .execute_unpaged(&self.release_version, ())
+            .await?
+            .into_rows_result()?
+            .single_row::<(String,)>()?;
+        Ok(version)
+    }
+
+    /// Whether the node runs Accord: Cassandra 6 or later with `accord.enabled: true`.
+    pub async fn runs_accord(&self, release_version: &str) -> bool {
+        let major = release_version
+            .split('.')
+            .next()
+            .and_then(|major| major.parse::<u32>().ok())
+            .unwrap_or(0);
+        if major < 6 {
+            return false;
+        }
+        let setting = self
+            .session
+            .query_unpaged(
+                "SELECT value FROM system_views.settings WHERE name = 'accord.enabled'",
+                (),
+            )
+            .await;
+        let value = setting
+            .ok()
+            .and_then(|result| result.into_rows_result().ok())
+            .and_then(|rows| rows.maybe_first_row::<(Option<String>,)>().ok().flatten())
+            .and_then(|(value,)| value);
+        value.as_deref() == Some("true")
+    }
+}

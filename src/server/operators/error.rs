@@ -1,0 +1,29 @@
+//! What can go wrong with operators, their tokens, sign-ins and sessions.
+
+use super::passwords::HashError;
+use crate::server::cassandra::error::driver_errors_become;
+use crate::server::cassandra::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("the username is taken")]
+    UsernameTaken,
+    #[error("an operator exists already")]
+    SetupDone,
+    #[error("no such operator or token")]
+    NotFound,
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Too many failed sign-ins for the username: refused for this many more minutes.
+    #[error("the username is locked for {minutes} more minute(s)")]
+    LockedOut { minutes: u32 },
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    /// A session's data could not be written or read as JSON.
+    #[error("session data")]
+    SessionData(#[source] serde_json::Error),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+driver_errors_become!(OperatorError);

@@ -1,0 +1,18 @@
+//! The operators domain: who may sign in (`Operators`), their API tokens (`ApiTokens`), the
+//! sign-in rules (`SignIns`), sign-in sessions (`SessionTable`), passwords and the setup code.
+
+pub mod error;
+pub mod passwords;
+pub mod schema;
+pub mod sessions;
+pub mod setup_code;
+pub mod sign_in;
+pub mod store;
+pub mod tokens;
+
+pub use error::OperatorError;
+pub use sessions::SessionTable;
+pub use setup_code::SetupCode;
+pub use sign_in::SignIns;
+pub use store::{OperatorRecord, Operators};
+pub use tokens::ApiTokens;

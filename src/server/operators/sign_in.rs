@@ -1,0 +1,182 @@
+//! The sign-in rules: a username with `MAX_FAILED_SIGN_INS` failures within the lockout window
+//! is refused for that long, whatever the password; every attempt is in the audit trail. The
+//! failures and locks are rows with TTLs, so every app server sees the same and Cassandra
+//! forgets them by itself.
+
+use super::error::OperatorError;
+use super::store::{OperatorRecord, Operators};
+use crate::server::audit::time::new_timeuuid;
+use crate::server::audit::{Action, Actor, AuditLog, Event};
+use crate::server::cassandra::statements::plain;
+use crate::server::config::Keyspace;
+use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::CqlTimeuuid;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Failed sign-ins for one username, within the lockout window, that lock it.
+pub const MAX_FAILED_SIGN_INS: i32 = 5;
+
+struct Statements {
+    record_failure: PreparedStatement,
+    recent_failures: PreparedStatement,
+    clear_failures: PreparedStatement,
+    lock: PreparedStatement,
+    lock_until: PreparedStatement,
+}
+
+pub struct SignIns {
+    session: Arc<Session>,
+    statements: Statements,
+    operators: Arc<Operators>,
+    audit: Arc<AuditLog>,
+}
+
+impl SignIns {
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        operators: Arc<Operators>,
+        audit: Arc<AuditLog>,
+    ) -> Result<Self, ExecutionError> {
+        let ks = keyspace.as_str();
+        let statements = Statements {
+            record_failure: plain(
+                &session,
+                format!(
+                    "INSERT INTO {ks}.sign_in_failures (username, at) VALUES (?, ?) USING TTL ?"
+                ),
+            )
+            .await?,
+            // One partition slice, never longer than what locks the username.
+            recent_failures: plain(
+                &session,
+                format!("SELECT at FROM {ks}.sign_in_failures WHERE username = ? LIMIT ?"),
+            )
+            .await?,
+            clear_failures: plain(
+                &session,
+                format!("DELETE FROM {ks}.sign_in_failures WHERE username = ?"),
+            )
+            .await?,
+            lock: plain(
+                &session,
+                format!(
+                    "INSERT INTO {ks}.sign_in_locks (username, until) VALUES (?, ?) USING TTL ?"
+                ),
+            )
+            .await?,
+            lock_until: plain(
+                &session,
+                format!("SELECT until FROM {ks}.sign_in_locks WHERE username = ?"),
+            )
+            .await?,
+        };
+        Ok(SignIns {
+            session,
+            statements,
+            operators,
+            audit,
+        })
+    }
+
+    /// The operator whose username and password these are, if they may sign in now; every
+    /// refusal is recorded. Failures within `window` count towards a lock of `window`.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        window: Duration,
+    ) -> Result<OperatorRecord, OperatorError> {
+        let key = username.trim().to_lowercase();
+        let attempt = Actor::Operator(key.clone());
+        if let Some(minutes) = self.locked_for(&key).await? {
+            let event = Event::new(Action::SignInRefused, "refused: the username is locked");
+            self.audit.record(&attempt, event).await?;
+            return Err(OperatorError::LockedOut { minutes });
+        }
+        let Some(operator) = self.operators.check_password(&key, password).await? else {
+            let locked = self.record_failure(&key, window).await?;
+            let event = Event::new(Action::SignInFailed, "wrong username or password");
+            self.audit.record(&attempt, event).await?;
+            return Err(locked.map_or(OperatorError::WrongCredentials, |minutes| {
+                OperatorError::LockedOut { minutes }
+            }));
+        };
+        Ok(operator)
+    }
+
+    /// Records that `operator` signed in, and forgets their failed attempts.
+    pub async fn succeeded(&self, operator: &OperatorRecord) -> Result<(), OperatorError> {
+        let actor = Actor::Operator(operator.username.clone());
+        self.audit
+            .record(&actor, Event::new(Action::SignIn, "signed in"))
+            .await?;
+        self.session
+            .execute_unpaged(&self.statements.clear_failures, (&operator.username,))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn signed_out(&self, username: &str) -> Result<(), OperatorError> {
+        let actor = Actor::Operator(username.to_owned());
+        Ok(self
+            .audit
+            .record(&actor, Event::new(Action::SignOut, "signed out"))
+            .await?)
+    }
+
+    /// How many whole minutes (rounded up) `username` stays locked, if it is.
+    async fn locked_for(&self, username: &str) -> Result<Option<u32>, OperatorError> {
+        let until = self
+            .session
+            .execute_unpaged(&self.statements.lock_until, (username,))
+            .await?
+            .into_rows_result()?
+            .maybe_first_row::<(Option<OffsetDateTime>,)>()?
+            .and_then(|(until,)| until);
+        let remaining = until.map(|until| until - OffsetDateTime::now_utc());
+        Ok(remaining
+            .filter(|left| left.is_positive())
+            .map(|left| ((left.whole_seconds() + 59) / 60).max(1) as u32))
+    }
+
+    /// Counts a failed sign-in; at `MAX_FAILED_SIGN_INS` within `window`, locks the username for
+    /// `window`. Returns the minutes locked when this failure locked it.
+    async fn record_failure(
+        &self,
+        username: &str,
+        window: Duration,
+    ) -> Result<Option<u32>, OperatorError> {
+        let ttl = i32::try_from(window.as_secs()).unwrap_or(i32::MAX);
+        self.session
+            .execute_unpaged(
+                &self.statements.record_failure,
+                (username, CqlTimeuuid::from(new_timeuuid()), ttl),
+            )
+            .await?;
+        let failures = self
+            .session
+            .execute_unpaged(
+                &self.statements.recent_failures,
+                (username, MAX_FAILED_SIGN_INS),
+            )
+            .await?
+            .into_rows_result()?
+            .rows_num();
+        if failures < MAX_FAILED_SIGN_INS as usize {
+            return Ok(None);
+        }
+        let until = OffsetDateTime::now_utc() + window;
+        self.session
+            .execute_unpaged(&self.statements.lock, (username, until, ttl))
+            .await?;
+        self.session
+            .execute_unpaged(&self.statements.clear_failures, (username,))
+            .await?;
+        Ok(Some(window.as_secs().div_ceil(60) as u32))
+    }
+}

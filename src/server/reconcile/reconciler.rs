@@ -1,0 +1,352 @@
+//! Walks the whole `users` table in token order, gives every row written outside the app the
+//! claim on its email, and lists the emails that several rows share, for a person to resolve.
+//!
+//! A run keeps its position (the last token done) and its counts in `reconcile_runs` after every
+//! page, so a run that was stopped continues where it was; the rows sharing an email are kept per
+//! run in `reconcile_duplicates`.
+
+use super::error::ReconcileError;
+use super::run::{Run, RunRow, RUNS_BUCKET};
+use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, User};
+use crate::server::audit::Actor;
+use crate::server::cassandra::retries::with_retries;
+use crate::server::cassandra::statements::{plain, use_accord_levels};
+use crate::server::config::Keyspace;
+use crate::server::users::{RowReconciled, UserStore};
+use futures_util::future::try_join_all;
+use futures_util::StreamExt;
+use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::CqlTimeuuid;
+use scylla::{DeserializeRow, SerializeRow};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Rows read per page; each page is one query, then its rows are checked concurrently.
+const PAGE_ROWS: i32 = 200;
+const ROWS_AT_ONCE: usize = 16;
+
+/// A row of `users` with its token, the position a run keeps.
+#[derive(DeserializeRow)]
+struct TokenedUser {
+    ring_token: i64,
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+impl TokenedUser {
+    fn user(&self) -> User {
+        User {
+            id: self.id,
+            name: self.name.clone().unwrap_or_default(),
+            email: self.email.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(SerializeRow)]
+struct DuplicateRow<'a> {
+    run: CqlTimeuuid,
+    email: &'a str,
+    id: Uuid,
+    name: &'a str,
+    stored_email: &'a str,
+    age_rank: i32,
+}
+
+#[derive(DeserializeRow)]
+struct StoredDuplicate {
+    email: String,
+    id: Uuid,
+    name: Option<String>,
+    stored_email: Option<String>,
+    age_rank: Option<i32>,
+}
+
+struct Statements {
+    rows_from: PreparedStatement,
+    latest_run: PreparedStatement,
+    save_run: PreparedStatement,
+    duplicate_known: PreparedStatement,
+    save_duplicate: PreparedStatement,
+    duplicates_of_run: PreparedStatement,
+}
+
+pub struct Reconciler {
+    session: Arc<Session>,
+    statements: Statements,
+    users: Arc<UserStore>,
+    /// One run at a time in this process (the admin button starts it in the background).
+    running: AtomicBool,
+}
+
+impl Reconciler {
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        users: Arc<UserStore>,
+    ) -> Result<Self, ExecutionError> {
+        let ks = keyspace.as_str();
+        let mut rows_from = plain(
+            &session,
+            format!("SELECT token(id) AS ring_token, id, name, email FROM {ks}.users WHERE token(id) > ? LIMIT ?"),
+        )
+        .await?;
+        // `users` takes part in Accord, which answers QUORUM reads only.
+        if users.uses_transactions() {
+            use_accord_levels(&mut rows_from);
+        }
+        let statements = Statements {
+            rows_from,
+            latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
+            save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?)")).await?,
+            duplicate_known: plain(&session, format!("SELECT id FROM {ks}.reconcile_duplicates WHERE run = ? AND email = ? LIMIT 1")).await?,
+            save_duplicate: plain(&session, format!("INSERT INTO {ks}.reconcile_duplicates (run, email, id, name, stored_email, age_rank) VALUES (?, ?, ?, ?, ?, ?)")).await?,
+            duplicates_of_run: plain(&session, format!("SELECT email, id, name, stored_email, age_rank FROM {ks}.reconcile_duplicates WHERE run = ?")).await?,
+        };
+        Ok(Reconciler {
+            session,
+            statements,
+            users,
+            running: AtomicBool::new(false),
+        })
+    }
+
+    /// The latest run, whether this process is running one, and the emails that run found shared.
+    pub async fn status(&self) -> Result<ReconcileStatus, ReconcileError> {
+        let run = self.latest_run().await?;
+        let duplicates = match &run {
+            Some(run) => self.duplicates(run.id).await?,
+            None => Vec::new(),
+        };
+        Ok(ReconcileStatus {
+            run: run.map(|run| run.summary()),
+            running: self.is_running(),
+            duplicates,
+        })
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Starts a run in the background (continuing the last one if it did not finish) unless
+    /// this process runs one already, and answers once the run has recorded itself, with the
+    /// status then.
+    pub async fn start(self: &Arc<Self>, actor: Actor) -> Result<ReconcileStatus, ReconcileError> {
+        if !self.is_running() {
+            let reconciler = self.clone();
+            let (recorded, has_recorded) = tokio::sync::oneshot::channel();
+            let mut recorded = Some(recorded);
+            tokio::spawn(async move {
+                let run = reconciler
+                    .run(&actor, false, |_: &ReconcileRun| {
+                        recorded.take().map(|recorded| recorded.send(()));
+                    })
+                    .await;
+                match run {
+                    Ok(run) => tracing::info!(
+                        scanned = run.scanned,
+                        claimed = run.claimed,
+                        duplicate_emails = run.duplicate_emails,
+                        "reconcile finished"
+                    ),
+                    Err(error) => {
+                        tracing::warn!(%error, "reconcile stopped; starting it again continues where it was")
+                    }
+                }
+            });
+            // An error (the sender dropped) means the run ended without recording: the status
+            // then shows the previous one.
+            let _ = has_recorded.await;
+        }
+        self.status().await
+    }
+
+    /// Runs reconcile to the end: continues the latest run if it did not finish (unless
+    /// `restart`), else starts a new one. `progress` hears after every page. Refused with
+    /// `AlreadyRunning` while this process runs one.
+    pub async fn run(
+        &self,
+        actor: &Actor,
+        restart: bool,
+        mut progress: impl FnMut(&ReconcileRun),
+    ) -> Result<ReconcileRun, ReconcileError> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Err(ReconcileError::AlreadyRunning);
+        }
+        // Cleared however the run ends, a dropped future included.
+        let _running = ClearOnDrop(&self.running);
+        self.run_to_the_end(actor, restart, &mut progress).await
+    }
+
+    async fn run_to_the_end(
+        &self,
+        actor: &Actor,
+        restart: bool,
+        progress: &mut impl FnMut(&ReconcileRun),
+    ) -> Result<ReconcileRun, ReconcileError> {
+        let mut run = match self.latest_run().await? {
+            Some(run) if !run.finished && !restart => run,
+            _ => Run::start(),
+        };
+        self.save(&run).await?;
+        progress(&run.summary());
+        loop {
+            let page = self.rows_after(run.after_token).await?;
+            let Some(last_token) = page.last().map(|row| row.ring_token) else {
+                run.finished = true;
+                self.save(&run).await?;
+                progress(&run.summary());
+                return Ok(run.summary());
+            };
+            let users: Vec<User> = page.iter().map(TokenedUser::user).collect();
+            let mut outcomes = Vec::with_capacity(users.len());
+            for rows in users.chunks(ROWS_AT_ONCE) {
+                let checks = rows
+                    .iter()
+                    .map(|user| self.users.reconcile_row(user, actor));
+                outcomes.extend(try_join_all(checks).await?);
+            }
+            for outcome in outcomes {
+                run.scanned += 1;
+                match outcome {
+                    RowReconciled::AlreadyClaimed => {}
+                    RowReconciled::NotAnEmail => run.not_emails += 1,
+                    RowReconciled::Checked {
+                        email,
+                        adopted,
+                        sharing_the_email,
+                    } => {
+                        run.claimed += i64::from(adopted);
+                        if !sharing_the_email.is_empty()
+                            && self
+                                .note_duplicates(run.id, email.as_str(), &sharing_the_email)
+                                .await?
+                        {
+                            run.duplicate_emails += 1;
+                        }
+                    }
+                }
+            }
+            run.after_token = Some(last_token);
+            self.save(&run).await?;
+            progress(&run.summary());
+        }
+    }
+
+    /// Records the rows that share an email; says whether this run had not seen the email yet.
+    async fn note_duplicates(
+        &self,
+        run: Uuid,
+        email: &str,
+        rows: &[User],
+    ) -> Result<bool, ReconcileError> {
+        let run = CqlTimeuuid::from(run);
+        let known = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.duplicate_known, (run, email))
+        })
+        .await?
+        .into_rows_result()?
+        .rows_num()
+            > 0;
+        for (age_rank, user) in (0i32..).zip(rows) {
+            let row = DuplicateRow {
+                run,
+                email,
+                id: user.id,
+                name: &user.name,
+                stored_email: &user.email,
+                age_rank,
+            };
+            with_retries(|| {
+                self.session
+                    .execute_unpaged(&self.statements.save_duplicate, &row)
+            })
+            .await?;
+        }
+        Ok(!known)
+    }
+
+    async fn rows_after(
+        &self,
+        after_token: Option<i64>,
+    ) -> Result<Vec<TokenedUser>, ReconcileError> {
+        // Murmur3 never gives i64::MIN to a key, so "after i64::MIN" is the whole ring.
+        let after = after_token.unwrap_or(i64::MIN);
+        Ok(with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.rows_from, (after, PAGE_ROWS))
+        })
+        .await?
+        .into_rows_result()?
+        .rows::<TokenedUser>()?
+        .collect::<Result<_, _>>()?)
+    }
+
+    async fn latest_run(&self) -> Result<Option<Run>, ReconcileError> {
+        Ok(with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.latest_run, ())
+        })
+        .await?
+        .into_rows_result()?
+        .maybe_first_row::<RunRow>()?
+        .map(Run::from))
+    }
+
+    async fn save(&self, run: &Run) -> Result<(), ReconcileError> {
+        let row = run.row();
+        with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.save_run, &row)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn duplicates(&self, run: Uuid) -> Result<Vec<DuplicateEmail>, ReconcileError> {
+        let mut pager = self
+            .session
+            .execute_iter(
+                self.statements.duplicates_of_run.clone(),
+                (CqlTimeuuid::from(run),),
+            )
+            .await?
+            .rows_stream::<StoredDuplicate>()?;
+        let mut by_email: BTreeMap<String, Vec<(Option<i32>, User)>> = BTreeMap::new();
+        while let Some(row) = pager.next().await {
+            let row = row?;
+            let user = User {
+                id: row.id,
+                name: row.name.unwrap_or_default(),
+                email: row.stored_email.unwrap_or_default(),
+            };
+            by_email
+                .entry(row.email)
+                .or_default()
+                .push((row.age_rank, user));
+        }
+        Ok(by_email
+            .into_iter()
+            .map(|(email, mut users)| {
+                users.sort_by_key(|(rank, _)| rank.unwrap_or(i32::MAX));
+                let users = users.into_iter().map(|(_, user)| user).collect();
+                DuplicateEmail { email, users }
+            })
+            .collect())
+    }
+}
+
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,12 @@
+//! Reconcile's tables: runs (newest first, with their position for resuming) and the rows each
+//! run found sharing an email.
+
+use crate::server::config::Keyspace;
+
+pub fn tables(keyspace: &Keyspace) -> Vec<String> {
+    let ks = keyspace.as_str();
+    vec![
+        format!("CREATE TABLE IF NOT EXISTS {ks}.reconcile_runs (bucket int, run timeuuid, next_token bigint, scanned bigint, claimed bigint, duplicate_emails bigint, not_emails bigint, finished boolean, PRIMARY KEY (bucket, run)) WITH CLUSTERING ORDER BY (run DESC)"),
+        format!("CREATE TABLE IF NOT EXISTS {ks}.reconcile_duplicates (run timeuuid, email text, id uuid, name text, stored_email text, age_rank int, PRIMARY KEY (run, email, id))"),
+    ]
+}

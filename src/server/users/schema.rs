@@ -1,0 +1,18 @@
+//! The users and their email claims: the quickstart's `users` table, exactly as it creates it,
+//! and `users_by_email`.
+
+use crate::server::config::Keyspace;
+
+/// With `accord`, both tables take part in Accord transactions (Cassandra 6).
+pub fn tables(keyspace: &Keyspace, accord: bool) -> Vec<String> {
+    let ks = keyspace.as_str();
+    let transactional = if accord {
+        " WITH transactional_mode = 'full'"
+    } else {
+        ""
+    };
+    vec![
+        format!("CREATE TABLE IF NOT EXISTS {ks}.users (id uuid PRIMARY KEY, name text, email text){transactional}"),
+        format!("CREATE TABLE IF NOT EXISTS {ks}.users_by_email (email text PRIMARY KEY, id uuid){transactional}"),
+    ]
+}

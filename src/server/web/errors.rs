@@ -1,0 +1,132 @@
+//! Errors as the browser and scripts see them: every domain error becomes the one `AppError`
+//! (its cause logged here, never sent), and every error response carries its status and a human
+//! `message`.
+
+use crate::error::AppError;
+use crate::server::cassandra::error::describe;
+use crate::server::cassandra::StorageError;
+use crate::server::operators::OperatorError;
+use crate::server::reconcile::ReconcileError;
+use crate::server::users::UserError;
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+impl From<StorageError> for AppError {
+    fn from(error: StorageError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!("database unavailable: {}", describe(&error));
+            AppError::Unavailable
+        } else {
+            tracing::error!("database error: {}", describe(&error));
+            AppError::Internal
+        }
+    }
+}
+
+impl From<UserError> for AppError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::EmailTaken => AppError::EmailTaken,
+            UserError::NotFound => AppError::NotFound,
+            UserError::Conflict(current) => AppError::Conflict { current },
+            UserError::ClaimsKeptChanging => {
+                tracing::warn!("database unavailable: {error}");
+                AppError::Unavailable
+            }
+            UserError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<OperatorError> for AppError {
+    fn from(error: OperatorError) -> Self {
+        match error {
+            OperatorError::UsernameTaken => AppError::UsernameTaken,
+            OperatorError::SetupDone => AppError::SetupDone,
+            OperatorError::NotFound => AppError::NotFound,
+            OperatorError::WrongCredentials => AppError::WrongCredentials,
+            OperatorError::LockedOut { minutes } => AppError::LockedOut { minutes },
+            OperatorError::Hashing(_) | OperatorError::SessionData(_) => {
+                tracing::error!("{}", describe(&error));
+                AppError::Internal
+            }
+            OperatorError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<ReconcileError> for AppError {
+    fn from(error: ReconcileError) -> Self {
+        match error {
+            ReconcileError::Users(error) => error.into(),
+            ReconcileError::Storage(error) => error.into(),
+            // Only a run itself says this, and runs are started in the background: no request
+            // waits for one.
+            ReconcileError::AlreadyRunning => {
+                tracing::error!("{error}");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// An error as the JSON answer scripts get, with its status:
+/// `{"error":"email_taken","message":"That email is already in use"}`.
+pub fn error_response(error: &AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    (status, content_type, error_body(error)).into_response()
+}
+
+/// The error as JSON, plus its human-readable `message`.
+pub fn error_body(error: &AppError) -> String {
+    let mut json =
+        serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
+    if let Some(object) = json.as_object_mut() {
+        object.insert("message".into(), error.to_string().into());
+    }
+    json.to_string()
+}
+
+/// server_fn answers every error with 500. This reads the `AppError` in such a response and sets
+/// the status that belongs to it, so scripts can tell a typo (4xx) from an outage (503).
+/// The session layers answer a bare 500 when Cassandra cannot load or save a session; that is an
+/// outage too, and gets the same 503 answer as any other.
+pub async fn status_from_app_error(request: Request, next: Next) -> Response {
+    /// Far more than any error body; an answer larger than this is not an error body.
+    const MAX_ERROR_BODY: usize = 64 * 1024;
+    let response = next.run(request).await;
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && bare {
+        return error_response(&AppError::MethodNotAllowed);
+    }
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    if !response.headers().contains_key("serverfnerror") {
+        return if bare {
+            error_response(&AppError::Unavailable)
+        } else {
+            response
+        };
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+        return error_response(&AppError::Internal);
+    };
+    match serde_json::from_slice::<AppError>(&bytes) {
+        Ok(error) => {
+            parts.status = StatusCode::from_u16(error.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Response::from_parts(parts, Body::from(error_body(&error)))
+        }
+        Err(_) => Response::from_parts(parts, Body::from(bytes)),
+    }
+}

@@ -1,0 +1,84 @@
+//! The answer to a plain HTML form post (JavaScript off): a redirect, so the browser shows a
+//! page instead of JSON. Server functions that forms post to finish with `finish_form_post`.
+
+use crate::error::AppError;
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use leptos::prelude::use_context;
+use leptos::server_fn::error::ServerFnUrlError;
+use leptos_axum::ResponseOptions;
+
+/// Finishes a server function that a form posts to. For a plain HTML form post (JavaScript off)
+/// the browser is sent on: to `success_location` after success, or back to the form after an
+/// error, with the error and what the person typed (`draft`, as `draft_<field>` query
+/// parameters) so the form can show both. Scripts get the result as JSON.
+pub fn finish_form_post<T>(
+    result: Result<T, AppError>,
+    server_fn_path: &str,
+    draft: &[(&str, &str)],
+    success_location: impl FnOnce(&T) -> String,
+) -> Result<T, AppError> {
+    let Some(response) = plain_form_post_response() else {
+        return result;
+    };
+    let location = match &result {
+        Ok(value) => Some(success_location(value)),
+        Err(error) => back_to_form_with_draft(server_fn_path, error, draft),
+    };
+    if let Some(location) = location {
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            let status = if result.is_ok() {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FOUND
+            };
+            response.set_status(status);
+            response.insert_header(header::LOCATION, location);
+        }
+    }
+    result
+}
+
+/// Whether the current request is a plain HTML form post (JavaScript off).
+pub fn is_plain_form_post() -> bool {
+    plain_form_post_response().is_some()
+}
+
+/// The response of the current request, if it is a plain HTML form post.
+fn plain_form_post_response() -> Option<ResponseOptions> {
+    let parts = use_context::<Parts>()?;
+    let accepts_html = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    accepts_html.then(use_context::<ResponseOptions>).flatten()
+}
+
+/// The Referer with `__path`/`__err` (how Leptos carries a server function's error to the page)
+/// and the draft in its query string.
+fn back_to_form_with_draft(
+    server_fn_path: &str,
+    error: &AppError,
+    draft: &[(&str, &str)],
+) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+    let mut url = url::Url::parse(referer).ok()?;
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| !key.starts_with("__") && !key.starts_with("draft_"))
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .extend_pairs(
+            draft
+                .iter()
+                .map(|(field, value)| (format!("draft_{field}"), *value)),
+        );
+    let url = ServerFnUrlError::new(server_fn_path, error.clone())
+        .to_url(url.as_str())
+        .ok()?;
+    Some(url.to_string())
+}

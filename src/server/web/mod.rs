@@ -1,0 +1,14 @@
+//! The HTTP side of the server: the router and its layers, the bundle's hashed names, errors as
+//! answers, no-JavaScript form posts, and what a server function knows about its request. It
+//! serves whichever app `startup` gives it.
+
+pub mod assets;
+pub mod auth;
+pub mod cache;
+pub mod csrf;
+pub mod errors;
+pub mod form_bodies;
+pub mod forms;
+pub mod health;
+pub mod request;
+pub mod router;

@@ -1,0 +1,63 @@
+//! What a server function knows about the request it answers: the stores, who is asking (as
+//! the gate found them), from where, and their sign-in session.
+
+use super::auth::backend::AuthSession;
+use crate::error::AppError;
+use crate::model::{Operator, Role};
+use crate::server::audit::Actor;
+use crate::server::stores::{Database, Stores};
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The stores for the current request, from the context the router provides.
+pub fn stores() -> Result<Arc<Stores>, AppError> {
+    let database = use_context::<Database>().ok_or_else(|| {
+        tracing::error!("no Database in the request context");
+        AppError::Internal
+    })?;
+    database.stores()
+}
+
+/// The operator making the current request, as the gate found them.
+pub fn current_operator() -> Option<Operator> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<Operator>()
+        .cloned()
+}
+
+/// The current operator if their role includes `needed`: 401 without one, 403 with too little.
+pub fn require(needed: Role) -> Result<Operator, AppError> {
+    let operator = current_operator().ok_or(AppError::Unauthenticated)?;
+    if operator.role.allows(needed) {
+        Ok(operator)
+    } else {
+        Err(AppError::Forbidden {
+            needed,
+            yours: operator.role,
+        })
+    }
+}
+
+/// The address the current request came from.
+pub fn client_address() -> Option<SocketAddr> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+}
+
+/// The sign-in session of the current request (the session layer puts it on every request).
+pub async fn request_session() -> Result<AuthSession, AppError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|_| {
+        tracing::error!("no AuthSession on the request");
+        AppError::Internal
+    })
+}
+
+/// The current operator as the actor of a change, if their role includes `needed`.
+pub fn acting_as(needed: Role) -> Result<Actor, AppError> {
+    Ok(Actor::Operator(require(needed)?.username))
+}

@@ -1,0 +1,91 @@
+//! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
+//! every request a defined answer (body limit → 413, cross-site posts → 403, sessions and the
+//! sign-in gate → 303/401, error statuses), compression, and how long browsers may cache each
+//! answer.
+
+use super::assets::stylesheet_href;
+use super::auth::backend::session_layer;
+use super::auth::gate::{gate, public_paths_without_session, Gate};
+use super::cache::{cache_control, CachePolicy};
+use super::csrf::reject_cross_site_writes;
+use super::errors::status_from_app_error;
+use super::form_bodies::reject_malformed_forms;
+use super::health::health;
+use super::request::current_operator;
+use crate::context::{Connected, SignedIn, Stylesheet};
+use crate::server::config::SignInSettings;
+use crate::server::operators::SetupCode;
+use crate::server::stores::Database;
+use axum::{middleware, routing::get, Router};
+use leptos::prelude::{provide_context, IntoView, LeptosOptions};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Request bodies larger than this are refused with 413. A user form is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The router for the app whose pages are `routes`, each rendered inside `shell`.
+pub fn router<Shell, Page>(
+    options: LeptosOptions,
+    database: Database,
+    sign_in: SignInSettings,
+    setup: SetupCode,
+    routes: Vec<AxumRouteListing>,
+    shell: Shell,
+) -> Router
+where
+    Shell: Fn(LeptosOptions) -> Page + Clone + Send + Sync + 'static,
+    Page: IntoView + 'static,
+{
+    // Every page (the page not found too) and every server function finds these in its context.
+    let context = {
+        let (database, sign_in) = (database.clone(), sign_in.clone());
+        let stylesheet = Stylesheet(stylesheet_href(&options));
+        move || {
+            provide_context(stylesheet);
+            provide_context(database.clone());
+            provide_context(sign_in.clone());
+            provide_context(setup.clone());
+            provide_context(SignedIn(current_operator()));
+            let stores = database.stores().ok();
+            provide_context(Connected(stores.map(|stores| stores.connected_to())));
+        }
+    };
+    let gate_state = Gate {
+        database: database.clone(),
+        settings: sign_in.clone(),
+    };
+    let health_database = database.clone();
+    let cache_policy = CachePolicy::of(&options);
+    Router::new()
+        .route("/healthz", get(move || health(health_database.clone())))
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let (options, shell) = (options.clone(), shell.clone());
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        .with_state(options)
+        .layer(middleware::from_fn_with_state(gate_state, gate))
+        .layer(session_layer(&database, &sign_in))
+        .layer(middleware::from_fn(public_paths_without_session))
+        .layer(middleware::from_fn(reject_malformed_forms))
+        .layer(middleware::from_fn(status_from_app_error))
+        .layer(middleware::from_fn_with_state(cache_policy, cache_control))
+        .layer(middleware::from_fn(reject_cross_site_writes))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Pages and JSON, when the client accepts br or gzip. Static files are served already
+        // compressed when the release build made .br/.gz copies (cargo leptos build -P), and a
+        // response with a Content-Encoding is left alone.
+        // Quality 5, not the default (11 for br): every page is compressed as it is sent, and 11
+        // costs milliseconds of CPU per page to save a few hundred bytes.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(5)),
+        )
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

@@ -1,0 +1,162 @@
+//! Faults against the real node: the dev node is SIGKILLed under a create load and restarted.
+//! These tests stop Cassandra, so `make test` runs them alone, after every other suite
+//! (`cargo test --features ssr --test api -- --ignored dev_node_faults::`).
+
+use crate::helpers::{run_script, spawn_app, TestDb};
+use cassandra_users::model::Role;
+use cassandra_users::server::Database;
+use cassandra_users::validate::Email;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const CLIENTS: usize = 8;
+const UNAVAILABLE: &str = "The database is unavailable — nothing was saved. Try again in a moment.";
+
+#[derive(Default)]
+struct Tally {
+    acknowledged: Mutex<Vec<(Uuid, String)>>,
+    unavailable: AtomicUsize,
+    other: Mutex<Vec<String>>,
+    sent: AtomicUsize,
+}
+
+/// `CLIENTS` scripts creating users over HTTP until `stop`, each request with a unique email.
+fn create_load(
+    url: String,
+    token: String,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Tally>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..CLIENTS)
+        .map(|client| {
+            let (url, token, stop, tally) =
+                (url.clone(), token.clone(), stop.clone(), tally.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(15))
+                    .build()
+                    .unwrap();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let email = format!("load-{client}-{n}@example.com");
+                    tally.sent.fetch_add(1, Ordering::Relaxed);
+                    let response = http
+                        .post(format!("{url}/api/users/create"))
+                        .header("accept", "application/json")
+                        .bearer_auth(&token)
+                        .form(&[("name", "Load"), ("email", email.as_str())])
+                        .send()
+                        .await;
+                    match response {
+                        Ok(response) if response.status() == 200 => {
+                            let user: serde_json::Value = response.json().await.unwrap();
+                            let id = Uuid::parse_str(user["id"].as_str().unwrap()).unwrap();
+                            tally.acknowledged.lock().unwrap().push((id, email));
+                        }
+                        Ok(response) if response.status() == 503 => {
+                            let body: serde_json::Value = response.json().await.unwrap();
+                            assert_eq!(body["message"], UNAVAILABLE, "the banner's text");
+                            tally.unavailable.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Ok(response) => {
+                            let status = response.status();
+                            let text = response.text().await.unwrap_or_default();
+                            tally
+                                .other
+                                .lock()
+                                .unwrap()
+                                .push(format!("{status}: {text}"));
+                        }
+                        Err(error) => tally.other.lock().unwrap().push(error.to_string()),
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn dev_node_pid() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.cassandra/cassandra.pid"
+    ))
+    .expect("the dev node's pid file (make cassandra-start)")
+    .trim()
+    .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "kills the dev node: make test runs it alone, after the other suites"]
+async fn a_killed_node_loses_no_acknowledged_create() {
+    let db = TestDb::new(50).await;
+    let token = db.token(Role::Editor).await;
+    let url = spawn_app(Database::connected(db.stores.clone())).await;
+    let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
+    let clients = create_load(url.clone(), token, stop.clone(), tally.clone());
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let before_kill = tally.acknowledged.lock().unwrap().len();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &dev_node_pid()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let killed_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    run_script("make", &["--no-print-directory", "cassandra-start"]).await;
+    // The app reconnects by itself: wait for new acknowledgements, then keep the load on a while.
+    let restarted = tally.acknowledged.lock().unwrap().len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tally.acknowledged.lock().unwrap().len() < restarted + 20 {
+        assert!(
+            Instant::now() < deadline,
+            "the app did not serve again within 60 s of the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let outage = killed_at.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.await.unwrap();
+    }
+
+    let acknowledged = tally.acknowledged.lock().unwrap().clone();
+    let mut lost = Vec::new();
+    for (id, email) in &acknowledged {
+        let user = db.users().get(*id).await;
+        let claim = db
+            .users()
+            .find_by_email(&Email::parse(email).unwrap())
+            .await;
+        let whole = matches!((&user, &claim), (Ok(u), Ok(c)) if u.email == *email && c.id == *id);
+        if !whole {
+            lost.push(format!("{id} {email}: {user:?} / {claim:?}"));
+        }
+    }
+    let other = tally.other.lock().unwrap().clone();
+    println!(
+        "dev node SIGKILL under {CLIENTS} clients: {} requests, {} acknowledged ({before_kill} before the kill), \
+         {} answered 503, {} other, outage to recovery {:.1} s, acknowledged writes lost: {}",
+        tally.sent.load(Ordering::Relaxed),
+        acknowledged.len(),
+        tally.unavailable.load(Ordering::Relaxed),
+        other.len(),
+        outage.as_secs_f64(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:#?}");
+    assert!(
+        other.is_empty(),
+        "every answer is 200 or 503 with the banner: {other:#?}"
+    );
+    assert!(
+        tally.unavailable.load(Ordering::Relaxed) > 0,
+        "requests during the outage got 503"
+    );
+    db.drop().await;
+}

@@ -1,0 +1,266 @@
+//! Test helpers: every test gets its own keyspace on the real node that `make test` started.
+
+use cassandra_users::model::Role;
+use cassandra_users::server::{
+    audit::Actor,
+    cassandra::error::describe,
+    cassandra::schema::drop_keyspace,
+    config::{Config, SignInSettings},
+    operators::SetupCode,
+    startup::{app_router, serve},
+    users::UserStore,
+    Database, Stores,
+};
+use cassandra_users::validate::validate_new_operator;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A password that passes the rules, for test operators.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestDb {
+    pub stores: Arc<Stores>,
+    pub config: Config,
+}
+
+impl TestDb {
+    /// A new keyspace with the app's schema, and the stores over it.
+    pub async fn new(page_size: u16) -> TestDb {
+        Self::with(&[("USERS_PAGE_SIZE", page_size.to_string())]).await
+    }
+
+    /// Like `new`, with other settings as the app would read them from the environment.
+    pub async fn with(overrides: &[(&str, String)]) -> TestDb {
+        let config = test_config(overrides);
+        let stores = Stores::connect(&config).await.unwrap_or_else(|error| {
+            panic!(
+                "cannot reach Cassandra at {:?} (start it with `make cassandra-start`): {}",
+                config.contact_points,
+                describe(&error)
+            )
+        });
+        TestDb {
+            stores: Arc::new(stores),
+            config,
+        }
+    }
+
+    pub fn users(&self) -> &UserStore {
+        &self.stores.users
+    }
+
+    pub fn session(&self) -> &scylla::client::session::Session {
+        self.stores.users.session()
+    }
+
+    pub fn keyspace(&self) -> &str {
+        self.config.keyspace.as_str()
+    }
+
+    /// Every user in the keyspace, page by page as the app lists them.
+    pub async fn all_users(&self) -> Vec<cassandra_users::model::User> {
+        let (mut users, mut after) = (Vec::new(), None);
+        loop {
+            let page = self.users().list(after).await.expect("list users");
+            users.extend(page.users);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return users,
+            }
+        }
+    }
+
+    /// Writes a row straight into `users` as another client would (the Python quickstart,
+    /// cqlsh): no email claim, no audit event. `age` dates the write back, to order rows.
+    pub async fn insert_elsewhere(
+        &self,
+        name: &str,
+        email: &str,
+        age: std::time::Duration,
+    ) -> Uuid {
+        let id = Uuid::new_v4();
+        let written = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .saturating_sub(age);
+        self.session()
+            .query_unpaged(
+                at_quorum(format!(
+                    "INSERT INTO {}.users (id, name, email) VALUES (?, ?, ?) USING TIMESTAMP ?",
+                    self.keyspace()
+                )),
+                (id, name, email, written.as_micros() as i64),
+            )
+            .await
+            .expect("insert a row as another client");
+        id
+    }
+
+    /// Who holds the claim on this (normalised) email, if anyone.
+    pub async fn claim_holder(&self, email: &str) -> Option<Uuid> {
+        self.session()
+            .query_unpaged(
+                at_quorum(format!(
+                    "SELECT id FROM {}.users_by_email WHERE email = ?",
+                    self.keyspace()
+                )),
+                (email,),
+            )
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap()
+            .maybe_first_row::<(Option<Uuid>,)>()
+            .unwrap()
+            .and_then(|(id,)| id)
+    }
+
+    /// The usernames of every operator.
+    pub async fn operator_names(&self) -> std::collections::HashSet<String> {
+        let operators = self.stores.operators.list().await.expect("list operators");
+        operators.into_iter().map(|o| o.username).collect()
+    }
+
+    /// Adds an operator with this role (password `PASSWORD`), as the CLI would.
+    pub async fn operator(&self, username: &str, role: Role) {
+        let new = validate_new_operator(username, role.as_str(), PASSWORD, PASSWORD)
+            .expect("valid test operator");
+        self.stores
+            .operators
+            .add(&new, &Actor::CommandLine)
+            .await
+            .expect("add a test operator");
+    }
+
+    /// A new operator with this role and an API token that acts as them.
+    pub async fn token(&self, role: Role) -> String {
+        let username = format!("{}-{}", role, &Uuid::new_v4().simple().to_string()[..8]);
+        self.operator(&username, role).await;
+        let name = cassandra_users::validate::Username::parse(&username).unwrap();
+        self.stores
+            .tokens
+            .create(&name, "tests", &Actor::CommandLine)
+            .await
+            .expect("create a test token")
+            .secret
+    }
+
+    /// After a node was killed and started again: waits until the driver is connected to every
+    /// node of the ring and they agree on the schema, so that a schema change now (dropping the
+    /// keyspace) does not time out waiting for them. Fails the test past `bound`; says how long
+    /// it waited.
+    pub async fn wait_until_the_ring_agrees(
+        &self,
+        bound: std::time::Duration,
+    ) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        loop {
+            let state = self.session().get_cluster_state();
+            let down: Vec<String> = state
+                .get_nodes_info()
+                .iter()
+                .filter(|node| !node.is_connected())
+                .map(|node| node.address.to_string())
+                .collect();
+            let agreement = self.session().check_schema_agreement().await;
+            if down.is_empty() && matches!(agreement, Ok(Some(_))) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < bound,
+                "after {bound:?} the ring still disagrees: not connected to {down:?}, schema agreement {agreement:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
+    pub async fn drop(self) {
+        // Cassandra 6.0-alpha2 refuses to drop a keyspace with Accord tables, and dropping the
+        // tables one by one waits minutes for Accord. `make test` removes the 6.0 node's data
+        // after its run instead.
+        if self.users().uses_transactions() {
+            return;
+        }
+        drop_keyspace(self.stores.users.session(), &self.config.keyspace)
+            .await
+            .expect("drop the test keyspace");
+    }
+}
+
+/// The Cassandra release the tests run against: `make test` sets CASSANDRA_VERSION when it runs
+/// them again on Cassandra 6. The default is the dev node's 5.0 line.
+pub fn expected_release() -> String {
+    std::env::var("CASSANDRA_VERSION").unwrap_or_else(|_| "5.0.".into())
+}
+
+/// Whether the node under test runs Accord transactions (Cassandra 6 as `make test` starts it).
+pub fn expects_transactions() -> bool {
+    expected_release().starts_with('6')
+}
+
+/// A statement as another client would send it to `users` or `users_by_email`: at QUORUM,
+/// which Cassandra 6's Accord tables require (LOCAL_QUORUM is refused there).
+pub fn at_quorum(cql: String) -> scylla::statement::unprepared::Statement {
+    let mut statement = scylla::statement::unprepared::Statement::new(cql);
+    statement.set_consistency(scylla::statement::Consistency::Quorum);
+    statement
+}
+
+/// The configuration the app would read, with a fresh keyspace and the given overrides.
+pub fn test_config(overrides: &[(&str, String)]) -> Config {
+    let keyspace = format!("it_{}", Uuid::new_v4().simple());
+    Config::from_lookup(|name| {
+        overrides
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| (name == "CASSANDRA_KEYSPACE").then(|| keyspace.clone()))
+            .or_else(|| std::env::var(name).ok())
+    })
+    .expect("test configuration")
+}
+
+/// Runs a script of the repository (`make`, `scripts/cluster.sh`) to completion, off the
+/// async threads, and fails the test if it fails.
+pub async fn run_script(program: &'static str, args: &[&'static str]) {
+    let command = format!("{program} {}", args.join(" "));
+    let args = args.to_vec();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(program)
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{command} failed");
+}
+
+/// A running app: its base URL.
+pub struct Served {
+    pub url: String,
+}
+
+/// The real router with the default sign-in settings, on an ephemeral port. Returns its base URL.
+pub async fn spawn_app(database: Database) -> String {
+    spawn_app_with(database, test_config(&[]).sign_in).await.url
+}
+
+pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Served {
+    let options = LeptosOptions::builder()
+        .output_name("cassandra-users")
+        .site_root("target/site")
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let address = listener.local_addr().unwrap();
+    let setup = SetupCode::generate(address);
+    let app = app_router(options, database, sign_in, setup);
+    tokio::spawn(serve(listener, app, std::future::pending()));
+    Served {
+        url: format!("http://{address}"),
+    }
+}
