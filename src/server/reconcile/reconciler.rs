@@ -12,6 +12,7 @@ use crate::server::audit::Actor;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::{plain, use_accord_levels};
 use crate::server::config::Keyspace;
+use crate::server::users::rows::UserRow;
 use crate::server::users::{RowReconciled, UserStore};
 use futures_util::future::try_join_all;
 use futures_util::StreamExt;
@@ -38,13 +39,13 @@ struct TokenedUser {
     email: Option<String>,
 }
 
-impl TokenedUser {
-    fn user(&self) -> User {
-        User {
-            id: self.id,
-            name: self.name.clone().unwrap_or_default(),
-            email: self.email.clone().unwrap_or_default(),
-        }
+impl From<TokenedUser> for User {
+    fn from(row: TokenedUser) -> Self {
+        User::from(UserRow {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+        })
     }
 }
 
@@ -204,7 +205,7 @@ impl Reconciler {
                 progress(&run.summary());
                 return Ok(run.summary());
             };
-            let users: Vec<User> = page.iter().map(TokenedUser::user).collect();
+            let users: Vec<User> = page.into_iter().map(User::from).collect();
             let mut outcomes = Vec::with_capacity(users.len());
             for rows in users.chunks(ROWS_AT_ONCE) {
                 let checks = rows
@@ -322,11 +323,11 @@ impl Reconciler {
         let mut by_email: BTreeMap<String, Vec<(Option<i32>, User)>> = BTreeMap::new();
         while let Some(row) = pager.next().await {
             let row = row?;
-            let user = User {
+            let user = User::from(UserRow {
                 id: row.id,
-                name: row.name.unwrap_or_default(),
-                email: row.stored_email.unwrap_or_default(),
-            };
+                name: row.name,
+                email: row.stored_email,
+            });
             by_email
                 .entry(row.email)
                 .or_default()

@@ -115,11 +115,7 @@ impl UserStore {
         self.claims
             .refuse_if_rows_elsewhere_have(&user.email, id, actor)
             .await?;
-        let created = User {
-            id,
-            name: user.name.as_str().into(),
-            email: user.email.as_str().into(),
-        };
+        let created = user.user(id);
         match &self.accord {
             Some(accord) => accord.create(&created, &user.email, actor).await?,
             None => self.steps.create(&created, &user.email, actor).await?,
@@ -139,11 +135,7 @@ impl UserStore {
     ) -> Result<User, UserError> {
         let stored = self.claims.rows.stored(id).await?;
         let current = User::from(stored.clone());
-        let updated = User {
-            id,
-            name: user.name.as_str().into(),
-            email: user.email.as_str().into(),
-        };
+        let updated = user.user(id);
         let shown = shown.unwrap_or(&current);
         if *shown != current {
             let audit = &self.claims.audit;
