@@ -10,6 +10,9 @@ cd "$REPO_ROOT"
 
 scripts/toolchain.sh
 
+say "the layout of src/: no import cycle, mod.rs files only list modules, no file over 450 lines"
+python3 scripts/check-layout.py
+
 CASSANDRA6_VERSION=6.0-alpha2
 # The Cassandra 6 node of the tests keeps its data apart from any 6.0 node of your own.
 CASSANDRA6_STATE_DIR="$REPO_ROOT/.cassandra-6-tests"
@@ -44,22 +47,23 @@ started_cluster=false
 started_cassandra6=false
 trap cleanup EXIT
 
-# Every integration test is in one crate (tests/api); its suites are chosen by module name, and
-# the ones that need a step of their own are #[ignore]d there and named here.
+# The integration tests are one crate (tests/api) whose suites are chosen by module name; the
+# tests that kill nodes or misconfigure the app are another (tests/outages), run step by step.
 api_tests() { cargo test --features ssr --test api -- "$@"; }
+outage_tests() { cargo test --features ssr --test outages -- "$@"; }
 
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
 cargo build --features ssr --examples
-cargo test --features ssr --lib --test api
+cargo test --features ssr --lib --test api -- --skip fuzz::
 say "hostile input: 10,000 random and mutated requests"
-api_tests --ignored --nocapture fuzz::
+api_tests --nocapture fuzz::
 
 say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
     cargo leptos end-to-end
 
 say "faults: the dev node SIGKILLed under a create load loses no acknowledged write"
-api_tests --ignored --nocapture --test-threads=1 dev_node_faults::
+outage_tests --nocapture --test-threads=1 dev_node_killed::
 
 if [ "${CASSANDRA_RUNNER:-auto}" != docker ] && ! { command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1; }; then
     say "Cassandra node lifecycle: stop leaves no process, start reuses the data"
@@ -86,7 +90,7 @@ fi
     set -a; source .cluster/tests.env; set +a
     api_tests store:: http:: auth:: audit:: cli::
     say "misconfiguration: wrong password, untrusted CA, unreachable contact points, no rights"
-    api_tests --ignored cluster_config::
+    outage_tests cluster_misconfigured::
     say "faults: one node of three SIGKILLed under a create and edit load"
-    api_tests --ignored --nocapture --test-threads=1 cluster_faults::
+    outage_tests --nocapture --test-threads=1 cluster_node_killed::
 )

@@ -211,7 +211,6 @@ fn crate_check(body: &[u8]) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "prints its figures: make test runs it in a step of its own, with --nocapture"]
 async fn ten_thousand_hostile_requests_get_defined_answers() {
     let db = TestDb::new(20).await;
     db.operator("fuzz-viewer", Role::Viewer).await;

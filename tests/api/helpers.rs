@@ -146,35 +146,6 @@ impl TestDb {
             .secret
     }
 
-    /// After a node was killed and started again: waits until the driver is connected to every
-    /// node of the ring and they agree on the schema, so that a schema change now (dropping the
-    /// keyspace) does not time out waiting for them. Fails the test past `bound`; says how long
-    /// it waited.
-    pub async fn wait_until_the_ring_agrees(
-        &self,
-        bound: std::time::Duration,
-    ) -> std::time::Duration {
-        let started = std::time::Instant::now();
-        loop {
-            let state = self.session().get_cluster_state();
-            let down: Vec<String> = state
-                .get_nodes_info()
-                .iter()
-                .filter(|node| !node.is_connected())
-                .map(|node| node.address.to_string())
-                .collect();
-            let agreement = self.session().check_schema_agreement().await;
-            if down.is_empty() && matches!(agreement, Ok(Some(_))) {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < bound,
-                "after {bound:?} the ring still disagrees: not connected to {down:?}, schema agreement {agreement:?}"
-            );
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    }
-
     pub async fn drop(self) {
         // Cassandra 6.0-alpha2 refuses to drop a keyspace with Accord tables, and dropping the
         // tables one by one waits minutes for Accord. `make test` removes the 6.0 node's data
@@ -219,23 +190,6 @@ pub fn test_config(overrides: &[(&str, String)]) -> Config {
             .or_else(|| std::env::var(name).ok())
     })
     .expect("test configuration")
-}
-
-/// Runs a script of the repository (`make`, `scripts/cluster.sh`) to completion, off the
-/// async threads, and fails the test if it fails.
-pub async fn run_script(program: &'static str, args: &[&'static str]) {
-    let command = format!("{program} {}", args.join(" "));
-    let args = args.to_vec();
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(program)
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(status.success(), "{command} failed");
 }
 
 /// A running app: its base URL.

@@ -1,7 +1,8 @@
-//! Every integration test, in one crate so the app is linked once: real Cassandra nodes, the real
-//! router over HTTP, the binary as scripts run it. `make test` runs the suites against the dev node,
-//! again on Cassandra 6 and on the local cluster (selected by module name), and the ignored ones
-//! (faults, the cluster's misconfiguration, the fuzz run) each in a step of their own.
+//! The integration tests, in one crate so the app is linked once: real Cassandra nodes, the real
+//! router over HTTP, the binary as scripts run it. Each runs against whichever node or cluster the
+//! environment names; `make test` runs them on the dev node, and some suites (chosen by module
+//! name) again on Cassandra 6 and on the local cluster. The tests that kill nodes are in
+//! `tests/outages`.
 
 mod helpers;
 
@@ -9,10 +10,7 @@ mod adoption;
 mod audit;
 mod auth;
 mod cli;
-mod cluster_config;
-mod cluster_faults;
 mod concurrency;
-mod dev_node_faults;
 mod fuzz;
 mod http;
 mod quickstart;

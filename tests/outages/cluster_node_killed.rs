@@ -1,7 +1,8 @@
 //! The local three-node cluster loses a node under load: run by `make test` with the cluster's
-//! settings (`.cluster/tests.env`) after the cluster suites (ignored otherwise).
+//! settings (`.cluster/tests.env`) after the cluster suites.
 
-use crate::helpers::{run_script, spawn_app, TestDb};
+use crate::helpers::{spawn_app, TestDb};
+use crate::scripts::run_script;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use std::collections::{HashMap, HashSet};
@@ -27,7 +28,6 @@ struct Outcomes {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "kills a node of the local cluster: make test runs it with the cluster up"]
 async fn one_node_of_three_killed_under_create_and_edit_load() {
     let db = TestDb::new(50).await;
     let token = db.token(Role::Editor).await;
@@ -184,12 +184,39 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
     );
     // The restarted node may still be catching up on the schema: dropping the keyspace before
     // every node agrees times out waiting for them (seen once in 60 s on two cores).
-    let agreed_after = db
-        .wait_until_the_ring_agrees(Duration::from_secs(180))
-        .await;
+    let agreed_after = wait_until_the_ring_agrees(&db, Duration::from_secs(180)).await;
     println!(
         "every node connected and agreeing on the schema {:.1} s after the checks",
         agreed_after.as_secs_f64()
     );
     db.drop().await;
+}
+
+/// After a node was killed and started again: waits until the driver is connected to every
+/// node of the ring and they agree on the schema, so that a schema change now (dropping the
+/// keyspace) does not time out waiting for them. Fails the test past `bound`; says how long
+/// it waited.
+async fn wait_until_the_ring_agrees(
+    db: &TestDb,
+    bound: std::time::Duration,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let state = db.session().get_cluster_state();
+        let down: Vec<String> = state
+            .get_nodes_info()
+            .iter()
+            .filter(|node| !node.is_connected())
+            .map(|node| node.address.to_string())
+            .collect();
+        let agreement = db.session().check_schema_agreement().await;
+        if down.is_empty() && matches!(agreement, Ok(Some(_))) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < bound,
+            "after {bound:?} the ring still disagrees: not connected to {down:?}, schema agreement {agreement:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }

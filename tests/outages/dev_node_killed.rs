@@ -1,8 +1,8 @@
 //! Faults against the real node: the dev node is SIGKILLed under a create load and restarted.
-//! These tests stop Cassandra, so `make test` runs them alone, after every other suite
-//! (`cargo test --features ssr --test api -- --ignored dev_node_faults::`).
+//! They stop Cassandra, so `make test` runs them alone, after every other suite.
 
-use crate::helpers::{run_script, spawn_app, TestDb};
+use crate::helpers::{spawn_app, TestDb};
+use crate::scripts::run_script;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use cassandra_users::validate::Email;
@@ -90,7 +90,6 @@ fn dev_node_pid() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "kills the dev node: make test runs it alone, after the other suites"]
 async fn a_killed_node_loses_no_acknowledged_create() {
     let db = TestDb::new(50).await;
     let token = db.token(Role::Editor).await;

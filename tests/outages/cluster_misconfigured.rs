@@ -1,6 +1,6 @@
 //! Misconfiguration against the local cluster, as an operator of the app meets it: the server
 //! starts anyway, says what is wrong in one line (never the password), answers /healthz 503,
-//! and connects once the problem is fixed. Run by `make test` with the cluster up (ignored otherwise).
+//! and connects once the problem is fixed. Run by `make test` with the cluster up.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -124,7 +124,6 @@ fn cql(query: &str) {
 }
 
 #[test]
-#[ignore = "needs the local cluster: make test runs it with the cluster up"]
 fn the_app_role_runs_the_app_on_its_keyspace() {
     let server = Server::start(3041, &[]);
     server.wait_for_health(200, Duration::from_secs(60));
@@ -133,7 +132,6 @@ fn the_app_role_runs_the_app_on_its_keyspace() {
 }
 
 #[test]
-#[ignore = "needs the local cluster: make test runs it with the cluster up"]
 fn a_wrong_password_is_named_and_fixing_it_connects() {
     let (right, wrong) = ("probe-password-one", "probe-password-two");
     cql(&format!("DROP ROLE IF EXISTS config_probe; CREATE ROLE config_probe WITH PASSWORD = '{right}' AND LOGIN = true; GRANT ALL PERMISSIONS ON KEYSPACE quickstart TO config_probe"));
@@ -163,7 +161,6 @@ fn a_wrong_password_is_named_and_fixing_it_connects() {
 }
 
 #[test]
-#[ignore = "needs the local cluster: make test runs it with the cluster up"]
 fn an_untrusted_ca_is_named_and_fixing_it_connects() {
     let dir = std::env::temp_dir().join(format!("cassandra-users-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -197,7 +194,6 @@ fn an_untrusted_ca_is_named_and_fixing_it_connects() {
 }
 
 #[test]
-#[ignore = "needs the local cluster: make test runs it with the cluster up"]
 fn unreachable_contact_points_are_named_and_a_reachable_one_connects() {
     let contact = "127.0.1.3:9142";
     let server = Server::start(3044, &[("CASSANDRA_CONTACT_POINTS", contact)]);
@@ -225,7 +221,6 @@ fn unreachable_contact_points_are_named_and_a_reachable_one_connects() {
 }
 
 #[test]
-#[ignore = "needs the local cluster: make test runs it with the cluster up"]
 fn the_app_role_may_not_make_another_keyspace() {
     let server = Server::start(3045, &[("CASSANDRA_KEYSPACE", "not_the_apps")]);
     let line = server.problem_line("could not create the schema", None);

@@ -1,0 +1,15 @@
+//! The tests that take Cassandra away or point the app at it wrongly: the dev node SIGKILLed under
+//! load, a node of the local cluster SIGKILLed under load, the app misconfigured against the
+//! cluster. They cannot run beside other tests, so `cargo test` leaves them out (`test = false` in
+//! Cargo.toml) and `make test` runs each in a step of its own, after the suites it would disturb:
+//! `cargo test --features ssr --test outages -- dev_node_killed::`.
+
+// The helpers of tests/api; these tests need only some of them.
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod cluster_misconfigured;
+mod cluster_node_killed;
+mod dev_node_killed;
+mod scripts;
