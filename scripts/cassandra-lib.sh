@@ -34,6 +34,34 @@ fetch_jars() {
     mv "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
 }
 
+# What Cassandra's own conf/jvm17-server.options open up for it on Java 17, for the daemon and nodetool.
+JAVA_MODULE_OPENS=(
+    --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
+    --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
+    --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED
+    --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED
+    --add-exports java.sql/java.sql=ALL-UNNAMED
+    --add-exports java.base/java.lang.ref=ALL-UNNAMED
+    --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED
+    --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+    --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED
+    --add-opens java.base/java.lang.module=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.loader=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.math=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.module=ALL-UNNAMED
+    --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED
+    --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+    --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+    --add-opens java.base/java.io=ALL-UNNAMED
+    --add-opens java.base/java.lang.reflect=ALL-UNNAMED
+    --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
+    --add-opens java.base/java.lang=ALL-UNNAMED
+    --add-opens java.base/java.util=ALL-UNNAMED
+    --add-opens java.base/java.nio=ALL-UNNAMED
+)
+
 # launch_cassandra STATE_DIR YAML JMX_PORT LOG_FILE [JVM FLAGS...]: starts CassandraDaemon in the
 # background with data under STATE_DIR/data; prints nothing; the caller records $!.
 launch_cassandra() {
@@ -48,22 +76,7 @@ launch_cassandra() {
         -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$state/logs" -XX:+ExitOnOutOfMemoryError \
         -XX:+PerfDisableSharedMem -XX:CICompilerCount=2 \
         -ea -da:net.openhft... -Djava.net.preferIPv4Stack=true -Djdk.attach.allowAttachSelf=true \
-        --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
-        --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \
-        --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED \
-        --add-exports java.sql/java.sql=ALL-UNNAMED --add-exports java.base/java.lang.ref=ALL-UNNAMED \
-        --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED \
-        --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED \
-        --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED \
-        --add-opens java.base/java.lang.module=ALL-UNNAMED --add-opens java.base/jdk.internal.loader=ALL-UNNAMED \
-        --add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED \
-        --add-opens java.base/jdk.internal.math=ALL-UNNAMED --add-opens java.base/jdk.internal.module=ALL-UNNAMED \
-        --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED \
-        --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED \
-        --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.io=ALL-UNNAMED \
-        --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED \
-        --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
-        --add-opens java.base/java.nio=ALL-UNNAMED \
+        "${JAVA_MODULE_OPENS[@]}" \
         -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.useCacheForAllThreads=true \
         -Dio.netty.allocator.maxOrder=11 \
         ${jamm:+-javaagent:"$jamm"} \
@@ -75,4 +88,12 @@ launch_cassandra() {
         -Dcassandra.skip_wait_for_gossip_to_settle=0 \
         -cp "$cp" org.apache.cassandra.service.CassandraDaemon \
         >>"$log" 2>&1 </dev/null &
+}
+
+# run_nodetool JMX_PORT ARGS...: nodetool from the same jars, against the node with that JMX port.
+run_nodetool() {
+    local port=$1; shift
+    "$(java17)" "${JAVA_MODULE_OPENS[@]}" -Dcassandra.logdir="$TOOLS_CACHE" \
+        -Dlogback.configurationFile="file://$REPO_ROOT/cassandra/logback-tools.xml" \
+        -cp "$(cat "$CLASSPATH_FILE")" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p "$port" "$@"
 }

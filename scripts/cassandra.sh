@@ -4,6 +4,8 @@
 #   scripts/cassandra.sh start    fetch Cassandra (once), start it, wait until CQL answers; no-op if up
 #   scripts/cassandra.sh stop     SIGTERM, wait until the process is gone
 #   scripts/cassandra.sh status   say whether a node answers CQL on 127.0.0.1:9042, and its version
+#   scripts/cassandra.sh nodetool ARGS                     nodetool against the node
+#   scripts/cassandra.sh refresh-estimates KEYSPACE TABLE  flush the table, estimate sizes now
 #
 # The jars come from Maven Central (cassandra/pom.xml) into Maven's own cache (~/.m2), so every clone
 # on the machine shares one download. Data, logs and the pid file live in .cassandra/ (git-ignored).
@@ -170,5 +172,11 @@ case "${1:-}" in
         fi ;;
     cql-hex)
         cql_hex "${2:?usage: $0 cql-hex QUERY}" ;;
-    *) die "usage: $0 start|stop|status|cql-hex QUERY" ;;
+    nodetool)
+        shift; run_nodetool 7199 "$@" ;;
+    refresh-estimates)
+        # What Cassandra's size estimates see: the table flushed to disk, the estimates made now.
+        run_nodetool 7199 flush "${2:?usage: $0 refresh-estimates KEYSPACE TABLE}" "${3:?}"
+        run_nodetool 7199 refreshsizeestimates ;;
+    *) die "usage: $0 start|stop|status|cql-hex QUERY|nodetool ARGS|refresh-estimates KEYSPACE TABLE" ;;
 esac

@@ -9,6 +9,7 @@
 #   scripts/cluster.sh kill N        SIGKILL node N (fault tests)
 #   scripts/cluster.sh start-node N  start node N again and wait for it
 #   scripts/cluster.sh cql QUERY     run CQL as the superuser
+#   scripts/cluster.sh refresh-estimates KEYSPACE TABLE   every node flushes it and estimates sizes
 #
 # State lives in .cluster/ (git-ignored): per node data and logs, tls/ (a CA and the nodes'
 # certificate with IP SANs), and two environment files to `source`:
@@ -185,5 +186,11 @@ case "${1:-}" in
     kill) pid=$(pid_of "${2:?usage: $0 kill N}") && kill -KILL "$pid" && rm -f "$(node_dir "$2")/cassandra.pid" ;;
     start-node) start_node "${2:?usage: $0 start-node N}"; wait_for "$(date +%s)" "$2" ;;
     cql) cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 -e "${2:?usage: $0 cql QUERY}" ;;
-    *) die "usage: $0 start|stop|status|kill N|start-node N|cql QUERY" ;;
+    refresh-estimates)
+        # Every node flushes the table and makes its size estimates now.
+        for n in "${NODES[@]}"; do
+            run_nodetool $((7200 + n)) flush "${2:?usage: $0 refresh-estimates KEYSPACE TABLE}" "${3:?}"
+            run_nodetool $((7200 + n)) refreshsizeestimates
+        done ;;
+    *) die "usage: $0 start|stop|status|kill N|start-node N|cql QUERY|refresh-estimates KEYSPACE TABLE" ;;
 esac

@@ -53,7 +53,7 @@ api_tests() { cargo test --features ssr --test api -- "$@"; }
 outage_tests() { cargo test --features ssr --test outages -- "$@"; }
 
 say "Rust unit and integration tests (real Cassandra at 127.0.0.1:9042)"
-cargo build --features ssr --examples
+cargo build --features ssr --example quickstart
 cargo test --features ssr --lib --test api -- --skip fuzz::
 say "hostile input: 10,000 random and mutated requests"
 api_tests --nocapture fuzz::
@@ -78,7 +78,7 @@ say "Cassandra $CASSANDRA6_VERSION with Accord: the store and correctness suites
 rm -rf "$CASSANDRA6_STATE_DIR"
 started_cassandra6=true
 cassandra6 start
-CASSANDRA_VERSION=$CASSANDRA6_VERSION api_tests store:: adoption:: concurrency:: http:: audit::
+CASSANDRA_VERSION=$CASSANDRA6_VERSION api_tests store:: adoption:: concurrency:: http:: audit:: search:: bulk:: count::
 cassandra6 stop; rm -rf "$CASSANDRA6_STATE_DIR"; started_cassandra6=false
 
 say "the same suites against the local cluster: 3 nodes, dc1, TLS, passwords, LOCAL_QUORUM"
@@ -88,7 +88,7 @@ if ! scripts/cluster.sh status >/dev/null 2>&1; then
 fi
 (
     set -a; source .cluster/tests.env; set +a
-    api_tests store:: http:: auth:: audit:: cli::
+    api_tests store:: http:: auth:: audit:: cli:: search:: bulk:: count::
     say "misconfiguration: wrong password, untrusted CA, unreachable contact points, no rights"
     outage_tests cluster_misconfigured::
     say "faults: one node of three SIGKILLed under a create and edit load"

@@ -25,6 +25,10 @@ pub enum AppError {
     Unavailable,
     #[error("The request was malformed: {detail}")]
     BadRequest { detail: String },
+    #[error("The request is larger than this endpoint takes ({limit_bytes} bytes at most).")]
+    TooLarge { limit_bytes: usize },
+    #[error("That is {given} at once; at most {limit} are taken in one request.")]
+    TooMany { limit: usize, given: usize },
     #[error("Requests from other sites are not accepted.")]
     CrossSite,
     #[error("This method is not allowed here; the API takes POST requests.")]
@@ -89,7 +93,8 @@ impl AppError {
             | AppError::Conflict { .. }
             | AppError::SetupDone
             | AppError::UsernameTaken => 409,
-            AppError::Invalid { .. } => 422,
+            AppError::TooLarge { .. } => 413,
+            AppError::Invalid { .. } | AppError::TooMany { .. } => 422,
             AppError::LockedOut { .. } => 429,
             AppError::Internal => 500,
             AppError::Network | AppError::Unavailable => 503,

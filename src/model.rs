@@ -32,6 +32,46 @@ pub struct UserPage {
     pub next: Option<Cursor>,
 }
 
+/// About how many users there are, from Cassandra's own estimates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCount {
+    pub approximate: u64,
+    /// When the estimate was made (RFC 3339, UTC); `None` when Cassandra has none yet.
+    pub as_of: Option<String>,
+}
+
+/// What became of one user that a bulk delete was asked to delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteOutcome {
+    Deleted,
+    /// Changed since the person saw it: not deleted.
+    Conflict,
+    /// Gone already.
+    NotFound,
+    /// The database could not be asked; nothing was changed for this user. Try again.
+    Unavailable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkDeleteResult {
+    pub id: Uuid,
+    pub outcome: DeleteOutcome,
+}
+
+/// A bulk delete's answer: one result per user asked for, in the order asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkDeleteResults {
+    pub results: Vec<BulkDeleteResult>,
+}
+
+/// A bulk delete's results with the names the person confirmed, for the page that reports them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkDeleteReport {
+    pub results: Vec<BulkDeleteResult>,
+    pub names: Vec<String>,
+}
+
 /// A position in the user list: "the rows after this id, in token order".
 ///
 /// It travels in the URL as the plain id (`/?after=<uuid>`), so a page is bookmarkable. Reading the
@@ -193,6 +233,9 @@ pub struct ReconcileRun {
     pub duplicate_emails: i64,
     /// Rows whose email is not a valid address (nothing the app writes can collide with them).
     pub not_emails: i64,
+    /// Rows that search could not find yet (written outside the app, or before search existed)
+    /// and that were given their search terms.
+    pub searchable: i64,
     pub finished: bool,
 }
 

@@ -9,6 +9,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
+pub mod codec;
 pub mod database;
 pub mod operators;
 pub mod reconcile;
@@ -17,6 +19,7 @@ pub mod users;
 
 pub use audit::*;
 pub use auth::*;
+pub use bulk::*;
 pub use database::*;
 pub use operators::*;
 pub use reconcile::*;

@@ -1,7 +1,7 @@
-//! Users: list, read, find, create, update, delete.
+//! Users: list, search, count, read, find, create, update, delete.
 
 use crate::error::AppError;
-use crate::model::{User, UserPage};
+use crate::model::{User, UserCount, UserPage};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn as _;
@@ -12,21 +12,53 @@ use crate::{
     model::{Cursor, Role},
     server::web::forms::finish_form_post,
     server::web::request::{acting_as, require, stores},
-    validate::{validate_user, Email},
+    validate::{validate_user, Email, FieldErrors, SearchQuery},
 };
 
 /// One page of users in token order. `after` is the cursor from the previous page's `next`.
 #[server(prefix = "/api", endpoint = "users/list")]
 pub async fn list_users(after: Option<String>) -> Result<UserPage, AppError> {
     require(Role::Viewer)?;
-    let after = match after.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(
-            text.parse::<Cursor>()
-                .map_err(|detail| AppError::BadRequest { detail })?,
-        ),
-    };
+    let after = cursor(after)?;
     Ok(stores()?.users.list(after).await?)
+}
+
+/// Users with a word of the name that starts with each typed word, or (one word) whose email
+/// starts with it, whatever the case and accents; a complete email finds exactly its user. A page
+/// at a time in token order, not ranked. `q` has 2 to 100 characters (422 otherwise); `after` is
+/// the previous page's `next`.
+#[server(prefix = "/api", endpoint = "users/search")]
+pub async fn search_users(q: String, after: Option<String>) -> Result<UserPage, AppError> {
+    require(Role::Viewer)?;
+    let query = SearchQuery::parse(&q).map_err(|message| FieldErrors::one("q", message))?;
+    let after = cursor(after)?;
+    Ok(stores()?.users.search(&query, after).await?)
+}
+
+/// About how many users there are, from Cassandra's own estimates (never a count of the rows):
+/// `{"approximate": N, "as_of": "<RFC 3339 time of the estimate, or null before the first>"}`.
+#[server(prefix = "/api", endpoint = "users/count")]
+pub async fn count_users() -> Result<UserCount, AppError> {
+    require(Role::Viewer)?;
+    Ok(stores()?.users.approximate_count().await?)
+}
+
+/// `count_users` for a plain GET.
+#[server(prefix = "/api", endpoint = "users/count", input = leptos::server_fn::codec::GetUrl)]
+pub async fn count_users_get() -> Result<UserCount, AppError> {
+    count_users().await
+}
+
+/// A page position from a form field: empty means the start.
+#[cfg(feature = "ssr")]
+fn cursor(after: Option<String>) -> Result<Option<Cursor>, AppError> {
+    match after.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse::<Cursor>()
+            .map(Some)
+            .map_err(|detail| AppError::BadRequest { detail }),
+    }
 }
 
 #[server(prefix = "/api", endpoint = "users/get")]

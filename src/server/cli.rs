@@ -144,8 +144,8 @@ async fn reconcile(stores: &Stores, restart: bool) -> Result<(), String> {
 
 fn describe_run(run: &crate::model::ReconcileRun) -> String {
     format!(
-        "{:>3}% — {} rows scanned, {} given their email's claim, {} emails shared by several rows, {} not valid emails",
-        run.progress_percent, run.scanned, run.claimed, run.duplicate_emails, run.not_emails
+        "{:>3}% — {} rows scanned, {} given their email's claim, {} emails shared by several rows, {} not valid emails, {} made searchable",
+        run.progress_percent, run.scanned, run.claimed, run.duplicate_emails, run.not_emails, run.searchable
     )
 }
 

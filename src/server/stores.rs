@@ -3,13 +3,13 @@
 
 use super::audit::{self, AuditLog};
 use super::cassandra::node::Node;
-use super::cassandra::schema::{await_agreement, ensure_keyspace, run_ddl};
+use super::cassandra::schema::{add_column_if_missing, await_agreement, ensure_keyspace, run_ddl};
 use super::cassandra::session::{open_session, ConnectError};
 use super::config::Config;
 use super::operators::{self, ApiTokens, Operators, SessionTable, SignIns};
 use super::reconcile::{self, Reconciler};
 use super::users::accord_statements::AccordStatements;
-use super::users::{self, email_index, UserStore};
+use super::users::{self, indexes, UserStore};
 use crate::error::AppError;
 use crate::model::DatabaseInfo;
 use std::sync::{Arc, OnceLock};
@@ -45,13 +45,19 @@ impl Stores {
             reconcile::schema::tables(keyspace),
         ];
         run_ddl(&session, tables.concat()).await?;
+        for (table, column, cql_type) in users::schema::ADDED_COLUMNS
+            .into_iter()
+            .chain(reconcile::schema::ADDED_COLUMNS)
+        {
+            add_column_if_missing(&session, keyspace, table, column, cql_type).await?;
+        }
         await_agreement(&session).await?;
         let accord = if accord {
             AccordStatements::if_tables_are_transactional(&session, keyspace).await?
         } else {
             None
         };
-        email_index::ensure(&session, keyspace, accord.is_some()).await?;
+        indexes::ensure(&session, keyspace, accord.is_some()).await?;
 
         let audit = Arc::new(AuditLog::new(session.clone(), keyspace, config.page_size).await?);
         let users = Arc::new(

@@ -24,6 +24,13 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
         &["id", "name", "email", "expected_name", "expected_email"],
     ),
     ("users/delete", &["id", "expected_name", "expected_email"]),
+    ("users/search", &["q", "after"]),
+    ("users/count", &[]),
+    (
+        "users/delete-many",
+        &["id", "expected_name", "expected_email"],
+    ),
+    ("users/take-bulk-delete-report", &[]),
     ("users/history", &["id", "before"]),
     ("activity", &["before"]),
     ("cassandra/version", &[]),
@@ -68,6 +75,10 @@ const PAGES: &[&str] = &[
     "/pkg/none.js",
     "/?after=garbage",
     "/?email=%FF",
+    "/?q=%FF",
+    "/?q=ma&after=garbage",
+    "/delete-selected?id=garbage",
+    "/deleted",
     "/users/%FF",
 ];
 const METHODS: &[&str] = &[

@@ -178,6 +178,36 @@ pub fn at_quorum(cql: String) -> scylla::statement::unprepared::Statement {
     statement
 }
 
+/// Flushes `table` of the test keyspace to disk on every node and has them estimate its size
+/// now (they do every few minutes by themselves), through the repository's node scripts.
+pub async fn refresh_estimates(db: &TestDb, table: &str) {
+    let on_the_cluster = db
+        .config
+        .contact_points
+        .iter()
+        .any(|p| p.starts_with("127.0.1."));
+    let script = if on_the_cluster {
+        "scripts/cluster.sh"
+    } else {
+        "scripts/cassandra.sh"
+    };
+    let (keyspace, table) = (db.keyspace().to_owned(), table.to_owned());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(script)
+            .args(["refresh-estimates", &keyspace, &table])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run the node script")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{script} refresh-estimates failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The configuration the app would read, with a fresh keyspace and the given overrides.
 pub fn test_config(overrides: &[(&str, String)]) -> Config {
     let keyspace = format!("it_{}", Uuid::new_v4().simple());

@@ -299,6 +299,15 @@ async fn oversized_bodies_are_413() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let json: Value = response.json().await.unwrap();
+    assert_eq!(json["error"], "too_large");
+    assert!(
+        json["message"]
+            .as_str()
+            .unwrap()
+            .contains("16384 bytes at most"),
+        "{json}"
+    );
     assert!(app
         .db
         .stores
@@ -538,4 +547,27 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         body["message"],
         "The database is unavailable — nothing was saved. Try again in a moment."
     );
+}
+
+#[tokio::test]
+async fn searches_that_are_too_short_or_too_long_are_422_with_a_message() {
+    let app = App::start().await;
+    for (q, said) in [
+        ("m", "at least 2"),
+        ("a b", "of a word"),
+        (&"x".repeat(101) as &str, "at most 100"),
+    ] {
+        let (status, json) = app.post("users/search", &[("q", q)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {json}");
+        let message = json["fields"]["q"].as_str().unwrap_or_default();
+        assert!(message.contains(said), "{q}: {json}");
+    }
+    let (status, json) = app
+        .post("users/search", &[("q", "ma"), ("after", "garbage")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    let (status, json) = app.post("users/search", &[("q", "nobody")]).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json, serde_json::json!({"users": [], "next": null}));
+    app.db.drop().await;
 }

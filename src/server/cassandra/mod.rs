@@ -2,6 +2,7 @@
 //! reading LWT answers, and `StorageError`. Every domain builds on these.
 
 pub mod error;
+pub mod estimates;
 pub mod lwt;
 pub mod node;
 pub mod retries;

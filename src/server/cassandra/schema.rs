@@ -44,6 +44,36 @@ pub async fn run_ddl(session: &Session, statements: Vec<String>) -> Result<(), E
     Ok(())
 }
 
+/// Adds `column` to `keyspace.table` unless the table has it already: how tables that an older
+/// version of the app (or the Python quickstart) created get the columns a newer one needs.
+pub async fn add_column_if_missing(
+    session: &Session,
+    keyspace: &Keyspace,
+    table: &str,
+    column: &str,
+    cql_type: &str,
+) -> Result<(), ExecutionError> {
+    let existing = session
+        .query_unpaged(
+            "SELECT column_name FROM system_schema.columns \
+             WHERE keyspace_name = ? AND table_name = ? AND column_name = ?",
+            (keyspace.as_str(), table, column),
+        )
+        .await?;
+    let present = existing
+        .into_rows_result()
+        .map(|rows| rows.rows_num() > 0)
+        .unwrap_or(false);
+    if !present {
+        let cql = format!(
+            "ALTER TABLE {}.{table} ADD {column} {cql_type}",
+            keyspace.as_str()
+        );
+        session.query_unpaged(ddl(cql), ()).await?;
+    }
+    Ok(())
+}
+
 /// Waits until every node has the same schema.
 pub async fn await_agreement(session: &Session) -> Result<(), ExecutionError> {
     session

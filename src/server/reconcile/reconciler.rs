@@ -21,7 +21,7 @@ use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::CqlTimeuuid;
 use scylla::{DeserializeRow, SerializeRow};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -30,22 +30,23 @@ use uuid::Uuid;
 const PAGE_ROWS: i32 = 200;
 const ROWS_AT_ONCE: usize = 16;
 
-/// A row of `users` with its token, the position a run keeps.
+/// A row of `users` with its token, the position a run keeps, and its search terms.
 #[derive(DeserializeRow)]
 struct TokenedUser {
     ring_token: i64,
     id: Uuid,
     name: Option<String>,
     email: Option<String>,
+    search_terms: Option<BTreeSet<String>>,
 }
 
-impl From<TokenedUser> for User {
-    fn from(row: TokenedUser) -> Self {
-        User::from(UserRow {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-        })
+impl TokenedUser {
+    fn row(&self) -> UserRow {
+        UserRow {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+        }
     }
 }
 
@@ -94,7 +95,7 @@ impl Reconciler {
         let ks = keyspace.as_str();
         let mut rows_from = plain(
             &session,
-            format!("SELECT token(id) AS ring_token, id, name, email FROM {ks}.users WHERE token(id) > ? LIMIT ?"),
+            format!("SELECT token(id) AS ring_token, id, name, email, search_terms FROM {ks}.users WHERE token(id) > ? LIMIT ?"),
         )
         .await?;
         // `users` takes part in Accord, which answers QUORUM reads only.
@@ -103,8 +104,8 @@ impl Reconciler {
         }
         let statements = Statements {
             rows_from,
-            latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
-            save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?)")).await?,
+            latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
+            save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?, ?)")).await?,
             duplicate_known: plain(&session, format!("SELECT id FROM {ks}.reconcile_duplicates WHERE run = ? AND email = ? LIMIT 1")).await?,
             save_duplicate: plain(&session, format!("INSERT INTO {ks}.reconcile_duplicates (run, email, id, name, stored_email, age_rank) VALUES (?, ?, ?, ?, ?, ?)")).await?,
             duplicates_of_run: plain(&session, format!("SELECT email, id, name, stored_email, age_rank FROM {ks}.reconcile_duplicates WHERE run = ?")).await?,
@@ -205,17 +206,18 @@ impl Reconciler {
                 progress(&run.summary());
                 return Ok(run.summary());
             };
-            let users: Vec<User> = page.into_iter().map(User::from).collect();
-            let mut outcomes = Vec::with_capacity(users.len());
-            for rows in users.chunks(ROWS_AT_ONCE) {
-                let checks = rows
-                    .iter()
-                    .map(|user| self.users.reconcile_row(user, actor));
+            let mut outcomes = Vec::with_capacity(page.len());
+            for rows in page.chunks(ROWS_AT_ONCE) {
+                let checks = rows.iter().map(|row| {
+                    self.users
+                        .reconcile_row(row.row(), row.search_terms.clone(), actor)
+                });
                 outcomes.extend(try_join_all(checks).await?);
             }
             for outcome in outcomes {
                 run.scanned += 1;
-                match outcome {
+                run.searchable += i64::from(outcome.made_searchable);
+                match outcome.claim {
                     RowReconciled::AlreadyClaimed => {}
                     RowReconciled::NotAnEmail => run.not_emails += 1,
                     RowReconciled::Checked {

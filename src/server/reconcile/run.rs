@@ -19,6 +19,7 @@ pub struct RunRow {
     pub claimed: Option<i64>,
     pub duplicate_emails: Option<i64>,
     pub not_emails: Option<i64>,
+    pub searchable: Option<i64>,
     pub finished: Option<bool>,
 }
 
@@ -31,6 +32,7 @@ pub struct Run {
     pub claimed: i64,
     pub duplicate_emails: i64,
     pub not_emails: i64,
+    pub searchable: i64,
     pub finished: bool,
 }
 
@@ -44,6 +46,7 @@ impl Run {
             claimed: 0,
             duplicate_emails: 0,
             not_emails: 0,
+            searchable: 0,
             finished: false,
         }
     }
@@ -61,6 +64,7 @@ impl Run {
             claimed: self.claimed,
             duplicate_emails: self.duplicate_emails,
             not_emails: self.not_emails,
+            searchable: self.searchable,
             finished: self.finished,
         }
     }
@@ -73,6 +77,7 @@ impl Run {
             claimed: Some(self.claimed),
             duplicate_emails: Some(self.duplicate_emails),
             not_emails: Some(self.not_emails),
+            searchable: Some(self.searchable),
             finished: Some(self.finished),
         }
     }
@@ -87,6 +92,7 @@ impl From<RunRow> for Run {
             claimed: row.claimed.unwrap_or_default(),
             duplicate_emails: row.duplicate_emails.unwrap_or_default(),
             not_emails: row.not_emails.unwrap_or_default(),
+            searchable: row.searchable.unwrap_or_default(),
             finished: row.finished.unwrap_or_default(),
         }
     }

@@ -10,3 +10,6 @@ pub fn tables(keyspace: &Keyspace) -> Vec<String> {
         format!("CREATE TABLE IF NOT EXISTS {ks}.reconcile_duplicates (run timeuuid, email text, id uuid, name text, stored_email text, age_rank int, PRIMARY KEY (run, email, id))"),
     ]
 }
+
+/// Columns added to tables that an earlier version created: (table, column, CQL type).
+pub const ADDED_COLUMNS: [(&str, &str, &str); 1] = [("reconcile_runs", "searchable", "bigint")];

@@ -10,6 +10,7 @@
 
 use super::error::UserError;
 use super::rows::UserRow;
+use super::search_terms::terms;
 use crate::server::cassandra::statements::{lwt, use_accord_levels};
 use crate::server::cassandra::StorageError;
 use crate::server::config::Keyspace;
@@ -115,7 +116,7 @@ impl AccordStatements {
                LET claim = (SELECT id FROM {ks}.users_by_email WHERE email = ?);
                SELECT claim.id;
                IF claim IS NULL THEN
-                 INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?);
+                 INSERT INTO {ks}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?);
                  INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?);
                END IF
              COMMIT TRANSACTION"
@@ -147,7 +148,7 @@ impl AccordStatements {
                            {old_let}
                            SELECT cur.id, cur.name, cur.email, taken.id{old_select};
                            IF cur IS NOT NULL AND {name} AND {email} AND taken IS NULL{old_condition} THEN
-                             UPDATE {ks}.users SET name = ?, email = ? WHERE id = ?;
+                             UPDATE {ks}.users SET name = ?, email = ?, search_terms = ? WHERE id = ?;
                              INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?);
                              {old_delete}
                            END IF
@@ -189,8 +190,12 @@ impl AccordStatements {
         name: &str,
         email: &str,
     ) -> Result<QueryResult, ExecutionError> {
+        let search_terms = terms(name, email);
         session
-            .execute_unpaged(&self.create, (email, id, name, email, email, id))
+            .execute_unpaged(
+                &self.create,
+                (email, id, name, email, &search_terms, email, id),
+            )
             .await
     }
 
@@ -215,9 +220,11 @@ impl AccordStatements {
         if shape.releases_old_claim {
             values.push(CqlValue::Uuid(id));
         }
+        let search_terms = terms(name, email).into_iter().map(CqlValue::Text).collect();
         values.extend([
             text(name),
             text(email),
+            CqlValue::Set(search_terms),
             CqlValue::Uuid(id),
             text(email),
             CqlValue::Uuid(id),

@@ -13,7 +13,8 @@
 use super::claims::Claims;
 use super::conflicts::refuse;
 use super::error::UserError;
-use super::rows::UserRow;
+use super::rows::{NewUserRow, UserRow};
+use super::search_terms::terms;
 use crate::model::User;
 use crate::server::audit::{Actor, Event, Recorded};
 use crate::server::cassandra::lwt::lwt_outcome;
@@ -23,6 +24,7 @@ use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::SerializeRow;
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// The values of `UPDATE users ... IF name = :expected_name AND email = :expected_email`.
@@ -31,6 +33,7 @@ struct UpdateIfUnchanged<'a> {
     id: Uuid,
     name: &'a str,
     email: &'a str,
+    search_terms: BTreeSet<String>,
     expected_name: Option<&'a str>,
     expected_email: Option<&'a str>,
 }
@@ -58,7 +61,7 @@ impl OrderedSteps {
     ) -> Result<(), UserError> {
         self.claims.claim(email, created.id).await?;
         let event = Recorded::now(actor, Event::user_created(created));
-        let row = UserRow::from(created);
+        let row = NewUserRow::from(created);
         // The batch writes fixed values under a fixed event time, so repeating it is safe.
         let write = with_retries(|| {
             self.claims.rows.session.batch(
@@ -97,6 +100,7 @@ impl OrderedSteps {
             id,
             name: &updated.name,
             email: &updated.email,
+            search_terms: terms(&updated.name, &updated.email),
             expected_name: stored.name.as_deref(),
             expected_email: stored.email.as_deref(),
         };

@@ -5,13 +5,15 @@ pub mod cassandra5_steps;
 pub mod cassandra6_accord;
 pub mod claims;
 pub mod conflicts;
-pub mod email_index;
 pub mod error;
+pub mod indexes;
 pub mod rows;
 pub mod schema;
+pub mod search;
+pub mod search_terms;
 pub mod statements;
 pub mod store;
 
 pub use claims::{RowReconciled, STALE_CLAIM_AFTER};
 pub use error::UserError;
-pub use store::UserStore;
+pub use store::{Reconciled, UserStore};

@@ -1,12 +1,14 @@
 //! Rows of `users` as stored, and the reads of them that every change starts from.
 
 use super::error::UserError;
+use super::search_terms::terms;
 use super::statements::Statements;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
 use crate::validate::Email;
 use scylla::client::session::Session;
 use scylla::{DeserializeRow, SerializeRow};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -28,12 +30,22 @@ impl UserRow {
     }
 }
 
-impl From<&User> for UserRow {
-    fn from(user: &User) -> Self {
-        UserRow {
+/// A row as the app writes it: with the terms search finds it by.
+#[derive(SerializeRow)]
+pub struct NewUserRow<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub search_terms: BTreeSet<String>,
+}
+
+impl<'a> From<&'a User> for NewUserRow<'a> {
+    fn from(user: &'a User) -> Self {
+        NewUserRow {
             id: user.id,
-            name: Some(user.name.clone()),
-            email: Some(user.email.clone()),
+            name: &user.name,
+            email: &user.email,
+            search_terms: terms(&user.name, &user.email),
         }
     }
 }

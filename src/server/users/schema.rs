@@ -1,5 +1,5 @@
-//! The users and their email claims: the quickstart's `users` table, exactly as it creates it,
-//! and `users_by_email`.
+//! The users and their email claims: the quickstart's `users` table, exactly as it creates it
+//! (plus the search terms, added to a table that exists), and `users_by_email`.
 
 use crate::server::config::Keyspace;
 
@@ -16,3 +16,6 @@ pub fn tables(keyspace: &Keyspace, accord: bool) -> Vec<String> {
         format!("CREATE TABLE IF NOT EXISTS {ks}.users_by_email (email text PRIMARY KEY, id uuid){transactional}"),
     ]
 }
+
+/// Columns the app adds to the quickstart's table: (table, column, CQL type).
+pub const ADDED_COLUMNS: [(&str, &str, &str); 1] = [("users", "search_terms", "set<text>")];

@@ -12,21 +12,51 @@ use super::claims::{Claims, RowReconciled};
 use super::conflicts::refuse;
 use super::error::UserError;
 use super::rows::{Rows, UserRow};
+use super::search::Search;
+use super::search_terms::{terms, SearchWords};
 use super::statements::Statements;
-use crate::model::{Cursor, User, UserPage};
+use crate::model::{BulkDeleteResult, Cursor, DeleteOutcome, User, UserCount, UserPage};
 use crate::server::audit::{Actor, AuditLog};
+use crate::server::cassandra::estimates::Estimates;
+use crate::server::cassandra::lwt::lwt_applied;
 use crate::server::config::Keyspace;
-use crate::validate::{Email, ValidUser};
+use crate::validate::{Email, SearchQuery, ValidUser};
+use futures_util::{stream, StreamExt};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
+use scylla::SerializeRow;
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
+
+/// A bulk delete runs this many deletes at once.
+const DELETES_AT_ONCE: usize = 32;
+
+/// What reconciling one row did (see `reconcile`).
+pub struct Reconciled {
+    pub claim: RowReconciled,
+    /// Whether the row was given the search terms it lacked.
+    pub made_searchable: bool,
+}
+
+/// The values of `UPDATE users SET search_terms ... IF name = ... AND email = ...`.
+#[derive(SerializeRow)]
+struct SearchTermsIfUnchanged<'a> {
+    id: Uuid,
+    search_terms: BTreeSet<String>,
+    expected_name: Option<&'a str>,
+    expected_email: Option<&'a str>,
+}
 
 pub struct UserStore {
     claims: Claims,
     steps: OrderedSteps,
     /// On Cassandra 6 with Accord: one transaction per create, email change and delete.
     accord: Option<AccordTransactions>,
+    search: Search,
+    estimates: Estimates,
+    keyspace: Keyspace,
     page_size: u16,
 }
 
@@ -42,6 +72,8 @@ impl UserStore {
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace, accord.is_some()).await?;
         let insert_user_audited = audit.batch_with(&statements.insert_user);
+        let search = Search::new(session.clone(), keyspace, accord.is_some(), page_size).await?;
+        let estimates = Estimates::new(&session).await?;
         let rows = Rows {
             session,
             statements: Arc::new(statements),
@@ -57,6 +89,9 @@ impl UserStore {
                 statements,
             }),
             claims,
+            search,
+            estimates,
+            keyspace: keyspace.clone(),
             page_size,
         })
     }
@@ -180,12 +215,106 @@ impl UserStore {
         }
     }
 
-    /// Reconciles one row written elsewhere (see `reconcile`).
+    /// One page of the users a search finds, in token order. An email that a user has finds
+    /// exactly that user, as `find_by_email` does (rows written elsewhere included).
+    pub async fn search(
+        &self,
+        query: &SearchQuery,
+        after: Option<Cursor>,
+    ) -> Result<UserPage, UserError> {
+        if let Ok(email) = Email::parse(query.as_str()) {
+            match self.find_by_email(&email).await {
+                Ok(user) => {
+                    let users = if after.is_none() {
+                        vec![user]
+                    } else {
+                        Vec::new()
+                    };
+                    return Ok(UserPage { users, next: None });
+                }
+                // Still on the way to someone's address (`bob@example.co`…m): its start.
+                Err(UserError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        match SearchWords::of(query.as_str()) {
+            Some(words) => self.search.page(&words, after).await,
+            None => Ok(UserPage {
+                users: Vec::new(),
+                next: None,
+            }),
+        }
+    }
+
+    /// The search's statements, to see what one of its reads costs (tests trace it).
+    pub fn searcher(&self) -> &Search {
+        &self.search
+    }
+
+    /// About how many users there are: Cassandra's estimate of the partitions of `users`.
+    pub async fn approximate_count(&self) -> Result<UserCount, UserError> {
+        let estimate = self
+            .estimates
+            .of(self.session(), self.keyspace.as_str(), "users")
+            .await?;
+        Ok(UserCount {
+            approximate: estimate.partitions,
+            as_of: estimate.as_of.and_then(|at| at.format(&Rfc3339).ok()),
+        })
+    }
+
+    /// Deletes each user if it still has the values the person saw, several at once, and says
+    /// what became of each, in the order asked. A user the database could not be asked about
+    /// is `Unavailable`, and nothing was changed for it.
+    pub async fn delete_many(&self, shown: Vec<User>, actor: &Actor) -> Vec<BulkDeleteResult> {
+        stream::iter(shown)
+            .map(|user| async move {
+                let outcome = match self.delete(user.id, Some(&user), actor).await {
+                    Ok(()) => DeleteOutcome::Deleted,
+                    Err(UserError::Conflict(_)) => DeleteOutcome::Conflict,
+                    Err(UserError::NotFound) => DeleteOutcome::NotFound,
+                    Err(error) => {
+                        let error = crate::server::cassandra::error::describe(&error);
+                        tracing::warn!(id = %user.id, %error, "a user of a bulk delete was not deleted");
+                        DeleteOutcome::Unavailable
+                    }
+                };
+                BulkDeleteResult {
+                    id: user.id,
+                    outcome,
+                }
+            })
+            .buffered(DELETES_AT_ONCE)
+            .collect()
+            .await
+    }
+
+    /// Reconciles one row as stored, with its search terms (see `reconcile`): the claim on its
+    /// email, and the search terms it lacks, given only if nobody changed the row meanwhile.
     pub async fn reconcile_row(
         &self,
-        user: &User,
+        row: UserRow,
+        stored_terms: Option<BTreeSet<String>>,
         actor: &Actor,
-    ) -> Result<RowReconciled, UserError> {
-        self.claims.reconcile_row(user, actor).await
+    ) -> Result<Reconciled, UserError> {
+        let user = User::from(row.clone());
+        let claim = self.claims.reconcile_row(&user, actor).await?;
+        let wanted = terms(&user.name, &user.email);
+        let has = stored_terms.unwrap_or_default();
+        let made_searchable = wanted != has && {
+            let values = SearchTermsIfUnchanged {
+                id: row.id,
+                search_terms: wanted,
+                expected_name: row.name.as_deref(),
+                expected_email: row.email.as_deref(),
+            };
+            let statement = &self.claims.rows.statements.set_search_terms_if_unchanged;
+            let result = self.session().execute_unpaged(statement, &values).await?;
+            lwt_applied(result)?
+        };
+        Ok(Reconciled {
+            claim,
+            made_searchable,
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! bytes that are not UTF-8 with U+FFFD and keep broken percent-escapes as they are, so a name
 //! could be stored other than it was sent. Here such a body is a 400 that says which field.
 
+use super::body_limit::{is_over_limit, limit_of};
 use super::errors::error_response;
 use crate::error::AppError;
 use axum::body::{to_bytes, Body};
@@ -20,10 +21,17 @@ pub async fn reject_malformed_forms(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    // The body limit layer outside has already refused anything larger.
-    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        let detail = "the request body could not be read".to_owned();
-        return error_response(&AppError::BadRequest { detail });
+    // The body limit outside (`body_limit`) stops the read at the request's limit.
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(error) if is_over_limit(&error) => {
+            let limit_bytes = limit_of(parts.uri.path());
+            return error_response(&AppError::TooLarge { limit_bytes });
+        }
+        Err(_) => {
+            let detail = "the request body could not be read".to_owned();
+            return error_response(&AppError::BadRequest { detail });
+        }
     };
     if let Err(detail) = check_form(&bytes) {
         return error_response(&AppError::BadRequest { detail });

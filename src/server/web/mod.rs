@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod body_limit;
 pub mod cache;
 pub mod csrf;
 pub mod errors;

@@ -1,11 +1,12 @@
 //! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
-//! every request a defined answer (body limit → 413, cross-site posts → 403, sessions and the
+//! every request a defined answer (body limits → 413, cross-site posts → 403, sessions and the
 //! sign-in gate → 303/401, error statuses), compression, and how long browsers may cache each
 //! answer.
 
 use super::assets::stylesheet_href;
 use super::auth::backend::session_layer;
 use super::auth::gate::{gate, public_paths_without_session, Gate};
+use super::body_limit::limit_request_bodies;
 use super::cache::{cache_control, CachePolicy};
 use super::csrf::reject_cross_site_writes;
 use super::errors::status_from_app_error;
@@ -20,10 +21,6 @@ use axum::{middleware, routing::get, Router};
 use leptos::prelude::{provide_context, IntoView, LeptosOptions};
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::limit::RequestBodyLimitLayer;
-
-/// Request bodies larger than this are refused with 413. A user form is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The router for the app whose pages are `routes`, each rendered inside `shell`.
 pub fn router<Shell, Page>(
@@ -75,7 +72,7 @@ where
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn_with_state(cache_policy, cache_control))
         .layer(middleware::from_fn(reject_cross_site_writes))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_request_bodies))
         // Pages and JSON, when the client accepts br or gzip. Static files are served already
         // compressed when the release build made .br/.gz copies (cargo leptos build -P), and a
         // response with a Content-Encoding is left alone.

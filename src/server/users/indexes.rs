@@ -1,9 +1,10 @@
-//! The Storage-Attached Index on `users(email)` that finds rows other clients wrote, whatever the
-//! case of their email: `Ann@Example.com` is found by `ann@example.com`.
-//!
-//! It must be the only index on that column: given a second, case-sensitive one, Cassandra's
-//! planner may choose it, and case-insensitive lookups then silently find nothing. So an index on
-//! `email` without `case_sensitive = false` stops start-up with the command that removes it.
+//! The Storage-Attached Indexes on `users`:
+//! - on `email`, case-insensitive, which finds rows other clients wrote whatever the case of their
+//!   email: `Ann@Example.com` is found by `ann@example.com`. It must be the only index on that
+//!   column: given a second, case-sensitive one, Cassandra's planner may choose it, and
+//!   case-insensitive lookups then silently find nothing. So an index on `email` without
+//!   `case_sensitive = false` stops start-up with the command that removes it;
+//! - on `search_terms`, which search reads (`search_terms` in this folder says what it holds).
 
 use crate::server::cassandra::schema::await_agreement;
 use crate::server::cassandra::session::ConnectError;
@@ -14,14 +15,15 @@ use scylla::DeserializeRow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The name of the index the app creates when the column has none.
-pub const INDEX_NAME: &str = "users_email_idx";
+/// The names of the indexes the app creates when their column has none.
+pub const EMAIL_INDEX: &str = "users_email_idx";
+pub const SEARCH_INDEX: &str = "users_search_idx";
 
 /// How long start-up waits for a new index to be built before it says so and keeps waiting.
 const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
 
-/// Creates the index if `users(email)` has none, refuses a case-sensitive one, and waits until
-/// the index answers queries (a new index fails them until it is built).
+/// Creates both indexes where missing, refuses a case-sensitive index on `email`, and waits until
+/// both answer queries (a new index fails them until it is built).
 /// `accord`: the table is an Accord table, which answers QUORUM reads only.
 pub async fn ensure(
     session: &Session,
@@ -29,7 +31,24 @@ pub async fn ensure(
     accord: bool,
 ) -> Result<(), ConnectError> {
     let ks = keyspace.as_str();
-    let indexes = indexes_on_email(session, keyspace).await?;
+    ensure_email_index(session, keyspace).await?;
+    let search = format!(
+        "CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON {ks}.users (search_terms) USING 'sai'"
+    );
+    session.query_unpaged(ddl(search), ()).await?;
+    await_agreement(session).await?;
+    for probe in [
+        "email = 'index-probe@example.invalid'",
+        "search_terms CONTAINS 'index-probe'",
+    ] {
+        wait_until_queryable(session, keyspace, probe, accord).await?;
+    }
+    Ok(())
+}
+
+async fn ensure_email_index(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {
+    let ks = keyspace.as_str();
+    let indexes = indexes_on(session, keyspace, "email").await?;
     let (case_insensitive, others): (Vec<_>, Vec<_>) = indexes
         .iter()
         .partition(|index| index.option("case_sensitive") == Some("false"));
@@ -43,13 +62,12 @@ pub async fn ensure(
     }
     if case_insensitive.is_empty() {
         let create = format!(
-            "CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {ks}.users (email) USING 'sai' \
+            "CREATE INDEX IF NOT EXISTS {EMAIL_INDEX} ON {ks}.users (email) USING 'sai' \
              WITH OPTIONS = {{'case_sensitive': 'false', 'normalize': 'true'}}"
         );
         session.query_unpaged(ddl(create), ()).await?;
-        await_agreement(session).await?;
     }
-    wait_until_queryable(session, keyspace, accord).await
+    Ok(())
 }
 
 #[derive(DeserializeRow)]
@@ -64,10 +82,11 @@ impl IndexRow {
     }
 }
 
-/// Every index on `users(email)`, with its options.
-async fn indexes_on_email(
+/// Every index on `users(column)`, with its options.
+async fn indexes_on(
     session: &Session,
     keyspace: &Keyspace,
+    column: &str,
 ) -> Result<Vec<IndexRow>, ConnectError> {
     let unusable = |e: &dyn std::fmt::Display| ConnectError::SchemaConflict(e.to_string());
     let result = session
@@ -81,21 +100,23 @@ async fn indexes_on_email(
     let mut on_email = Vec::new();
     for row in rows.rows::<IndexRow>().map_err(|e| unusable(&e))? {
         let index = row.map_err(|e| unusable(&e))?;
-        if index.option("target").map(|t| t.trim_matches('"')) == Some("email") {
+        if index.option("target").map(|t| t.trim_matches('"')) == Some(column) {
             on_email.push(index);
         }
     }
     Ok(on_email)
 }
 
-/// Asks the index itself: a query through it fails until enough replicas have built it.
+/// Asks the index itself (`condition` reads through it): a query through it fails until enough
+/// replicas have built it.
 async fn wait_until_queryable(
     session: &Session,
     keyspace: &Keyspace,
+    condition: &str,
     accord: bool,
 ) -> Result<(), ConnectError> {
     let mut probe = scylla::statement::unprepared::Statement::new(format!(
-        "SELECT id FROM {}.users WHERE email = 'index-probe@example.invalid' LIMIT 1",
+        "SELECT id FROM {}.users WHERE {condition} LIMIT 1",
         keyspace.as_str()
     ));
     if accord {
@@ -109,7 +130,7 @@ async fn wait_until_queryable(
             Err(error) if is_still_building(&error) => {
                 if last_said.elapsed() >= SAY_STILL_BUILDING_EVERY {
                     tracing::info!(
-                        "the email index is still being built ({}s); waiting",
+                        "the index read by `{condition}` is still being built ({}s); waiting",
                         started.elapsed().as_secs()
                     );
                     last_said = Instant::now();
