@@ -4,9 +4,16 @@
 use crate::context::{connected_database, signed_in, stylesheet};
 use crate::model::{Operator, Role};
 use crate::pages::{
-    activity::ActivityPage, edit_user::EditUserPage, not_found::NotFoundPage,
-    operators::OperatorsPage, reconcile::ReconcilePage, setup::SetupPage, sign_in::SignInPage,
-    tokens::TokensPage, users::UsersPage,
+    activity::ActivityPage,
+    bulk_delete::{DeleteSelectedPage, DeletedPage},
+    edit_user::EditUserPage,
+    not_found::NotFoundPage,
+    operators::OperatorsPage,
+    reconcile::ReconcilePage,
+    setup::SetupPage,
+    sign_in::SignInPage,
+    tokens::TokensPage,
+    users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
@@ -53,6 +60,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/:id") view=EditUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/delete-selected") view=DeleteSelectedPage ssr=SsrMode::Async/>
+                    <Route path=path!("/deleted") view=DeletedPage ssr=SsrMode::Async/>
                     <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
                     <Route path=path!("/operators") view=OperatorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

@@ -70,6 +70,12 @@ export async function addThroughForm(page: Page, name: string, email: string) {
   await page.getByRole('button', { name: 'Add user' }).click();
 }
 
+/** Searches the users page, as a person does. */
+export async function searchFor(page: Page, text: string) {
+  await page.getByLabel('Search', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+}
+
 /** The table row that shows this email. */
 export function rowWith(page: Page, email: string) {
   return page.getByRole('row').filter({ hasText: email });

@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from '@playwright/test';
-import { authFile, createUser, gotoHydrated, PASSWORD, signInThroughForm, uniqueEmail } from './helpers';
+import { authFile, createUser, gotoHydrated, PASSWORD, rowWith, signInThroughForm, uniqueEmail } from './helpers';
 
 const signedOut = { cookies: [], origins: [] };
 
@@ -60,8 +60,9 @@ test.describe('as a viewer', () => {
     const admin = await playwright.request.newContext({ baseURL, storageState: authFile('admin') });
     const email = uniqueEmail('viewed');
     const user = await createUser(admin, 'Viewed Person', email);
-    await gotoHydrated(page, `/?email=${encodeURIComponent(email)}`);
-    await expect(page.getByRole('status', { name: 'Search result' })).toContainText('Viewed Person');
+    await gotoHydrated(page, `/?q=${encodeURIComponent(email)}`);
+    await expect(rowWith(page, email)).toContainText('Viewed Person');
+    await expect(rowWith(page, email).getByRole('checkbox')).toHaveCount(0);
     await expect(page.getByRole('heading', { name: 'Add a user' })).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
     await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);

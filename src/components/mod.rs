@@ -1,4 +1,10 @@
+pub mod confirm_delete;
+pub mod create_user;
 pub mod form;
 pub mod history;
+pub mod list_position;
 pub mod notice;
+pub mod search_box;
+pub mod user_count;
 pub mod user_fields;
+pub mod user_table;

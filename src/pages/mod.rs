@@ -1,4 +1,5 @@
 pub mod activity;
+pub mod bulk_delete;
 pub mod edit_user;
 pub mod not_found;
 pub mod operators;

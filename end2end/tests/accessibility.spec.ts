@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { expectAccessible } from './accessible';
+import { createUser, gotoHydrated, uniqueEmail } from './helpers';
+
+// Every page, signed in as an admin (who sees them all), with JavaScript on, light and dark.
+test('every page passes axe-core in light and dark', async ({ page, request }) => {
+  const user = await createUser(request, 'Axe Checked', uniqueEmail('axe'));
+  const pages = [
+    '/',
+    '/?q=axe',
+    '/?q=nobody-matches-this',
+    `/?delete=${user.id}`,
+    `/users/${user.id}`,
+    '/activity',
+    '/operators',
+    '/tokens',
+    '/reconcile',
+    `/delete-selected?id=${user.id}`,
+    '/deleted',
+    '/no-such-page',
+  ];
+  for (const path of pages) {
+    await gotoHydrated(page, path);
+    await expectAccessible(page, path);
+  }
+});
+
+test.describe('signed out', () => {
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test('the sign-in page passes axe-core in light and dark', async ({ page }) => {
+    await gotoHydrated(page, '/sign-in');
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expectAccessible(page, '/sign-in');
+  });
+});
