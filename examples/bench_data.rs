@@ -1,13 +1,21 @@
 //! The database half of `make bench` (scripts/bench.sh drives it):
 //!
-//! - `load KEYSPACE N`: fills a bench keyspace with N users, each with its email claim, as the
-//!   app would have written them, with a progress bar. A keyspace already holding N users from an
-//!   earlier run is reused as it is.
+//! - `load KEYSPACE N`: fills a bench keyspace with N users, each with its email claim and its
+//!   search terms, as the app would have written them, with a progress bar; prints one JSON line
+//!   `{"users":…,"seconds":…}` (seconds 0 when a keyspace already holding N users from an earlier
+//!   run is reused as it is). Names come from lists of first and last names, so a prefix such as
+//!   `ma` is common, and emails start `u<n>.`, so `u777.` is one user at any size.
+//! - `row-writes KEYSPACE SECONDS`: rows written straight into `users` at concurrency 32, with
+//!   their search terms and without (as before search existed), for SECONDS each; prints one JSON
+//!   line of both rates: what the terms cost a write, index upkeep included.
+//! - `bulk-deletes KEYSPACE URL TOKEN`: 500 new users deleted by one `users/delete-many`, and 500
+//!   more by 500 `users/delete` sent one after the other; prints one JSON line of both times.
 //! - `creates KEYSPACE CONCURRENCY SECONDS`: creates users through the store for SECONDS, with
 //!   CONCURRENCY creates in flight: the prepared statements a create over HTTP runs (the email
 //!   index check, the LWT claim, the user and its audit event), minus HTTP. Prints one JSON line:
 //!   `{"requests":…,"rps":…,"p50_ms":…,"p99_ms":…}`.
 
+use cassandra_users::server::users::search_terms::terms;
 use cassandra_users::server::{audit::Actor, config::Config, Stores};
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
@@ -28,10 +36,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["load", keyspace, users] => load(keyspace, users.parse()?).await,
+        ["bulk-deletes", keyspace, url, token] => bulk_deletes(keyspace, url, token).await,
+        ["row-writes", keyspace, seconds] => row_writes(keyspace, seconds.parse()?).await,
         ["creates", keyspace, concurrency, seconds] => {
             creates(keyspace, concurrency.parse()?, seconds.parse()?).await
         }
-        _ => Err("usage: bench_data load KEYSPACE N | creates KEYSPACE CONCURRENCY SECONDS".into()),
+        _ => Err("usage: bench_data load KEYSPACE N | creates KEYSPACE CONCURRENCY SECONDS | bulk-deletes KEYSPACE URL TOKEN".into()),
     }
 }
 
@@ -54,7 +64,7 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
         .await?;
     let loaded: Option<(i64,)> = session
         .query_unpaged(
-            format!("SELECT users FROM {keyspace}.bench_dataset WHERE name = 'users'"),
+            format!("SELECT users FROM {keyspace}.bench_dataset WHERE name = '{DATASET}'"),
             (),
         )
         .await?
@@ -62,12 +72,13 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
         .maybe_first_row()?;
     if loaded.is_some_and(|(count,)| count as u64 == users) {
         eprintln!("{keyspace}: {users} users already loaded, reused");
+        println!("{}", serde_json::json!({ "users": users, "seconds": 0 }));
         return Ok(());
     }
 
     let insert_user: PreparedStatement = session
         .prepare(format!(
-            "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
+            "INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"
         ))
         .await?;
     let insert_claim: PreparedStatement = session
@@ -86,14 +97,14 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
                 (session.clone(), insert_user.clone(), insert_claim.clone());
             async move {
                 let id = uuid::Uuid::new_v4();
-                let email = format!("user{i}@bench.example.com");
-                let name = format!("Bench User {i}");
+                let (name, email) = person(i);
+                let search_terms = terms(&name, &email);
                 let mut attempt = 1;
                 loop {
                     let written = async {
                         session.execute_unpaged(&insert_claim, (&email, id)).await?;
                         session
-                            .execute_unpaged(&insert_user, (id, &name, &email))
+                            .execute_unpaged(&insert_user, (id, &name, &email, &search_terms))
                             .await
                     };
                     match written.await {
@@ -125,13 +136,165 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
     }
     session
         .query_unpaged(
-            format!("INSERT INTO {keyspace}.bench_dataset (name, users) VALUES ('users', ?)"),
+            format!("INSERT INTO {keyspace}.bench_dataset (name, users) VALUES ('{DATASET}', ?)"),
             (users as i64,),
         )
         .await?;
-    eprintln!(
-        "{keyspace}: loaded {users} users in {:.0} s",
-        started.elapsed().as_secs_f64()
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("{keyspace}: loaded {users} users in {seconds:.0} s");
+    println!("{}", serde_json::json!({ "users": users, "seconds": seconds }));
+    Ok(())
+}
+
+/// What a loaded dataset is called in `bench_dataset`: a keyspace from before search terms
+/// existed is loaded again.
+const DATASET: &str = "users-with-search-terms";
+
+const FIRST_NAMES: [&str; 24] = [
+    "Ana", "María", "Martin", "Zoë", "Åsa", "Jean-Luc", "Marco", "Sofia", "Liam", "Noah", "Emma",
+    "Olivia", "Mateo", "Chloé", "Ingrid", "Hiroshi", "Fatima", "Omar", "Priya", "Lars", "Nadia",
+    "Björn", "Élodie", "Tomás",
+];
+const LAST_NAMES: [&str; 20] = [
+    "Martínez", "García", "Müller", "Smith", "Johansson", "Rossi", "Dubois", "Kowalski", "Nguyen",
+    "Yamamoto", "O'Neil", "Lee", "Silva", "Novak", "Haddad", "Patel", "Andersen", "Costa",
+    "Fischer", "López",
+];
+
+/// The `i`-th bench user: a first and a last name from the lists, and an email that starts
+/// with `u<i>.`.
+fn person(i: u64) -> (String, String) {
+    let first = FIRST_NAMES[(i % 24) as usize];
+    let last = LAST_NAMES[((i / 24) % 20) as usize];
+    let name = format!("{first} {last}");
+    let local: String = format!("{first}.{last}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect::<String>()
+        .to_lowercase();
+    (name, format!("u{i}.{local}@bench.example.com"))
+}
+
+/// Row writes a second, with the search terms and without, one after the other.
+async fn row_writes(keyspace: &str, seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let stores = stores(keyspace).await?;
+    let session = stores.users.session().clone();
+    let with_terms = session
+        .prepare(format!("INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"))
+        .await?;
+    let without_terms = session
+        .prepare(format!("INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"))
+        .await?;
+    let rate = |terms_too: bool| {
+        let (session, with_terms, without_terms) = (session.clone(), with_terms.clone(), without_terms.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            let started = Instant::now();
+            let written = stream::iter(0u64..)
+                .take_while(|_| std::future::ready(Instant::now() < deadline))
+                .map(|i| {
+                    let (session, with_terms, without_terms) =
+                        (session.clone(), with_terms.clone(), without_terms.clone());
+                    async move {
+                        let (name, email) = person(i);
+                        let id = uuid::Uuid::new_v4();
+                        if terms_too {
+                            let search_terms = terms(&name, &email);
+                            session.execute_unpaged(&with_terms, (id, &name, &email, &search_terms)).await
+                        } else {
+                            session.execute_unpaged(&without_terms, (id, &name, &email)).await
+                        }
+                    }
+                })
+                .buffer_unordered(32)
+                .filter(|outcome| std::future::ready(outcome.is_ok()))
+                .count()
+                .await;
+            written as f64 / started.elapsed().as_secs_f64()
+        }
+    };
+    let without = rate(false).await;
+    let with = rate(true).await;
+    println!("{}", serde_json::json!({ "with_terms_rps": with, "without_terms_rps": without }));
+    Ok(())
+}
+
+/// 500 users deleted by one bulk delete, against 500 deleted by 500 requests one after the
+/// other, over HTTP with an editor's token.
+async fn bulk_deletes(
+    keyspace: &str,
+    url: &str,
+    token: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    const USERS: usize = 500;
+    let stores = Arc::new(stores(keyspace).await?);
+    let client = reqwest::Client::new();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let make = |label: &'static str| {
+        let (stores, run) = (stores.clone(), run.clone());
+        async move {
+            stream::iter(0..USERS)
+                .map(|i| {
+                    let (stores, run) = (stores.clone(), run.clone());
+                    async move {
+                        let user = validate_user("Bulk Delete", &format!("{label}-{run}-{i}@example.com"))
+                            .expect("a valid user");
+                        stores.users.create(&user, &Actor::CommandLine).await
+                    }
+                })
+                .buffer_unordered(32)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+        }
+    };
+    let fields = |users: &[cassandra_users::model::User]| -> Vec<(String, String)> {
+        users
+            .iter()
+            .flat_map(|u| {
+                [
+                    ("id".to_owned(), u.id.to_string()),
+                    ("expected_name".to_owned(), u.name.clone()),
+                    ("expected_email".to_owned(), u.email.clone()),
+                ]
+            })
+            .collect()
+    };
+
+    let many = make("many").await?;
+    let started = Instant::now();
+    let answer = client
+        .post(format!("{url}/api/users/delete-many"))
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .form(&fields(&many))
+        .send()
+        .await?;
+    let bulk = started.elapsed().as_secs_f64();
+    let body: serde_json::Value = answer.json().await?;
+    let deleted = body["results"]
+        .as_array()
+        .map_or(0, |results| results.iter().filter(|r| r["outcome"] == "deleted").count());
+
+    let single = make("single").await?;
+    let started = Instant::now();
+    for user in &single {
+        let answer = client
+            .post(format!("{url}/api/users/delete"))
+            .bearer_auth(token)
+            .header("accept", "application/json")
+            .form(&fields(std::slice::from_ref(user)))
+            .send()
+            .await?;
+        if !answer.status().is_success() {
+            return Err(format!("a single delete answered {}", answer.status()).into());
+        }
+    }
+    let one_by_one = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({ "users": USERS, "bulk_seconds": bulk, "bulk_deleted": deleted, "single_seconds": one_by_one })
     );
     Ok(())
 }

@@ -125,6 +125,73 @@ lines += [
     f"| 10^6 | {speed(large)} |",
     f"| 10^6 ÷ 10^3 | | **{ratio(large['p50_ms'], small['p50_ms'])}** | **{ratio(large['p99_ms'], small['p99_ms'])}** |",
     "",
+]
+search = {
+    (size, kind): median(f"search-{size}-{kind}") for size in ("1k", "1m") for kind in ("common", "rare")
+}
+lines += [
+    "## Search as the table grows (`POST /api/users/search`, 8 connections, the median round)",
+    "",
+    "`q=ma` starts a word of most users' names (a full page every time); `q=u777.` starts one",
+    "user's email.",
+    "",
+    "| search | users | requests/s | p50 | p99 | 10^6 ÷ 10^3, p50 | p99 |",
+    "|---|---|---|---|---|---|---|",
+]
+for kind, query in (("common", "q=ma"), ("rare", "q=u777.")):
+    small_s, large_s = search[("1k", kind)], search[("1m", kind)]
+    lines.append(f"| `{query}` | 10^3 | {speed(small_s)} | | |")
+    lines.append(
+        f"| `{query}` | 10^6 | {speed(large_s)} | **{ratio(large_s['p50_ms'], small_s['p50_ms'])}**"
+        f" | **{ratio(large_s['p99_ms'], small_s['p99_ms'])}** |"
+    )
+search_page, list_page = median("search-page"), median("list-page")
+load_1m = figures("load-1m.json")
+index_bytes = int((results / "search-index-bytes").read_text().strip() or 0)
+table_bytes = int((results / "table-data-bytes").read_text().strip() or 0)
+loaded = (
+    f"{load_1m['seconds']:,.0f} s ({load_1m['users'] / load_1m['seconds']:,.0f} users/s, each with its claim and terms)"
+    if load_1m["seconds"]
+    else "reused from an earlier run (see its report)"
+)
+bulk = [json.loads(l) for l in (results / "bulk-deletes.jsonl").read_text().splitlines() if l.strip()]
+writes = [json.loads(l) for l in (results / "row-writes.jsonl").read_text().splitlines() if l.strip()]
+lines += [
+    "",
+    "| page, 10^3 users, 32 connections | requests/s (median round) | p50 | p99 | every round |",
+    "|---|---|---|---|---|",
+    f"| `GET /?q=ma` (search) | {speed(search_page)} | {each_round('search-page')} |",
+    f"| `GET /` (list) | {speed(list_page)} | {each_round('list-page')} |",
+    f"| search ÷ list | **{ratio(search_page['rps'], list_page['rps'])}** | | | |",
+    "",
+    f"- The search index (`users_search_idx`) on disk with 10^6 users, flushed: {index_bytes / 1e6:,.1f} MB"
+    f" (the table's data files: {table_bytes / 1e6:,.1f} MB).",
+    f"- Loading the 10^6 users: {loaded}.",
+    "",
+    "## Bulk delete: 500 selected users in one request, against 500 single deletes one after the other",
+    "",
+    "| round | one `users/delete-many` | 500 `users/delete` | bulk ÷ single |",
+    "|---|---|---|---|",
+]
+for n, run in enumerate(sorted(bulk, key=lambda r: r["bulk_seconds"]), 1):
+    lines.append(
+        f"| {n} | {run['bulk_seconds']:.2f} s ({run['bulk_deleted']} deleted) | {run['single_seconds']:.2f} s"
+        f" | **{ratio(run['bulk_seconds'], run['single_seconds'])}** |"
+    )
+lines += [
+    "",
+    "## What the search terms cost a row write (raw driver, 32 at once, SAI upkeep included)",
+    "",
+    "| round | with terms, rows/s | without, rows/s | with ÷ without |",
+    "|---|---|---|---|",
+]
+for n, run in enumerate(writes, 1):
+    lines.append(
+        f"| {n} | {run['with_terms_rps']:,.0f} | {run['without_terms_rps']:,.0f}"
+        f" | **{ratio(run['with_terms_rps'], run['without_terms_rps'])}** |"
+    )
+lines += [
+    "",
     "## Server memory",
     "",
     f"- RSS at rest, just started: {mb(facts['rss_start_kb'])}",

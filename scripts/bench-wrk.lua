@@ -2,10 +2,12 @@
 --   BENCH_MODE=get     GET the URL (the list page)
 --   BENCH_MODE=list    POST an empty form (the JSON list endpoint)
 --   BENCH_MODE=create  POST a new user; every request has an email of its own
+--   BENCH_MODE=post    POST BENCH_BODY (a URL-encoded form, e.g. q=ma for the search endpoint)
 -- BENCH_TOKEN is an API token, sent as a script sends it.
 
 local mode = os.getenv("BENCH_MODE") or "get"
 local token = os.getenv("BENCH_TOKEN") or ""
+local body = os.getenv("BENCH_BODY") or ""
 local run = tostring(os.time())
 local threads = {}
 local next_thread = 0
@@ -24,7 +26,7 @@ function init(args)
       wrk.method = "POST"
       wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
       wrk.headers["Accept"] = "application/json"
-      wrk.body = ""
+      wrk.body = body
    end
 end
 

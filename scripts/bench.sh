@@ -9,6 +9,11 @@
 #   concurrency 1, 8 and 32;
 # - the list page with 10^3 and with 10^6 users (each in a bench keyspace of its own, loaded once
 #   and reused by later runs);
+# - search with 10^3 and with 10^6 users, for a prefix most users have and for one only one
+#   user has; the search page against the list page; the search index's size on disk and how
+#   long the 10^6 load took;
+# - 500 selected users deleted in one request, against 500 single deletes one after the other;
+# - what the search terms cost a row write;
 # - the server's memory (RSS) at rest and under the create load;
 # - then what each correctness guarantee costs (examples/bench.rs).
 #
@@ -78,8 +83,8 @@ editor_token() { # keyspace
 
 # wrk against BASE_URL (default URL) for RUN_SECONDS (default SECONDS_PER_RUN); prints one JSON
 # line of figures (see scripts/bench-wrk.lua).
-load() { # concurrency mode path [token]
-    BENCH_MODE=$2 BENCH_TOKEN=${4:-} wrk --threads "$(( $1 < 2 ? 1 : 2 ))" --connections "$1" \
+load() { # concurrency mode path [token] [body]
+    BENCH_MODE=$2 BENCH_TOKEN=${4:-} BENCH_BODY=${5:-} wrk --threads "$(( $1 < 2 ? 1 : 2 ))" --connections "$1" \
         --duration "${RUN_SECONDS:-$SECONDS_PER_RUN}s" --timeout 10s --script scripts/bench-wrk.lua \
         "${BASE_URL:-$URL}$3" |
         grep '^{'
@@ -94,8 +99,13 @@ alternate() { # "first command" "second command"
     done
 }
 
-"$DATA" load "$SMALL" 1000
-"$DATA" load "$LARGE" 1000000
+"$DATA" load "$SMALL" 1000 >"$RESULTS/load-1k.json"
+"$DATA" load "$LARGE" 1000000 >"$RESULTS/load-1m.json"
+
+say "the search index on disk, 10^6 users (flushed)"
+scripts/cassandra.sh nodetool flush "$LARGE" users
+du -cb .cassandra/data/data/"$LARGE"/users-*/*SAI*users_search_idx* | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
+du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/table-data-bytes"
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"
 start_server "$LARGE" "$LARGE_URL"
@@ -118,6 +128,25 @@ large_page() { BASE_URL=$LARGE_URL load 8 get / "$LARGE_TOKEN" >>"$RESULTS/page-
 warm_up 8 get / "$TOKEN"
 BASE_URL=$LARGE_URL warm_up 8 get / "$LARGE_TOKEN"
 alternate small_page large_page
+
+# A prefix that most users' names have, and the start of one user's email.
+COMMON="q=ma"
+RARE="q=u777."
+say "search with 10^3 and with 10^6 users, $COMMON and $RARE, 8 connections, $ROUNDS rounds"
+for query in "$COMMON" "$RARE"; do
+    kind=$([ "$query" = "$COMMON" ] && echo common || echo rare)
+    small_search() { load 8 post /api/users/search "$TOKEN" "$query" >>"$RESULTS/search-1k-$kind.jsonl"; }
+    large_search() { BASE_URL=$LARGE_URL load 8 post /api/users/search "$LARGE_TOKEN" "$query" >>"$RESULTS/search-1m-$kind.jsonl"; }
+    warm_up 8 post /api/users/search "$TOKEN" "$query"
+    BASE_URL=$LARGE_URL warm_up 8 post /api/users/search "$LARGE_TOKEN" "$query"
+    alternate small_search large_search
+done
+
+say "the search page against the list page, 10^3 users, 32 connections, $ROUNDS rounds"
+search_page_run() { load 32 get "/?$COMMON" "$TOKEN" >>"$RESULTS/search-page.jsonl"; }
+list_page_run() { load 32 get / "$TOKEN" >>"$RESULTS/list-page.jsonl"; }
+warm_up 32 get "/?$COMMON" "$TOKEN"
+alternate search_page_run list_page_run
 RSS_REST=$(rss_kb)
 stop_servers
 
@@ -144,7 +173,13 @@ warm_up 32 create /api/users/create "$TOKEN"
 for concurrency in 1 8 32; do
     alternate "http_creates $concurrency" "store_creates $concurrency"
 done
+
+say "500 selected users deleted in one request, against 500 single deletes, $ROUNDS rounds"
+for _ in $(seq 1 "$ROUNDS"); do "$DATA" bulk-deletes "$CREATES" "$URL" "$TOKEN" >>"$RESULTS/bulk-deletes.jsonl"; done
 stop_servers
+
+say "row writes with their search terms and without, 32 at once, $ROUNDS rounds"
+for _ in $(seq 1 "$ROUNDS"); do "$DATA" row-writes "$CREATES" "$SECONDS_PER_RUN" >>"$RESULTS/row-writes.jsonl"; done
 
 say "writing BENCHMARKS.md"
 {

@@ -19,7 +19,8 @@ fn Reconcile() -> impl IntoView {
     view! {
         <p class="hint">"Rows that other clients (the Python quickstart, cqlsh, another service) write straight into "
             <code>"users"</code>" hold no claim on their email. Reconcile walks the whole table, page by page, gives each such row its claim "
-            "(the oldest row, when several share an email) and lists the emails that several rows share, for you to resolve. "
+            "(the oldest row, when several share an email) and the search terms that Search finds it by, "
+            "and lists the emails that several rows share, for you to resolve. "
             "A run that stopped continues where it was. The same from a terminal: "<code>"cassandra-users reconcile"</code>"."</p>
         {move || error.get().map(|error| view! { <ErrorAlert error/> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -84,6 +85,7 @@ fn RunSummary(run: ReconcileRun, running: bool) -> impl IntoView {
     } else {
         format!("Stopped at {}% of the table", run.progress_percent)
     };
+    let searchable_yet = searchable_yet(&run);
     view! {
         <p role="status">{state}</p>
         <dl class="details">
@@ -92,7 +94,9 @@ fn RunSummary(run: ReconcileRun, running: bool) -> impl IntoView {
             <dt>"Rows given their email's claim"</dt><dd>{run.claimed}</dd>
             <dt>"Emails shared by several rows"</dt><dd>{run.duplicate_emails}</dd>
             <dt>"Rows without a valid email"</dt><dd>{run.not_emails}</dd>
+            <dt>"Rows made searchable"</dt><dd>{run.searchable}</dd>
         </dl>
+        <p class="hint">{searchable_yet}</p>
     }
 }
 
@@ -109,5 +113,20 @@ fn SharedEmail(shared: DuplicateEmail) -> impl IntoView {
                 }).collect_view()}
             </ul>
         </article>
+    }
+}
+
+/// What Search cannot find yet, as far as reconcile can tell without a scan of its own.
+fn searchable_yet(run: &ReconcileRun) -> String {
+    if run.finished {
+        "Every row this run reached can be found by Search. Rows that other clients write from now on \
+         are found once the next run reaches them (rows written through this app are found at once)."
+            .to_owned()
+    } else {
+        format!(
+            "Rows not searchable yet: those written by other clients in the {}% of the table this run \
+             has not reached. Continue the run to give them their search terms.",
+            100 - run.progress_percent
+        )
     }
 }
