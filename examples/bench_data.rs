@@ -142,13 +142,16 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     eprintln!("{keyspace}: loaded {users} users in {seconds:.0} s");
-    println!("{}", serde_json::json!({ "users": users, "seconds": seconds }));
+    println!(
+        "{}",
+        serde_json::json!({ "users": users, "seconds": seconds })
+    );
     Ok(())
 }
 
 /// What a loaded dataset is called in `bench_dataset`: a keyspace from before search terms
 /// existed is loaded again.
-const DATASET: &str = "users-with-search-terms";
+const DATASET: &str = "users-with-search-terms-2";
 
 const FIRST_NAMES: [&str; 24] = [
     "Ana", "María", "Martin", "Zoë", "Åsa", "Jean-Luc", "Marco", "Sofia", "Liam", "Noah", "Emma",
@@ -156,9 +159,26 @@ const FIRST_NAMES: [&str; 24] = [
     "Björn", "Élodie", "Tomás",
 ];
 const LAST_NAMES: [&str; 20] = [
-    "Martínez", "García", "Müller", "Smith", "Johansson", "Rossi", "Dubois", "Kowalski", "Nguyen",
-    "Yamamoto", "O'Neil", "Lee", "Silva", "Novak", "Haddad", "Patel", "Andersen", "Costa",
-    "Fischer", "López",
+    "Martínez",
+    "García",
+    "Müller",
+    "Smith",
+    "Johansson",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Nguyen",
+    "Yamamoto",
+    "O'Neil",
+    "Lee",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Patel",
+    "Andersen",
+    "Costa",
+    "Fischer",
+    "López",
 ];
 
 /// The `i`-th bench user: a first and a last name from the lists, and an email that starts
@@ -180,13 +200,18 @@ async fn row_writes(keyspace: &str, seconds: u64) -> Result<(), Box<dyn std::err
     let stores = stores(keyspace).await?;
     let session = stores.users.session().clone();
     let with_terms = session
-        .prepare(format!("INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"))
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"
+        ))
         .await?;
     let without_terms = session
-        .prepare(format!("INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"))
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
+        ))
         .await?;
     let rate = |terms_too: bool| {
-        let (session, with_terms, without_terms) = (session.clone(), with_terms.clone(), without_terms.clone());
+        let (session, with_terms, without_terms) =
+            (session.clone(), with_terms.clone(), without_terms.clone());
         async move {
             let deadline = Instant::now() + Duration::from_secs(seconds);
             let started = Instant::now();
@@ -200,9 +225,13 @@ async fn row_writes(keyspace: &str, seconds: u64) -> Result<(), Box<dyn std::err
                         let id = uuid::Uuid::new_v4();
                         if terms_too {
                             let search_terms = terms(&name, &email);
-                            session.execute_unpaged(&with_terms, (id, &name, &email, &search_terms)).await
+                            session
+                                .execute_unpaged(&with_terms, (id, &name, &email, &search_terms))
+                                .await
                         } else {
-                            session.execute_unpaged(&without_terms, (id, &name, &email)).await
+                            session
+                                .execute_unpaged(&without_terms, (id, &name, &email))
+                                .await
                         }
                     }
                 })
@@ -215,7 +244,10 @@ async fn row_writes(keyspace: &str, seconds: u64) -> Result<(), Box<dyn std::err
     };
     let without = rate(false).await;
     let with = rate(true).await;
-    println!("{}", serde_json::json!({ "with_terms_rps": with, "without_terms_rps": without }));
+    println!(
+        "{}",
+        serde_json::json!({ "with_terms_rps": with, "without_terms_rps": without })
+    );
     Ok(())
 }
 
@@ -237,8 +269,9 @@ async fn bulk_deletes(
                 .map(|i| {
                     let (stores, run) = (stores.clone(), run.clone());
                     async move {
-                        let user = validate_user("Bulk Delete", &format!("{label}-{run}-{i}@example.com"))
-                            .expect("a valid user");
+                        let user =
+                            validate_user("Bulk Delete", &format!("{label}-{run}-{i}@example.com"))
+                                .expect("a valid user");
                         stores.users.create(&user, &Actor::CommandLine).await
                     }
                 })
@@ -273,9 +306,9 @@ async fn bulk_deletes(
         .await?;
     let bulk = started.elapsed().as_secs_f64();
     let body: serde_json::Value = answer.json().await?;
-    let deleted = body["results"]
-        .as_array()
-        .map_or(0, |results| results.iter().filter(|r| r["outcome"] == "deleted").count());
+    let deleted = body["results"].as_array().map_or(0, |results| {
+        results.iter().filter(|r| r["outcome"] == "deleted").count()
+    });
 
     let single = make("single").await?;
     let started = Instant::now();

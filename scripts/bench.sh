@@ -102,8 +102,22 @@ alternate() { # "first command" "second command"
 "$DATA" load "$SMALL" 1000 >"$RESULTS/load-1k.json"
 "$DATA" load "$LARGE" 1000000 >"$RESULTS/load-1m.json"
 
-say "the search index on disk, 10^6 users (flushed)"
+# A fresh load leaves dozens of SSTables that the node compacts for minutes: measured meanwhile,
+# every read there waits behind the compactions (p50 2-7× the settled figure in one run).
+settle() {
+    say "waiting until the node has no compaction left to do (the load leaves many SSTables)"
+    for _ in $(seq 1 360); do
+        stats=$(scripts/cassandra.sh nodetool compactionstats 2>/dev/null)
+        pending=$(awk '/^pending tasks/ { print $3 }' <<<"$stats")
+        [ "${pending:-1}" = 0 ] && ! grep -q 'compaction type' <<<"$stats" && return
+        sleep 5
+    done
+    say "compactions still running after 30 minutes; measuring anyway"
+}
+
+say "the search index on disk, 10^6 users (flushed, compacted)"
 scripts/cassandra.sh nodetool flush "$LARGE" users
+settle
 du -cb .cassandra/data/data/"$LARGE"/users-*/*SAI*users_search_idx* | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
 du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/table-data-bytes"
 

@@ -432,7 +432,8 @@ async fn pages_render_user_text_as_text() {
         "the name is escaped"
     );
     assert!(!html.contains("<script>alert(1)</script>"));
-    assert!(html.contains("xss@example.com"));
+    // The email may wrap after its @ and before its dots (<wbr>), never inside a word.
+    assert!(html.replace("<wbr>", "").contains("xss@example.com"));
     app.db.drop().await;
 }
 
