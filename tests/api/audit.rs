@@ -279,3 +279,79 @@ async fn activity_pages_back_across_days_skipping_the_empty_ones() {
     assert_eq!(seen_times, expected_times, "newest first across days");
     db.drop().await;
 }
+
+#[tokio::test]
+async fn activity_reads_the_ten_second_slots_and_the_older_day_partitions_in_one_order() {
+    let db = TestDb::new(5).await;
+    let ks = db.keyspace().to_owned();
+    let none = BTreeMap::<String, String>::new;
+    // Today: events in several slots as the app writes them now; two days ago: some in slots
+    // and some in the day partition of before slots existed, interleaved in time.
+    let mut written = Vec::new();
+    for (days, seconds, legacy) in [
+        (0, 0, false),
+        (0, 1, false),
+        (0, 25, false),
+        (0, 47, false),
+        (2, 0, true),
+        (2, 11, false),
+        (2, 12, true),
+        (2, 30, false),
+        (2, 61, true),
+        (2, 95, false),
+        (2, 96, false),
+    ] {
+        let id = days_ago(days, seconds);
+        let (day, at) = (day_of(id), CqlTimeuuid::from(id));
+        let details = format!("{days} days ago, +{seconds}s");
+        if legacy {
+            db.session()
+                .query_unpaged(
+                    format!("INSERT INTO {ks}.audit_by_day (day, at, operator, action, details, before, after) VALUES (?, ?, 'tester', 'test', ?, ?, ?)"),
+                    (day, at, &details, none(), none()),
+                )
+                .await
+                .unwrap();
+        } else {
+            let slot = cassandra_users::server::audit::rows::slot_of(id);
+            db.session()
+                .query_unpaged(
+                    format!("INSERT INTO {ks}.audit_by_slot (day, slot, at, operator, action, details, before, after) VALUES (?, ?, ?, 'tester', 'test', ?, ?, ?)"),
+                    (day, slot, at, &details, none(), none()),
+                )
+                .await
+                .unwrap();
+            db.session()
+                .query_unpaged(
+                    format!("INSERT INTO {ks}.audit_slots (day, slot) VALUES (?, ?)"),
+                    (day, slot),
+                )
+                .await
+                .unwrap();
+        }
+        db.session()
+            .query_unpaged(
+                format!("INSERT INTO {ks}.audit_days (bucket, day) VALUES (0, ?)"),
+                (day,),
+            )
+            .await
+            .unwrap();
+        written.push((id, details));
+    }
+    let (mut seen, mut before, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let page = db.stores.audit.activity(before).await.unwrap();
+        pages += 1;
+        assert!(page.events.len() <= 5);
+        seen.extend(page.events.into_iter().map(|event| event.details));
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    written.sort_by_key(|(id, _)| std::cmp::Reverse(id.get_timestamp().unwrap().to_unix()));
+    let expected: Vec<String> = written.into_iter().map(|(_, details)| details).collect();
+    assert_eq!(seen, expected, "newest first, every event once, across slots, days and layouts");
+    assert_eq!(pages, 3, "11 events in pages of 5");
+    db.drop().await;
+}

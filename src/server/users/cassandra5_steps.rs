@@ -63,11 +63,13 @@ impl OrderedSteps {
         let event = Recorded::now(actor, Event::user_created(created));
         let row = NewUserRow::from(created);
         // The batch writes fixed values under a fixed event time, so repeating it is safe.
+        let (by_slot, slot, day) = event.activity();
+        let values = (&row, event.by_user(), by_slot, slot, day);
         let write = with_retries(|| {
-            self.claims.rows.session.batch(
-                &self.insert_user_audited,
-                (&row, event.by_user(), event.by_day(), event.day_index()),
-            )
+            self.claims
+                .rows
+                .session
+                .batch(&self.insert_user_audited, &values)
         })
         .await;
         if let Err(error) = write {
