@@ -7,6 +7,8 @@ use crate::pages::{
     activity::ActivityPage,
     bulk_delete::{DeleteSelectedPage, DeletedPage},
     edit_user::EditUserPage,
+    import::ImportPage,
+    import_job::ImportJobPage,
     not_found::NotFoundPage,
     operators::OperatorsPage,
     reconcile::ReconcilePage,
@@ -63,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/delete-selected") view=DeleteSelectedPage ssr=SsrMode::Async/>
                     <Route path=path!("/deleted") view=DeletedPage ssr=SsrMode::Async/>
                     <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/operators") view=OperatorsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/reconcile") view=ReconcilePage ssr=SsrMode::Async/>
@@ -85,6 +89,7 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
         .into_any();
     };
     let admin = operator.role.allows(Role::Admin);
+    let editor = operator.role.allows(Role::Editor);
     // Pages render once, on the server, so the links are plain: no router link per entry.
     let here = use_location().pathname.get_untracked();
     let current =
@@ -97,6 +102,7 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
             <a href="/" class="brand" aria-current=current("/")>"Users"</a>
             <nav aria-label="Sections" class="site-nav">
                 {link("/activity", "Activity")}
+                {editor.then(|| link("/import", "Import"))}
                 {admin.then(|| view! {
                     {link("/operators", "Operators")}
                     {link("/tokens", "API tokens")}

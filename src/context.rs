@@ -1,5 +1,6 @@
 //! What the server tells every page about its request, through Leptos context: who is signed in,
-//! which Cassandra the server talks to, and where the stylesheet is. The server provides them for
+//! which Cassandra the server talks to, where the stylesheet is, and the largest file an import
+//! takes. The server provides them for
 //! every request (`server::web::router`); the UI only reads them, so it needs no server code.
 
 use crate::model::{DatabaseInfo, Operator, Role};
@@ -17,6 +18,10 @@ pub struct Connected(pub Option<DatabaseInfo>);
 #[derive(Clone, Copy, Debug)]
 pub struct Stylesheet(pub &'static str);
 
+/// `IMPORT_MAX_BYTES`: the Import page says it before anyone uploads a file too large.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportLimit(pub usize);
+
 pub fn signed_in() -> Option<Operator> {
     use_context::<SignedIn>().and_then(|signed_in| signed_in.0)
 }
@@ -32,4 +37,8 @@ pub fn connected_database() -> Option<DatabaseInfo> {
 
 pub fn stylesheet() -> &'static str {
     use_context::<Stylesheet>().map_or("", |stylesheet| stylesheet.0)
+}
+
+pub fn import_limit() -> Option<usize> {
+    use_context::<ImportLimit>().map(|limit| limit.0)
 }

@@ -25,7 +25,7 @@ pub enum AppError {
     Unavailable,
     #[error("The request was malformed: {detail}")]
     BadRequest { detail: String },
-    #[error("The request is larger than this endpoint takes ({limit_bytes} bytes at most).")]
+    #[error("The request is larger than this endpoint takes ({} at most).", in_units(*.limit_bytes))]
     TooLarge { limit_bytes: usize },
     #[error("That is {given} at once; at most {limit} are taken in one request.")]
     TooMany { limit: usize, given: usize },
@@ -47,8 +47,27 @@ pub enum AppError {
     UsernameTaken,
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
+    /// The uploaded file cannot be imported at all (nothing was written); the message says why.
+    #[error("{message}")]
+    ImportRefused { message: String },
+    #[error("No such import; the Import page lists those of this month and the last.")]
+    NoSuchImport,
+    /// The import is not in a state that allows this (started already, finished, ...).
+    #[error("{message}")]
+    ImportNotNow { message: String },
     #[error("Something went wrong on the server; it has been logged.")]
     Internal,
+}
+
+/// `16384` → "16 KiB", `67108864` → "64 MiB", `1000` → "1000 bytes".
+pub fn in_units(bytes: usize) -> String {
+    const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if bytes >= size && bytes % size == 0 {
+            return format!("{} {unit}", bytes / size);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 impl AppError {
@@ -87,14 +106,17 @@ impl AppError {
             AppError::BadRequest { .. } => 400,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
             AppError::CrossSite | AppError::Forbidden { .. } => 403,
-            AppError::NotFound => 404,
+            AppError::NotFound | AppError::NoSuchImport => 404,
             AppError::MethodNotAllowed => 405,
             AppError::EmailTaken
             | AppError::Conflict { .. }
             | AppError::SetupDone
-            | AppError::UsernameTaken => 409,
+            | AppError::UsernameTaken
+            | AppError::ImportNotNow { .. } => 409,
             AppError::TooLarge { .. } => 413,
-            AppError::Invalid { .. } | AppError::TooMany { .. } => 422,
+            AppError::Invalid { .. } | AppError::TooMany { .. } | AppError::ImportRefused { .. } => {
+                422
+            }
             AppError::LockedOut { .. } => 429,
             AppError::Internal => 500,
             AppError::Network | AppError::Unavailable => 503,

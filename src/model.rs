@@ -1,5 +1,8 @@
 //! The data that travels between the browser and the server.
 
+mod imports;
+
+pub use imports::*;
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 use uuid::Uuid;
@@ -236,7 +239,17 @@ pub struct ReconcileRun {
     /// Rows that search could not find yet (written outside the app, or before search existed)
     /// and that were given their search terms.
     pub searchable: i64,
+    /// Rows whose name or email breaks the rules the app (and on Cassandra 6 the table's
+    /// constraints) hold new values to.
+    pub breaking_rules: i64,
     pub finished: bool,
+}
+
+/// A stored row whose name or email breaks the rules, and which rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleBreaker {
+    pub user: User,
+    pub problem: String,
 }
 
 /// Rows that share one email (compared trimmed and lower-cased), oldest first by write time.
@@ -252,6 +265,8 @@ pub struct ReconcileStatus {
     pub run: Option<ReconcileRun>,
     pub running: bool,
     pub duplicates: Vec<DuplicateEmail>,
+    /// The first rows of the run that break the rules (`breaking_rules` counts them all).
+    pub rule_breakers: Vec<RuleBreaker>,
 }
 
 #[cfg(test)]

@@ -38,9 +38,9 @@ test('"/" focuses the search box, except while typing', async ({ page }) => {
   await page.keyboard.press('/');
   await expect(page.getByLabel('Search', { exact: true })).toBeFocused();
   await expect(page.getByLabel('Search', { exact: true })).toHaveValue('');
-  await page.getByLabel('Name').click();
+  await page.getByLabel('Name', { exact: true }).click();
   await page.keyboard.type('a/b');
-  await expect(page.getByLabel('Name')).toHaveValue('a/b');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('a/b');
 });
 
 test.describe('on a phone', () => {

@@ -2,6 +2,7 @@ pub mod confirm_delete;
 pub mod create_user;
 pub mod form;
 pub mod history;
+pub mod import_summary;
 pub mod list_position;
 pub mod notice;
 pub mod search_box;

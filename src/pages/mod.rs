@@ -1,6 +1,8 @@
 pub mod activity;
 pub mod bulk_delete;
 pub mod edit_user;
+pub mod import;
+pub mod import_job;
 pub mod not_found;
 pub mod operators;
 pub mod reconcile;

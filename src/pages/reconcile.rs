@@ -40,7 +40,9 @@ fn Status(status: ReconcileStatus, start: ServerAction<StartReconcile>) -> impl 
         run,
         running,
         duplicates,
+        rule_breakers,
     } = status;
+    let breaking = run.as_ref().map_or(0, |run| run.breaking_rules);
     let button = match &run {
         Some(run) if !run.finished && !running => "Continue reconcile",
         _ => "Reconcile now",
@@ -73,6 +75,23 @@ fn Status(status: ReconcileStatus, start: ServerAction<StartReconcile>) -> impl 
                 }.into_any()
             }}
         </section>
+        <section aria-labelledby="rules-heading">
+            <h2 id="rules-heading">"Rows that break the rules for names and emails"</h2>
+            {if rule_breakers.is_empty() {
+                view! { <p class="empty">"None found."</p> }.into_any()
+            } else {
+                let shown = rule_breakers.len();
+                view! {
+                    <p class="hint">{format!("Rows other clients stored with a name or email that this app (and, on Cassandra 6, the table's constraints) would refuse now: {breaking} in all, the first {shown} here. Open a row to correct it.")}</p>
+                    <ul class="rule-breakers">
+                        {rule_breakers.into_iter().map(|breaker| {
+                            let (href, name) = (format!("/users/{}", breaker.user.id), breaker.user.display_name());
+                            view! { <li><a href=href>{name}</a>" — "{breaker.user.email}": "{breaker.problem}</li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }
 
@@ -95,6 +114,7 @@ fn RunSummary(run: ReconcileRun, running: bool) -> impl IntoView {
             <dt>"Emails shared by several rows"</dt><dd>{run.duplicate_emails}</dd>
             <dt>"Rows without a valid email"</dt><dd>{run.not_emails}</dd>
             <dt>"Rows made searchable"</dt><dd>{run.searchable}</dd>
+            <dt>"Rows that break the rules for names and emails"</dt><dd>{run.breaking_rules}</dd>
         </dl>
         <p class="hint">{searchable_yet}</p>
     }

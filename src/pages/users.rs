@@ -64,6 +64,11 @@ pub fn UsersPage() -> impl IntoView {
             <UserCountLine/>
             <SearchBox q=position.q.clone()/>
         </div>
+        <p class="transfer">
+            // A plain download: the browser saves the file as it streams in.
+            <a href="/api/users/export.csv" download>"Export CSV"</a>
+            {editor.then(|| view! { <a href="/import">"Import CSV"</a> })}
+        </p>
         {editor.then(|| view! {
             <div class="forms"><CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/></div>
         })}

@@ -17,7 +17,22 @@ pub struct Config {
     pub page_size: u16,
     pub request_timeout: Duration,
     pub sign_in: SignInSettings,
+    /// The largest CSV file an import takes (`IMPORT_MAX_BYTES`).
+    pub import_max_bytes: usize,
+    /// Whether a new `users` table on Cassandra 6 gets the column constraints that mirror the
+    /// validation (`CASSANDRA_CONSTRAINTS`); a table that exists is never changed by this.
+    pub constraints_for_new_tables: bool,
 }
+
+/// What the HTTP side needs to know before the database answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSettings {
+    pub sign_in: SignInSettings,
+    pub import_max_bytes: usize,
+}
+
+/// 64 MiB: about 600,000 users of a typical name and email.
+pub const DEFAULT_IMPORT_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Sessions and sign-in throttling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,6 +250,20 @@ impl Config {
             lockout_window: duration("SIGN_IN_LOCKOUT", "15m")?,
         };
 
+        let import_max_bytes = match lookup("IMPORT_MAX_BYTES") {
+            None => DEFAULT_IMPORT_MAX_BYTES,
+            Some(value) => parse_bytes(&value).map_err(check("IMPORT_MAX_BYTES"))?,
+        };
+        let constraints_for_new_tables = match read("CASSANDRA_CONSTRAINTS", "on").trim() {
+            "on" | "true" | "1" | "yes" => true,
+            "off" | "false" | "0" | "no" => false,
+            other => {
+                return Err(check("CASSANDRA_CONSTRAINTS")(format!(
+                    "'{other}' is not on or off"
+                )))
+            }
+        };
+
         Ok(Config {
             contact_points,
             keyspace,
@@ -246,8 +275,40 @@ impl Config {
             page_size,
             request_timeout: Duration::from_millis(timeout_ms),
             sign_in,
+            import_max_bytes,
+            constraints_for_new_tables,
         })
     }
+
+    pub fn web_settings(&self) -> WebSettings {
+        WebSettings {
+            sign_in: self.sign_in.clone(),
+            import_max_bytes: self.import_max_bytes,
+        }
+    }
+}
+
+/// A size: bytes (`1048576`), or with a unit (`512KiB`, `64MiB`, `1GiB`; `KB`/`MB`/`GB` too).
+fn parse_bytes(value: &str) -> Result<usize, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let unit_bytes: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => 0,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_bytes))
+        .filter(|bytes| *bytes >= 1024)
+        .and_then(|bytes| usize::try_from(bytes).ok())
+        .ok_or_else(|| format!("'{value}' is not a size of at least 1 KiB (e.g. 64MiB, 1048576)"))
 }
 
 fn parse_consistency(value: &str) -> Result<Consistency, String> {
@@ -294,6 +355,16 @@ mod tests {
             Duration::from_secs(12 * 3600)
         );
         assert_eq!(config.sign_in.lockout_window, Duration::from_secs(15 * 60));
+        assert_eq!(config.import_max_bytes, 64 * 1024 * 1024);
+        assert!(config.constraints_for_new_tables);
+    }
+
+    #[test]
+    fn sizes_take_a_unit() {
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("512 KB"), Ok(512 << 10));
+        assert!(parse_bytes("64 parsecs").is_err());
     }
 
     #[test]
@@ -311,6 +382,9 @@ mod tests {
             ("SESSION_ABSOLUTE_TIMEOUT", "0s"),
             ("SIGN_IN_LOCKOUT", "-5m"),
             ("SESSION_COOKIE_SECURE", "maybe"),
+            ("IMPORT_MAX_BYTES", "lots"),
+            ("IMPORT_MAX_BYTES", "12"),
+            ("CASSANDRA_CONSTRAINTS", "sometimes"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
             let expected = if variable == "CASSANDRA_USERNAME" {

@@ -2,7 +2,7 @@
 //! router → serving until SIGTERM or Ctrl-C.
 
 use super::config::Config;
-use super::config::SignInSettings;
+use super::config::WebSettings;
 use super::operators::SetupCode;
 use super::stores::{Database, Stores};
 use super::web::assets::hash_file_beside_binary;
@@ -29,7 +29,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         leptos.hash_files = true;
     }
     let address = leptos.site_addr;
-    let sign_in = config.sign_in.clone();
+    let settings = config.web_settings();
 
     // The server answers at once; pages say the database is unavailable until it connects.
     let database = connect_in_background(config);
@@ -39,7 +39,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         setup.clone(),
         address,
     ));
-    let app = app_router(leptos, database, sign_in, setup);
+    let app = app_router(leptos, database, settings, setup);
 
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -54,13 +54,13 @@ pub async fn run(config: Config) -> Result<(), String> {
 pub fn app_router(
     options: LeptosOptions,
     database: Database,
-    sign_in: SignInSettings,
+    settings: WebSettings,
     setup: SetupCode,
 ) -> Router {
     router(
         options,
         database,
-        sign_in,
+        settings,
         setup,
         generate_route_list(App),
         shell,
@@ -83,6 +83,8 @@ pub fn connect_in_background(config: Config) -> Database {
                         "connected to Cassandra; schema ready in keyspace {}",
                         config.keyspace.as_str()
                     );
+                    // Import jobs that a server left unfinished go on here too.
+                    stores.imports.wake();
                     slot.fill(Arc::new(stores));
                     return;
                 }

@@ -6,6 +6,7 @@ use super::cassandra::node::Node;
 use super::cassandra::schema::{add_column_if_missing, await_agreement, ensure_keyspace, run_ddl};
 use super::cassandra::session::{open_session, ConnectError};
 use super::config::Config;
+use super::imports::{self, Importer};
 use super::operators::{self, ApiTokens, Operators, SessionTable, SignIns};
 use super::reconcile::{self, Reconciler};
 use super::users::accord_statements::AccordStatements;
@@ -25,6 +26,7 @@ pub struct Stores {
     pub sessions: SessionTable,
     pub audit: Arc<AuditLog>,
     pub reconcile: Arc<Reconciler>,
+    pub imports: Arc<Importer>,
 }
 
 impl Stores {
@@ -35,14 +37,17 @@ impl Stores {
         let node = Node::new(session.clone()).await?;
         let node_version = node.release_version().await?;
         let accord = node.runs_accord(&node_version).await;
+        let constraints =
+            config.constraints_for_new_tables && users::constraints::supported_by(&node_version);
 
         let keyspace = &config.keyspace;
         ensure_keyspace(&session, keyspace, &config.replication).await?;
         let tables = [
-            users::schema::tables(keyspace, accord),
+            users::schema::tables(keyspace, accord, constraints),
             operators::schema::tables(keyspace),
             audit::schema::tables(keyspace),
             reconcile::schema::tables(keyspace),
+            imports::schema::tables(keyspace),
         ];
         run_ddl(&session, tables.concat()).await?;
         for (table, column, cql_type) in users::schema::ADDED_COLUMNS
@@ -71,6 +76,9 @@ impl Stores {
             .await?,
         );
         let operators = Arc::new(Operators::new(session.clone(), keyspace, audit.clone()).await?);
+        let imports = Arc::new(
+            Importer::new(session.clone(), keyspace, users.clone(), audit.clone()).await?,
+        );
         Ok(Stores {
             node,
             node_version,
@@ -83,6 +91,7 @@ impl Stores {
             users,
             operators,
             audit,
+            imports,
         })
     }
 

@@ -14,4 +14,7 @@ pub use operator::{
     PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS,
 };
 pub use search::{SearchQuery, SEARCH_MAX_CHARS, SEARCH_MIN_CHARS};
-pub use user::{validate_user, Email, Name, ValidUser, EMAIL_MAX_CHARS, NAME_MAX_CHARS};
+pub use user::{
+    validate_user, Email, Name, ValidUser, EMAIL_LABEL_MAX_CHARS, EMAIL_LOCAL_MAX_CHARS,
+    EMAIL_LOCAL_SPECIALS, EMAIL_MAX_CHARS, NAME_MAX_CHARS,
+};

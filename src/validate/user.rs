@@ -7,8 +7,10 @@ use uuid::Uuid;
 pub const NAME_MAX_CHARS: usize = 100;
 /// The longest address SMTP can carry (RFC 5321, 4.5.3.1.3).
 pub const EMAIL_MAX_CHARS: usize = 254;
-const EMAIL_LOCAL_MAX_CHARS: usize = 64;
-const EMAIL_LABEL_MAX_CHARS: usize = 63;
+pub const EMAIL_LOCAL_MAX_CHARS: usize = 64;
+pub const EMAIL_LABEL_MAX_CHARS: usize = 63;
+/// What an email's local part may hold besides letters, digits and inner dots.
+pub const EMAIL_LOCAL_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
 
 /// A person's display name: trimmed, 1 to 100 characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +87,6 @@ impl Email {
 }
 
 fn is_valid_local_part(local: &str) -> bool {
-    const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
     !local.is_empty()
         && local.len() <= EMAIL_LOCAL_MAX_CHARS
         && !local.starts_with('.')
@@ -93,7 +94,7 @@ fn is_valid_local_part(local: &str) -> bool {
         && !local.contains("..")
         && local
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || SPECIALS.contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || EMAIL_LOCAL_SPECIALS.contains(c))
 }
 
 fn is_valid_domain(domain: &str) -> bool {

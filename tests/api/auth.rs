@@ -197,7 +197,7 @@ async fn off_loopback_the_setup_needs_the_code_from_the_log() {
             .site_root("target/site")
             .build(),
         Database::connected(db.stores.clone()),
-        db.config.sign_in.clone(),
+        db.config.web_settings(),
         setup_code.clone(),
     );
     tokio::spawn(cassandra_users::server::startup::serve(

@@ -187,7 +187,7 @@ async fn limits_and_roles_have_their_answers() {
     let (status, json) = api.delete_many(Some(Role::Editor), &huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{json}");
     assert!(
-        json["message"].as_str().unwrap().contains("bytes at most"),
+        json["message"].as_str().unwrap().contains("1 MiB at most"),
         "{json}"
     );
 

@@ -5,7 +5,7 @@ use cassandra_users::server::{
     audit::Actor,
     cassandra::error::describe,
     cassandra::schema::drop_keyspace,
-    config::{Config, SignInSettings},
+    config::{Config, SignInSettings, WebSettings, DEFAULT_IMPORT_MAX_BYTES},
     operators::SetupCode,
     startup::{app_router, serve},
     users::UserStore,
@@ -28,6 +28,16 @@ impl TestDb {
     /// A new keyspace with the app's schema, and the stores over it.
     pub async fn new(page_size: u16) -> TestDb {
         Self::with(&[("USERS_PAGE_SIZE", page_size.to_string())]).await
+    }
+
+    /// Like `new`, over a `users` table made before the app's column constraints (as a table
+    /// other clients have been writing to would be), so rows that break them can be written.
+    pub async fn without_constraints(page_size: u16) -> TestDb {
+        Self::with(&[
+            ("USERS_PAGE_SIZE", page_size.to_string()),
+            ("CASSANDRA_CONSTRAINTS", "off".to_owned()),
+        ])
+        .await
     }
 
     /// Like `new`, with other settings as the app would read them from the environment.
@@ -233,6 +243,14 @@ pub async fn spawn_app(database: Database) -> String {
 }
 
 pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Served {
+    let settings = WebSettings {
+        sign_in,
+        import_max_bytes: DEFAULT_IMPORT_MAX_BYTES,
+    };
+    spawn_app_with_settings(database, settings).await
+}
+
+pub async fn spawn_app_with_settings(database: Database, settings: WebSettings) -> Served {
     let options = LeptosOptions::builder()
         .output_name("cassandra-users")
         .site_root("target/site")
@@ -242,7 +260,7 @@ pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Serv
         .expect("bind an ephemeral port");
     let address = listener.local_addr().unwrap();
     let setup = SetupCode::generate(address);
-    let app = app_router(options, database, sign_in, setup);
+    let app = app_router(options, database, settings, setup);
     tokio::spawn(serve(listener, app, std::future::pending()));
     Served {
         url: format!("http://{address}"),

@@ -1,6 +1,6 @@
-//! The tests that take Cassandra away or point the app at it wrongly: the dev node SIGKILLed under
-//! load, a node of the local cluster SIGKILLed under load, the app misconfigured against the
-//! cluster. They cannot run beside other tests, so `cargo test` leaves them out (`test = false` in
+//! The tests that take Cassandra or the app away, or point the app at Cassandra wrongly: the dev
+//! node SIGKILLed under load, a node of the local cluster SIGKILLed under load, an app server
+//! SIGKILLed in the middle of an import, the app misconfigured against the cluster. They cannot run beside other tests, so `cargo test` leaves them out (`test = false` in
 //! Cargo.toml) and `make test` runs each in a step of its own, after the suites it would disturb:
 //! `cargo test --features ssr --test outages -- dev_node_killed::`.
 
@@ -12,4 +12,5 @@ mod helpers;
 mod cluster_misconfigured;
 mod cluster_node_killed;
 mod dev_node_killed;
+mod import_server_killed;
 mod scripts;

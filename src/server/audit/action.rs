@@ -12,6 +12,10 @@ pub enum Action {
     Adopt,
     /// A save or delete refused because the user had changed since it was opened.
     Conflict,
+    // Moving users in and out
+    Export,
+    /// An import job was started, cancelled or finished (each row it wrote has its own event).
+    Import,
     // Signing in
     SignIn,
     SignInFailed,
@@ -36,6 +40,8 @@ impl Action {
             Action::Delete => "delete",
             Action::Adopt => "adopt",
             Action::Conflict => "conflict",
+            Action::Export => "export",
+            Action::Import => "import",
             Action::SignIn => "sign-in",
             Action::SignInFailed => "sign-in failed",
             Action::SignInRefused => "sign-in refused",

@@ -13,6 +13,15 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The actor whose `name` this is.
+    pub fn named(name: &str) -> Actor {
+        if name == Actor::CommandLine.name() {
+            Actor::CommandLine
+        } else {
+            Actor::Operator(name.to_owned())
+        }
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Actor::Operator(username) => username,

@@ -15,6 +15,13 @@ pub enum StorageError {
     /// The server has not connected to Cassandra yet (it connects in the background).
     #[error("not connected to Cassandra yet")]
     NotConnected,
+    /// A column constraint of the table (Cassandra 6) refused a value; `message` is Cassandra's.
+    #[error("a constraint of the table refused a value: {message}")]
+    Constraint {
+        message: String,
+        #[source]
+        cause: Box<ExecutionError>,
+    },
     /// Cassandra refused the request for another reason: a bug or a schema mismatch.
     #[error("Cassandra refused a request")]
     Refused(#[source] Box<ExecutionError>),
@@ -39,11 +46,29 @@ impl StorageError {
 impl From<ExecutionError> for StorageError {
     fn from(error: ExecutionError) -> Self {
         if is_transient(&error) {
-            StorageError::Unavailable(Box::new(error))
-        } else {
-            StorageError::Refused(Box::new(error))
+            return StorageError::Unavailable(Box::new(error));
+        }
+        match constraint_message(&error) {
+            Some(message) => StorageError::Constraint {
+                message,
+                cause: Box::new(error),
+            },
+            None => StorageError::Refused(Box::new(error)),
         }
     }
+}
+
+/// Cassandra's words when a column constraint refused a write (6.0: "Value does not match
+/// regular expression '…'", "Column value does not satisfy value constraint for column '…'").
+fn constraint_message(error: &ExecutionError) -> Option<String> {
+    let ExecutionError::LastAttemptError(RequestAttemptError::DbError(DbError::Invalid, message)) =
+        error
+    else {
+        return None;
+    };
+    let refused = message.contains("does not match regular expression")
+        || message.contains("does not satisfy value constraint");
+    refused.then(|| message.clone())
 }
 
 /// Decoding an answer: each of the driver's decode errors means the same to us.

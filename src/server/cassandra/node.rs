@@ -37,12 +37,7 @@ impl Node {
 
     /// Whether the node runs Accord: Cassandra 6 or later with `accord.enabled: true`.
     pub async fn runs_accord(&self, release_version: &str) -> bool {
-        let major = release_version
-            .split('.')
-            .next()
-            .and_then(|major| major.parse::<u32>().ok())
-            .unwrap_or(0);
-        if major < 6 {
+        if major_version(release_version) < 6 {
             return false;
         }
         let setting = self
@@ -59,4 +54,13 @@ impl Node {
             .and_then(|(value,)| value);
         value.as_deref() == Some("true")
     }
+}
+
+/// The major version of a release (`6.0-alpha2` → 6, `5.0.9` → 5); 0 when it cannot tell.
+pub fn major_version(release_version: &str) -> u32 {
+    release_version
+        .split(['.', '-'])
+        .next()
+        .and_then(|major| major.parse::<u32>().ok())
+        .unwrap_or(0)
 }

@@ -7,7 +7,8 @@
 
 use super::error::ReconcileError;
 use super::run::{Run, RunRow, RUNS_BUCKET};
-use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, User};
+use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, RuleBreaker, User};
+use crate::validate::validate_user;
 use crate::server::audit::Actor;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::{plain, use_accord_levels};
@@ -29,6 +30,8 @@ use uuid::Uuid;
 /// Rows read per page; each page is one query, then its rows are checked concurrently.
 const PAGE_ROWS: i32 = 200;
 const ROWS_AT_ONCE: usize = 16;
+/// Rows breaking the rules that a run keeps to show (it counts them all).
+pub const RULE_BREAKERS_KEPT: i64 = 100;
 
 /// A row of `users` with its token, the position a run keeps, and its search terms.
 #[derive(DeserializeRow)]
@@ -76,6 +79,8 @@ struct Statements {
     duplicate_known: PreparedStatement,
     save_duplicate: PreparedStatement,
     duplicates_of_run: PreparedStatement,
+    save_rule_breaker: PreparedStatement,
+    rule_breakers_of_run: PreparedStatement,
 }
 
 pub struct Reconciler {
@@ -104,11 +109,13 @@ impl Reconciler {
         }
         let statements = Statements {
             rows_from,
-            latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
-            save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?, ?)")).await?,
+            latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, breaking_rules, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
+            save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, breaking_rules, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?, ?, ?)")).await?,
             duplicate_known: plain(&session, format!("SELECT id FROM {ks}.reconcile_duplicates WHERE run = ? AND email = ? LIMIT 1")).await?,
             save_duplicate: plain(&session, format!("INSERT INTO {ks}.reconcile_duplicates (run, email, id, name, stored_email, age_rank) VALUES (?, ?, ?, ?, ?, ?)")).await?,
             duplicates_of_run: plain(&session, format!("SELECT email, id, name, stored_email, age_rank FROM {ks}.reconcile_duplicates WHERE run = ?")).await?,
+            save_rule_breaker: plain(&session, format!("INSERT INTO {ks}.reconcile_rule_breakers (run, id, name, email, problem) VALUES (?, ?, ?, ?, ?)")).await?,
+            rule_breakers_of_run: plain(&session, format!("SELECT id, name, email, problem FROM {ks}.reconcile_rule_breakers WHERE run = ? LIMIT {RULE_BREAKERS_KEPT}")).await?,
         };
         Ok(Reconciler {
             session,
@@ -121,14 +128,18 @@ impl Reconciler {
     /// The latest run, whether this process is running one, and the emails that run found shared.
     pub async fn status(&self) -> Result<ReconcileStatus, ReconcileError> {
         let run = self.latest_run().await?;
-        let duplicates = match &run {
-            Some(run) => self.duplicates(run.id).await?,
-            None => Vec::new(),
+        let (duplicates, rule_breakers) = match &run {
+            Some(run) => (
+                self.duplicates(run.id).await?,
+                self.rule_breakers(run.id).await?,
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         Ok(ReconcileStatus {
             run: run.map(|run| run.summary()),
             running: self.is_running(),
             duplicates,
+            rule_breakers,
         })
     }
 
@@ -214,7 +225,13 @@ impl Reconciler {
                 });
                 outcomes.extend(try_join_all(checks).await?);
             }
-            for outcome in outcomes {
+            for (row, outcome) in page.iter().zip(outcomes) {
+                if let Some(problem) = broken_rule(row) {
+                    if run.breaking_rules < RULE_BREAKERS_KEPT {
+                        self.note_rule_breaker(run.id, row, &problem).await?;
+                    }
+                    run.breaking_rules += 1;
+                }
                 run.scanned += 1;
                 run.searchable += i64::from(outcome.made_searchable);
                 match outcome.claim {
@@ -274,6 +291,45 @@ impl Reconciler {
             .await?;
         }
         Ok(!known)
+    }
+
+    async fn note_rule_breaker(
+        &self,
+        run: Uuid,
+        row: &TokenedUser,
+        problem: &str,
+    ) -> Result<(), ReconcileError> {
+        let values = (
+            CqlTimeuuid::from(run),
+            row.id,
+            row.name.as_deref(),
+            row.email.as_deref(),
+            problem,
+        );
+        with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.save_rule_breaker, &values)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn rule_breakers(&self, run: Uuid) -> Result<Vec<RuleBreaker>, ReconcileError> {
+        let rows = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.rule_breakers_of_run, (CqlTimeuuid::from(run),))
+        })
+        .await?
+        .into_rows_result()?;
+        let mut breakers = Vec::new();
+        for row in rows.rows::<(Uuid, Option<String>, Option<String>, Option<String>)>()? {
+            let (id, name, email, problem) = row?;
+            breakers.push(RuleBreaker {
+                user: User::from(UserRow { id, name, email }),
+                problem: problem.unwrap_or_default(),
+            });
+        }
+        Ok(breakers)
     }
 
     async fn rows_after(
@@ -343,6 +399,19 @@ impl Reconciler {
                 DuplicateEmail { email, users }
             })
             .collect())
+    }
+}
+
+/// What is wrong with a stored row's name or email, by the rules new values are held to (the
+/// table's constraints on Cassandra 6); `None` when nothing is.
+fn broken_rule(row: &TokenedUser) -> Option<String> {
+    let name = row.name.as_deref().unwrap_or_default();
+    let email = row.email.as_deref().unwrap_or_default();
+    match validate_user(name, email) {
+        Err(errors) => Some(errors.messages().join(" ")),
+        // Validation trims what is typed; a stored email is checked as it is.
+        Ok(_) if email != email.trim() => Some("The email has spaces around it.".into()),
+        Ok(_) => None,
     }
 }
 

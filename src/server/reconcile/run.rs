@@ -20,6 +20,7 @@ pub struct RunRow {
     pub duplicate_emails: Option<i64>,
     pub not_emails: Option<i64>,
     pub searchable: Option<i64>,
+    pub breaking_rules: Option<i64>,
     pub finished: Option<bool>,
 }
 
@@ -33,6 +34,7 @@ pub struct Run {
     pub duplicate_emails: i64,
     pub not_emails: i64,
     pub searchable: i64,
+    pub breaking_rules: i64,
     pub finished: bool,
 }
 
@@ -47,6 +49,7 @@ impl Run {
             duplicate_emails: 0,
             not_emails: 0,
             searchable: 0,
+            breaking_rules: 0,
             finished: false,
         }
     }
@@ -65,6 +68,7 @@ impl Run {
             duplicate_emails: self.duplicate_emails,
             not_emails: self.not_emails,
             searchable: self.searchable,
+            breaking_rules: self.breaking_rules,
             finished: self.finished,
         }
     }
@@ -78,6 +82,7 @@ impl Run {
             duplicate_emails: Some(self.duplicate_emails),
             not_emails: Some(self.not_emails),
             searchable: Some(self.searchable),
+            breaking_rules: Some(self.breaking_rules),
             finished: Some(self.finished),
         }
     }
@@ -93,6 +98,7 @@ impl From<RunRow> for Run {
             duplicate_emails: row.duplicate_emails.unwrap_or_default(),
             not_emails: row.not_emails.unwrap_or_default(),
             searchable: row.searchable.unwrap_or_default(),
+            breaking_rules: row.breaking_rules.unwrap_or_default(),
             finished: row.finished.unwrap_or_default(),
         }
     }

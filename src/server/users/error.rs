@@ -16,6 +16,9 @@ pub enum UserError {
     /// Every try of a transaction found the email claims changed again meanwhile.
     #[error("the email claims kept changing")]
     ClaimsKeptChanging,
+    /// The user's email as stored (written by another client) is not a valid address.
+    #[error("the user's stored email is not a valid address")]
+    StoredEmailInvalid,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -5,6 +5,7 @@ pub mod cassandra5_steps;
 pub mod cassandra6_accord;
 pub mod claims;
 pub mod conflicts;
+pub mod constraints;
 pub mod error;
 pub mod indexes;
 pub mod rows;

@@ -9,10 +9,13 @@ use scylla::statement::prepared::PreparedStatement;
 
 /// How many rows with one email an index lookup reads: more than a person can resolve anyway.
 pub const EMAIL_MATCHES_READ: u32 = 100;
+/// Rows a page of a whole-table read (an export) holds: a few hundred KB in memory at a time.
+pub const ROWS_PER_EXPORT_PAGE: i32 = 1000;
 
 pub struct Statements {
     pub first_page: PreparedStatement,
     pub page_after: PreparedStatement,
+    pub all_users: PreparedStatement,
     pub user_by_id: PreparedStatement,
     pub owner_of_email: PreparedStatement,
     pub claim_written_at: PreparedStatement,
@@ -40,6 +43,7 @@ impl Statements {
         let mut statements = Statements {
             first_page: plain(session, format!("SELECT id, name, email FROM {ks}.users LIMIT ?")).await?,
             page_after: plain(session, format!("SELECT id, name, email FROM {ks}.users WHERE token(id) > token(?) LIMIT ?")).await?,
+            all_users: plain(session, format!("SELECT id, name, email FROM {ks}.users")).await?,
             user_by_id: plain(session, format!("SELECT id, name, email FROM {ks}.users WHERE id = ?")).await?,
             owner_of_email: plain(session, format!("SELECT id FROM {ks}.users_by_email WHERE email = ?")).await?,
             claim_written_at: plain(session, format!("SELECT id, writetime(id) AS written FROM {ks}.users_by_email WHERE email = ?")).await?,
@@ -54,6 +58,7 @@ impl Statements {
             // For rows written elsewhere (reconcile): only if nobody changed them meanwhile.
             set_search_terms_if_unchanged: lwt(session, format!("UPDATE {ks}.users SET search_terms = :search_terms WHERE id = :id IF name = :expected_name AND email = :expected_email")).await?,
         };
+        statements.all_users.set_page_size(ROWS_PER_EXPORT_PAGE);
         if accord {
             statements.use_accord_levels();
         }
@@ -64,6 +69,7 @@ impl Statements {
         for statement in [
             &mut self.first_page,
             &mut self.page_after,
+            &mut self.all_users,
             &mut self.user_by_id,
             &mut self.owner_of_email,
             &mut self.claim_written_at,

@@ -20,8 +20,8 @@ use crate::server::audit::{Actor, AuditLog};
 use crate::server::cassandra::estimates::Estimates;
 use crate::server::cassandra::lwt::lwt_applied;
 use crate::server::config::Keyspace;
-use crate::validate::{Email, SearchQuery, ValidUser};
-use futures_util::{stream, StreamExt};
+use crate::validate::{Email, Name, SearchQuery, ValidUser};
+use futures_util::{stream, Stream, StreamExt};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::SerializeRow;
@@ -146,16 +146,68 @@ impl UserStore {
     }
 
     pub async fn create(&self, user: &ValidUser, actor: &Actor) -> Result<User, UserError> {
-        let id = Uuid::new_v4();
-        self.claims
-            .refuse_if_rows_elsewhere_have(&user.email, id, actor)
-            .await?;
-        let created = user.user(id);
-        match &self.accord {
-            Some(accord) => accord.create(&created, &user.email, actor).await?,
-            None => self.steps.create(&created, &user.email, actor).await?,
-        }
+        let created = user.user(Uuid::new_v4());
+        self.create_as_written(&created, &user.email, actor).await?;
         Ok(created)
+    }
+
+    /// Creates `user` with its id and values exactly as given (an import keeps a file's ids and
+    /// the case of its emails); `email` is its address as validated, the key of its claim.
+    /// Creating the same user again (a retry) changes nothing.
+    pub async fn create_as_written(
+        &self,
+        user: &User,
+        email: &Email,
+        actor: &Actor,
+    ) -> Result<(), UserError> {
+        self.claims
+            .refuse_if_rows_elsewhere_have(email, user.id, actor)
+            .await?;
+        match &self.accord {
+            Some(accord) => accord.create(user, email, actor).await,
+            None => self.steps.create(user, email, actor).await,
+        }
+    }
+
+    /// Gives the user a new name if it still has the values the person saw (`shown`), keeping
+    /// its email exactly as stored.
+    pub async fn rename(
+        &self,
+        shown: &User,
+        name: &Name,
+        actor: &Actor,
+    ) -> Result<User, UserError> {
+        let stored = self.claims.rows.stored(shown.id).await?;
+        let current = User::from(stored.clone());
+        let renamed = User {
+            name: name.as_str().to_owned(),
+            ..shown.clone()
+        };
+        if *shown != current {
+            let audit = &self.claims.audit;
+            return Err(refuse(audit, shown, Some(&renamed), current.clone(), actor).await);
+        }
+        if renamed == current {
+            return Ok(renamed);
+        }
+        let email = Email::parse(&current.email).map_err(|_| UserError::StoredEmailInvalid)?;
+        self.steps
+            .update(&stored, shown, &renamed, &email, actor)
+            .await
+    }
+
+    /// Every user, in token order, read page by page (`ROWS_PER_EXPORT_PAGE` rows in memory at
+    /// a time).
+    pub async fn all(
+        &self,
+    ) -> Result<impl Stream<Item = Result<User, UserError>> + Send + 'static, UserError> {
+        let statement = self.claims.rows.statements.all_users.clone();
+        let rows = self
+            .session()
+            .execute_iter(statement, ())
+            .await?
+            .rows_stream::<UserRow>()?;
+        Ok(rows.map(|row| row.map(User::from).map_err(UserError::from)))
     }
 
     /// Saves a new name and email if the user still has the values the person saw (`shown`;

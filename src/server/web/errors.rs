@@ -5,9 +5,11 @@
 use crate::error::AppError;
 use crate::server::cassandra::error::describe;
 use crate::server::cassandra::StorageError;
+use crate::server::imports::ImportError;
 use crate::server::operators::OperatorError;
 use crate::server::reconcile::ReconcileError;
-use crate::server::users::UserError;
+use crate::server::users::{constraints, UserError};
+use crate::validate::FieldErrors;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -32,9 +34,22 @@ impl From<UserError> for AppError {
             UserError::EmailTaken => AppError::EmailTaken,
             UserError::NotFound => AppError::NotFound,
             UserError::Conflict(current) => AppError::Conflict { current },
+            UserError::StoredEmailInvalid => AppError::invalid_email(
+                "This user's email, as another client stored it, is not a valid address; correct it first.",
+            ),
             UserError::ClaimsKeptChanging => {
                 tracing::warn!("database unavailable: {error}");
                 AppError::Unavailable
+            }
+            UserError::Storage(StorageError::Constraint { message, .. }) => {
+                tracing::warn!("a constraint of the users table refused a write: {message}");
+                let field = constraints::column_refused(&message).unwrap_or("name");
+                AppError::Invalid {
+                    fields: FieldErrors::one(
+                        field,
+                        format!("Cassandra refused this {field}: it breaks the table's rules for a {field}."),
+                    ),
+                }
             }
             UserError::Storage(error) => error.into(),
         }
@@ -67,6 +82,26 @@ impl From<ReconcileError> for AppError {
             // waits for one.
             ReconcileError::AlreadyRunning => {
                 tracing::error!("{error}");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::File(error) => AppError::ImportRefused {
+                message: error.to_string(),
+            },
+            ImportError::NoSuchJob => AppError::NoSuchImport,
+            ImportError::NotNow { state, asked } => AppError::ImportNotNow {
+                message: format!("The import is {state}: it cannot {asked} now."),
+            },
+            ImportError::Users(error) => error.into(),
+            ImportError::Storage(error) => error.into(),
+            ImportError::ChunkMissing { .. } | ImportError::ChunkUnreadable { .. } => {
+                tracing::error!("{}", describe(&error));
                 AppError::Internal
             }
         }

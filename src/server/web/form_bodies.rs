@@ -1,8 +1,9 @@
 //! Form bodies are checked before any server function decodes them: the decoder would replace
 //! bytes that are not UTF-8 with U+FFFD and keep broken percent-escapes as they are, so a name
 //! could be stored other than it was sent. Here such a body is a 400 that says which field.
+//! (An import's file is multipart and is read by its own handler, `web::imports`.)
 
-use super::body_limit::{is_over_limit, limit_of};
+use super::body_limit::{is_over_limit, BodyLimit, FORM_BODY_BYTES, IMPORT_UPLOAD_PATH};
 use super::errors::error_response;
 use crate::error::AppError;
 use axum::body::{to_bytes, Body};
@@ -15,8 +16,9 @@ use percent_encoding::percent_decode;
 /// Checks every body posted to `/api/...` (server functions read a URL-encoded form whatever the
 /// `Content-Type` says); everything else passes untouched.
 pub async fn reject_malformed_forms(request: Request, next: Next) -> Response {
-    let is_form_post =
-        request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    let is_form_post = request.method() == Method::POST
+        && request.uri().path().starts_with("/api/")
+        && request.uri().path() != IMPORT_UPLOAD_PATH;
     if !is_form_post {
         return next.run(request).await;
     }
@@ -25,7 +27,10 @@ pub async fn reject_malformed_forms(request: Request, next: Next) -> Response {
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(error) if is_over_limit(&error) => {
-            let limit_bytes = limit_of(parts.uri.path());
+            let limit_bytes = parts
+                .extensions
+                .get::<BodyLimit>()
+                .map_or(FORM_BODY_BYTES, |limit| limit.0);
             return error_response(&AppError::TooLarge { limit_bytes });
         }
         Err(_) => {

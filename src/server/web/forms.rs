@@ -2,7 +2,8 @@
 //! page instead of JSON. Server functions that forms post to finish with `finish_form_post`.
 
 use crate::error::AppError;
-use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::use_context;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos_axum::ResponseOptions;
@@ -46,12 +47,27 @@ pub fn is_plain_form_post() -> bool {
 /// The response of the current request, if it is a plain HTML form post.
 fn plain_form_post_response() -> Option<ResponseOptions> {
     let parts = use_context::<Parts>()?;
-    let accepts_html = parts
-        .headers
+    accepts_html(&parts.headers)
+        .then(use_context::<ResponseOptions>)
+        .flatten()
+}
+
+/// Whether the request is a browser's (a plain form post, JavaScript off), which wants a page
+/// back rather than JSON.
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    accepts_html.then(use_context::<ResponseOptions>).flatten()
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// "303 See Other: go to `location`".
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 /// The Referer with `__path`/`__err` (how Leptos carries a server function's error to the page)

@@ -30,7 +30,13 @@ pub fn current_operator() -> Option<Operator> {
 
 /// The current operator if their role includes `needed`: 401 without one, 403 with too little.
 pub fn require(needed: Role) -> Result<Operator, AppError> {
-    let operator = current_operator().ok_or(AppError::Unauthenticated)?;
+    with_role(current_operator(), needed)
+}
+
+/// `operator` if there is one and their role includes `needed` (for handlers outside the server
+/// functions, which get the operator from the request themselves).
+pub fn with_role(operator: Option<Operator>, needed: Role) -> Result<Operator, AppError> {
+    let operator = operator.ok_or(AppError::Unauthenticated)?;
     if operator.role.allows(needed) {
         Ok(operator)
     } else {

@@ -1,23 +1,27 @@
-//! The HTTP router: the Leptos app and its server functions, `/healthz`, and the layers that give
-//! every request a defined answer (body limits → 413, cross-site posts → 403, sessions and the
-//! sign-in gate → 303/401, error statuses), compression, and how long browsers may cache each
-//! answer.
+//! The HTTP router: the Leptos app and its server functions, `/healthz`, the CSV export and the
+//! import's upload, and the layers that give every request a defined answer (body limits → 413,
+//! cross-site posts → 403, sessions and the sign-in gate → 303/401, error statuses),
+//! compression, and how long browsers may cache each answer.
 
 use super::assets::stylesheet_href;
 use super::auth::backend::session_layer;
 use super::auth::gate::{gate, public_paths_without_session, Gate};
-use super::body_limit::limit_request_bodies;
+use super::body_limit::{limit_request_bodies, BodyLimits, IMPORT_UPLOAD_PATH};
 use super::cache::{cache_control, CachePolicy};
 use super::csrf::reject_cross_site_writes;
 use super::errors::status_from_app_error;
+use super::export::{export_users, EXPORT_PATH};
 use super::form_bodies::reject_malformed_forms;
 use super::health::health;
+use super::imports::{self, ERRORS_PATH};
 use super::request::current_operator;
-use crate::context::{Connected, SignedIn, Stylesheet};
-use crate::server::config::SignInSettings;
+use crate::context::{Connected, ImportLimit, SignedIn, Stylesheet};
+use crate::server::config::WebSettings;
 use crate::server::operators::SetupCode;
 use crate::server::stores::Database;
-use axum::{middleware, routing::get, Router};
+use axum::extract::{DefaultBodyLimit, Extension};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
 use leptos::prelude::{provide_context, IntoView, LeptosOptions};
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -26,7 +30,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 pub fn router<Shell, Page>(
     options: LeptosOptions,
     database: Database,
-    sign_in: SignInSettings,
+    settings: WebSettings,
     setup: SetupCode,
     routes: Vec<AxumRouteListing>,
     shell: Shell,
@@ -35,12 +39,17 @@ where
     Shell: Fn(LeptosOptions) -> Page + Clone + Send + Sync + 'static,
     Page: IntoView + 'static,
 {
+    let WebSettings {
+        sign_in,
+        import_max_bytes,
+    } = settings;
     // Every page (the page not found too) and every server function finds these in its context.
     let context = {
         let (database, sign_in) = (database.clone(), sign_in.clone());
         let stylesheet = Stylesheet(stylesheet_href(&options));
         move || {
             provide_context(stylesheet);
+            provide_context(ImportLimit(import_max_bytes));
             provide_context(database.clone());
             provide_context(sign_in.clone());
             provide_context(setup.clone());
@@ -55,8 +64,19 @@ where
     };
     let health_database = database.clone();
     let cache_policy = CachePolicy::of(&options);
+    let body_limits = BodyLimits {
+        import_bytes: import_max_bytes,
+    };
     Router::new()
         .route("/healthz", get(move || health(health_database.clone())))
+        // CSV in and out, streamed: plain handlers rather than server functions. The upload's
+        // limit is `limit_request_bodies`' (axum's own default of 2 MB is lifted).
+        .route(EXPORT_PATH, get(export_users))
+        .route(
+            IMPORT_UPLOAD_PATH,
+            post(imports::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(ERRORS_PATH, get(imports::problems))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let (options, shell) = (options.clone(), shell.clone());
             move || shell(options.clone())
@@ -65,6 +85,7 @@ where
             context, shell,
         ))
         .with_state(options)
+        .layer(Extension(database.clone()))
         .layer(middleware::from_fn_with_state(gate_state, gate))
         .layer(session_layer(&database, &sign_in))
         .layer(middleware::from_fn(public_paths_without_session))
@@ -72,7 +93,10 @@ where
         .layer(middleware::from_fn(status_from_app_error))
         .layer(middleware::from_fn_with_state(cache_policy, cache_control))
         .layer(middleware::from_fn(reject_cross_site_writes))
-        .layer(middleware::from_fn(limit_request_bodies))
+        .layer(middleware::from_fn_with_state(
+            body_limits,
+            limit_request_bodies,
+        ))
         // Pages and JSON, when the client accepts br or gzip. Static files are served already
         // compressed when the release build made .br/.gz copies (cargo leptos build -P), and a
         // response with a Content-Encoding is left alone.

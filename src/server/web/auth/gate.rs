@@ -10,10 +10,11 @@ use crate::model::Operator;
 use crate::server::config::SignInSettings;
 use crate::server::stores::Database;
 use crate::server::web::errors::error_response;
+use crate::server::web::forms::see_other;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use time::OffsetDateTime;
 
 /// Everything the gate needs.
@@ -129,12 +130,4 @@ async fn identify(
 /// `Some(true)` once an operator exists; `None` when the database cannot say right now.
 async fn setup_done(database: &Database) -> Option<bool> {
     database.stores().ok()?.operators.any_exists().await.ok()
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
 }
