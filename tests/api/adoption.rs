@@ -18,7 +18,7 @@ fn email(text: &str) -> Email {
 
 #[tokio::test]
 async fn a_row_written_elsewhere_in_mixed_case_is_found_and_blocks_a_duplicate() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     let carol = db
         .insert_elsewhere("Carol", "Carol.Shaw@Example.COM", HOUR)
         .await;
@@ -63,7 +63,7 @@ async fn a_row_written_elsewhere_in_mixed_case_is_found_and_blocks_a_duplicate()
 
 #[tokio::test]
 async fn an_email_change_to_an_address_a_row_elsewhere_has_is_refused() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     let bob = db
         .users()
         .create(&validate_user("Bob", "bob@example.com").unwrap(), &CLI)
@@ -95,7 +95,7 @@ async fn an_email_change_to_an_address_a_row_elsewhere_has_is_refused() {
 
 #[tokio::test]
 async fn of_several_rows_with_one_email_the_oldest_wins_the_claim() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     let newer = db.insert_elsewhere("Newer", "eve@example.com", HOUR).await;
     let oldest = db
         .insert_elsewhere("Oldest", "Eve@Example.com", 3 * HOUR)
@@ -124,7 +124,7 @@ async fn of_several_rows_with_one_email_the_oldest_wins_the_claim() {
 
 #[tokio::test]
 async fn a_row_elsewhere_can_change_only_the_case_of_its_own_email() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     let fay = db.insert_elsewhere("Fay", "Fay@Example.com", HOUR).await;
     let saved = db
         .users()
@@ -164,7 +164,7 @@ async fn rows_written_elsewhere(db: &TestDb, count: usize) -> (Uuid, Uuid) {
 
 #[tokio::test]
 async fn reconcile_claims_every_row_written_elsewhere_and_lists_shared_emails() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     const IMPORTED: usize = 450; // more than two of reconcile's pages
     let (older_twin, newer_twin) = rows_written_elsewhere(&db, IMPORTED).await;
     let app_user = db
@@ -222,7 +222,7 @@ async fn reconcile_claims_every_row_written_elsewhere_and_lists_shared_emails() 
 
 #[tokio::test]
 async fn a_stopped_reconcile_continues_where_it_was() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::without_constraints(50).await;
     rows_written_elsewhere(&db, 500).await;
     let reconcile = &db.stores.reconcile;
     // Stop the run (drop it) once its first page is done, as a killed process would.
