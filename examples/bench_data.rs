@@ -3,8 +3,9 @@
 //! - `load KEYSPACE N`: fills a bench keyspace with N users, each with its email claim and its
 //!   search terms, as the app would have written them, with a progress bar; prints one JSON line
 //!   `{"users":…,"seconds":…}` (seconds 0 when a keyspace already holding N users from an earlier
-//!   run is reused as it is). Names come from lists of first and last names, so a prefix such as
-//!   `ma` is common, and emails start `u<n>.`, so `u777.` is one user at any size.
+//!   run is reused as it is; one holding anything else is emptied first). Names come from lists
+//!   of first and last names, so a prefix such as `ma` is common, and emails start `u<n>.`, so
+//!   `u777.` is one user at any size.
 //! - `row-writes KEYSPACE SECONDS`: rows written straight into `users` at concurrency 32, with
 //!   their search terms and without (as before search existed), for SECONDS each; prints one JSON
 //!   line of both rates: what the terms cost a write, index upkeep included.
@@ -76,6 +77,13 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
         return Ok(());
     }
 
+    // A keyspace loaded by an older dataset (or a load that stopped) starts empty, so it holds
+    // exactly `users` rows afterwards, not those plus the earlier ones.
+    for table in ["users", "users_by_email", "bench_dataset"] {
+        session
+            .query_unpaged(format!("TRUNCATE {keyspace}.{table}"), ())
+            .await?;
+    }
     let insert_user: PreparedStatement = session
         .prepare(format!(
             "INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"

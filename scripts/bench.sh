@@ -14,6 +14,8 @@
 #   long the 10^6 load took;
 # - 500 selected users deleted in one request, against 500 single deletes one after the other;
 # - what the search terms cost a row write;
+# - the export of 10^6 users against the driver paging the table, with the server's RSS; an
+#   import of 10^5 rows against the same per-row calls from the driver (examples/bench_transfer.rs);
 # - the server's memory (RSS) at rest and under the create load;
 # - then what each correctness guarantee costs (examples/bench.rs).
 #
@@ -39,6 +41,8 @@ LARGE_URL="http://127.0.0.1:3198"
 PASSWORD="bench password, long enough"
 SERVER=target/release/cassandra-users
 DATA=target/release/examples/bench_data
+TRANSFER=target/release/examples/bench_transfer
+IMPORT_ROWS=${BENCH_IMPORT_ROWS:-100000}
 RESULTS=$(mktemp -d)
 
 scripts/toolchain.sh bench
@@ -46,7 +50,7 @@ scripts/cassandra.sh start
 
 say "building the release (cargo leptos build --release --precompress)"
 cargo leptos build --release --precompress
-cargo build --release --features ssr --example bench_data --example bench
+cargo build --release --features ssr --example bench_data --example bench_transfer --example bench
 
 # SERVER_PID is the server started last: the one whose memory is reported.
 SERVER_PID=""
@@ -123,6 +127,7 @@ du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RE
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"
 start_server "$LARGE" "$LARGE_URL"
+LARGE_PID=$SERVER_PID
 LARGE_TOKEN=$(editor_token "$LARGE")
 start_server "$SMALL"
 TOKEN=$(editor_token "$SMALL")
@@ -162,6 +167,11 @@ list_page_run() { load 32 get / "$TOKEN" >>"$RESULTS/list-page.jsonl"; }
 warm_up 32 get "/?$COMMON" "$TOKEN"
 alternate search_page_run list_page_run
 RSS_REST=$(rss_kb)
+
+say "the export of 10^6 users over HTTP, against the driver paging the table, $ROUNDS rounds"
+for _ in $(seq 1 "$ROUNDS"); do
+    "$TRANSFER" export "$LARGE" "$LARGE_URL" "$LARGE_TOKEN" "$LARGE_PID" >>"$RESULTS/export.jsonl"
+done
 stop_servers
 
 say "creates over HTTP, and through the store without HTTP, $ROUNDS rounds"
@@ -190,6 +200,9 @@ done
 
 say "500 selected users deleted in one request, against 500 single deletes, $ROUNDS rounds"
 for _ in $(seq 1 "$ROUNDS"); do "$DATA" bulk-deletes "$CREATES" "$URL" "$TOKEN" >>"$RESULTS/bulk-deletes.jsonl"; done
+
+say "an import of $IMPORT_ROWS rows (upload, preview, start), against the same per-row calls from the driver"
+"$TRANSFER" import "$CREATES" "$URL" "$TOKEN" "$IMPORT_ROWS" >"$RESULTS/import.json"
 stop_servers
 
 say "row writes with their search terms and without, 32 at once, $ROUNDS rounds"
