@@ -21,6 +21,7 @@ mod imports;
 mod quickstart;
 mod search;
 mod search_at_scale;
+mod security_headers;
 mod startup;
 mod store;
 mod transfer;

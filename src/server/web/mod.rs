@@ -16,3 +16,4 @@ pub mod health;
 pub mod imports;
 pub mod request;
 pub mod router;
+pub mod security_headers;

@@ -1,7 +1,7 @@
 //! The HTTP router: the Leptos app and its server functions, `/healthz`, the CSV export and the
 //! import's upload, and the layers that give every request a defined answer (body limits → 413,
 //! cross-site posts → 403, sessions and the sign-in gate → 303/401, error statuses),
-//! compression, and how long browsers may cache each answer.
+//! compression, how long browsers may cache each answer, and the security headers.
 
 use super::assets::stylesheet_href;
 use super::auth::backend::session_layer;
@@ -15,6 +15,7 @@ use super::form_bodies::reject_malformed_forms;
 use super::health::health;
 use super::imports::{self, ERRORS_PATH};
 use super::request::current_operator;
+use super::security_headers::{provide_request_nonce, security_headers, SecurityPolicy};
 use crate::context::{Connected, ImportLimit, SignedIn, Stylesheet};
 use crate::server::config::WebSettings;
 use crate::server::operators::SetupCode;
@@ -48,6 +49,7 @@ where
         let (database, sign_in) = (database.clone(), sign_in.clone());
         let stylesheet = Stylesheet(stylesheet_href(&options));
         move || {
+            provide_request_nonce();
             provide_context(stylesheet);
             provide_context(ImportLimit(import_max_bytes));
             provide_context(database.clone());
@@ -61,6 +63,9 @@ where
     let gate_state = Gate {
         database: database.clone(),
         settings: sign_in.clone(),
+    };
+    let security = SecurityPolicy {
+        https: sign_in.cookie_secure,
     };
     let health_database = database.clone();
     let cache_policy = CachePolicy::of(&options);
@@ -108,5 +113,6 @@ where
                 .gzip(true)
                 .quality(CompressionLevel::Precise(5)),
         )
+        .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
