@@ -123,8 +123,15 @@ set_up_roles() {
     local app_password tests_password attempt
     app_password=$(env_value app.env CASSANDRA_PASSWORD)
     tests_password=$(env_value tests.env CASSANDRA_PASSWORD)
-    cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 -e "
-        ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};" >/dev/null
+    # A schema change on three nodes that have just started on two cores can take longer than
+    # cqlsh waits (seen on a fresh machine: "Connection defunct by heartbeat"); it is idempotent,
+    # so it is asked again.
+    for attempt in $(seq 1 10); do
+        cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 --request-timeout=18 -e "
+            ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};" >/dev/null && break
+        [ "$attempt" = 10 ] && die "could not raise system_auth's replication; see the nodes' logs in ${STATE#$REPO_ROOT/}"
+        sleep 3
+    done
     for attempt in $(seq 1 15); do
         if cqlsh_as cassandra "$SUPERUSER_PASSWORD" 1 -e "
             CONSISTENCY ALL;
