@@ -97,3 +97,16 @@ run_nodetool() {
         -Dlogback.configurationFile="file://$REPO_ROOT/cassandra/logback-tools.xml" \
         -cp "$(cat "$CLASSPATH_FILE")" org.apache.cassandra.tools.NodeTool -h 127.0.0.1 -p "$port" "$@"
 }
+
+# refresh_size_estimates JMX_PORT: the node estimates every table's size now. The estimator walks
+# every keyspace, and fails with "Unknown keyspace" when one is dropped under it (tests drop theirs
+# while others run), so it is asked again a few times.
+refresh_size_estimates() {
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        run_nodetool "$1" refreshsizeestimates && return 0
+        echo "==> size estimates were interrupted (attempt $attempt of 5); asking again" >&2
+        sleep 2
+    done
+    return 1
+}

@@ -177,6 +177,6 @@ case "${1:-}" in
     refresh-estimates)
         # What Cassandra's size estimates see: the table flushed to disk, the estimates made now.
         run_nodetool 7199 flush "${2:?usage: $0 refresh-estimates KEYSPACE TABLE}" "${3:?}"
-        run_nodetool 7199 refreshsizeestimates ;;
+        refresh_size_estimates 7199 ;;
     *) die "usage: $0 start|stop|status|cql-hex QUERY|nodetool ARGS|refresh-estimates KEYSPACE TABLE" ;;
 esac

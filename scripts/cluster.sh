@@ -197,7 +197,7 @@ case "${1:-}" in
         # Every node flushes the table and makes its size estimates now.
         for n in "${NODES[@]}"; do
             run_nodetool $((7200 + n)) flush "${2:?usage: $0 refresh-estimates KEYSPACE TABLE}" "${3:?}"
-            run_nodetool $((7200 + n)) refreshsizeestimates
+            refresh_size_estimates $((7200 + n))
         done ;;
     *) die "usage: $0 start|stop|status|kill N|start-node N|cql QUERY|refresh-estimates KEYSPACE TABLE" ;;
 esac
