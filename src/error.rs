@@ -4,6 +4,8 @@ use crate::model::{Role, User};
 use crate::validate::FieldErrors;
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::Encodes;
+use leptos::server_fn::Bytes;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -21,8 +23,12 @@ pub enum AppError {
     /// A save or delete against values that are no longer the user's; `current` is what it holds.
     #[error("Someone changed this user since you opened it")]
     Conflict { current: User },
-    #[error("The database is unavailable — nothing was saved. Try again in a moment.")]
-    Unavailable,
+    #[error("The database is unavailable — nothing was saved. Try again in a moment.{}", quoted(.reference))]
+    Unavailable {
+        /// The request's id, for the person to quote (the server logged the cause under it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
     #[error("The request was malformed: {detail}")]
     BadRequest { detail: String },
     #[error("The request is larger than this endpoint takes ({} at most).", in_units(*.limit_bytes))]
@@ -55,8 +61,19 @@ pub enum AppError {
     /// The import is not in a state that allows this (started already, finished, ...).
     #[error("{message}")]
     ImportNotNow { message: String },
-    #[error("Something went wrong on the server; it has been logged.")]
-    Internal,
+    #[error("Something went wrong on the server; it has been logged.{}", quoted(.reference))]
+    Internal {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+}
+
+/// " (reference: ID)" after a message, when the server said which request it was.
+fn quoted(reference: &Option<String>) -> String {
+    reference
+        .as_deref()
+        .map(|id| format!(" (reference: {id})"))
+        .unwrap_or_default()
 }
 
 /// `16384` → "16 KiB", `67108864` → "64 MiB", `1000` → "1000 bytes".
@@ -71,6 +88,27 @@ pub fn in_units(bytes: usize) -> String {
 }
 
 impl AppError {
+    pub fn unavailable() -> Self {
+        AppError::Unavailable { reference: None }
+    }
+
+    pub fn internal() -> Self {
+        AppError::Internal { reference: None }
+    }
+
+    /// The error, quoting the id of the request it answers where it is the server's own failure.
+    pub fn with_reference(self, id: &str) -> Self {
+        match self {
+            AppError::Unavailable { .. } => AppError::Unavailable {
+                reference: Some(id.to_owned()),
+            },
+            AppError::Internal { .. } => AppError::Internal {
+                reference: Some(id.to_owned()),
+            },
+            other => other,
+        }
+    }
+
     pub fn invalid_email(message: impl Into<String>) -> Self {
         AppError::Invalid {
             fields: FieldErrors::one("email", message),
@@ -118,8 +156,8 @@ impl AppError {
                 422
             }
             AppError::LockedOut { .. } => 429,
-            AppError::Internal => 500,
-            AppError::Network | AppError::Unavailable => 503,
+            AppError::Internal { .. } => 500,
+            AppError::Network | AppError::Unavailable { .. } => 503,
         }
     }
 }
@@ -152,9 +190,27 @@ impl FromServerFnError for AppError {
                     AppError::Network
                 }
             }
-            _ => AppError::Internal,
+            _ => AppError::internal(),
         }
     }
+
+    /// On the server, an error that is the server's own failure quotes the request it answers,
+    /// whichever way it reaches the browser: a JSON answer, or the page a form post returns to.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        let quoted = REQUEST_REFERENCE
+            .try_with(|id| self.clone().with_reference(id))
+            .ok();
+        #[cfg(not(feature = "ssr"))]
+        let quoted: Option<AppError> = None;
+        JsonEncoding::encode(quoted.as_ref().unwrap_or(self)).unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "ssr")]
+tokio::task_local! {
+    /// The id of the request being answered, around each request (`server::web::request_log`).
+    pub static REQUEST_REFERENCE: String;
 }
 
 /// serde_qs explains decode failures well but verbosely; keep the first line.

@@ -5,8 +5,8 @@ use cassandra_users::server::cli::{self, Cli, Command};
 use cassandra_users::server::config::Config;
 use cassandra_users::server::operators::passwords;
 use cassandra_users::server::startup;
+use cassandra_users::server::logging::{self, LogFormat};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// Rendering a page allocates many small, short-lived strings and nodes from every worker thread:
 /// glibc's malloc spent about a third of the server's CPU on them and grew the RSS by its
@@ -25,14 +25,13 @@ fn give_free_memory_back() {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    // The driver's own messages repeat on every connection attempt; the app logs one line per
-    // problem (`startup::connect_in_background`). RUST_LOG=info,scylla=warn shows them.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,scylla=off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    match LogFormat::from_env() {
+        Ok(format) => logging::init(format),
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    }
 
     let outcome = match cli.command {
         None | Some(Command::Serve) => serve().await,

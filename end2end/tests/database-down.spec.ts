@@ -26,6 +26,9 @@ test('without the database, signing in says so and keeps what was typed', async 
   await page.getByLabel('Password').fill('a password that is long');
   await page.getByRole('button', { name: 'Sign in' }).click();
 
-  await expect(page.getByRole('alert')).toHaveText(/The database is unavailable — nothing was saved/);
+  // The message quotes the request, for the person to tell whoever reads the server's log.
+  await expect(page.getByRole('alert')).toHaveText(
+    /The database is unavailable — nothing was saved\. Try again in a moment\. \(reference: [0-9a-f]{32}\)/,
+  );
   await expect(page.getByLabel('Username')).toHaveValue('patient-person');
 });

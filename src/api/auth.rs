@@ -111,7 +111,7 @@ pub async fn create_first_admin(
             .operators
             .get(name.as_str())
             .await?
-            .ok_or(AppError::Unavailable)?;
+            .ok_or(AppError::unavailable())?;
         let mut session = request_session().await?;
         stores.sign_ins.succeeded(&record).await?;
         backend::sign_in(&mut session, &record).await?;

@@ -74,7 +74,7 @@ pub async fn delete_many(
                     },
                 )
                 .await
-                .map_err(|_| AppError::Unavailable)?;
+                .map_err(|_| AppError::unavailable())?;
         }
         Ok(results)
     }
@@ -92,7 +92,7 @@ pub async fn take_bulk_delete_report() -> Result<Option<BulkDeleteReport>, AppEr
     auth.session
         .remove::<BulkDeleteReport>(BULK_DELETE_RESULTS_KEY)
         .await
-        .map_err(|_| AppError::Unavailable)
+        .map_err(|_| AppError::unavailable())
 }
 
 impl Fields for DeleteMany {

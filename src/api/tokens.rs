@@ -57,7 +57,7 @@ pub async fn create_token(
             session
                 .insert(NEW_TOKEN_KEY, &token)
                 .await
-                .map_err(|_| AppError::Unavailable)?;
+                .map_err(|_| AppError::unavailable())?;
         }
         Ok(token)
     }
@@ -78,7 +78,7 @@ pub async fn take_new_token() -> Result<Option<NewApiToken>, AppError> {
     auth.session
         .remove::<NewApiToken>(NEW_TOKEN_KEY)
         .await
-        .map_err(|_| AppError::Unavailable)
+        .map_err(|_| AppError::unavailable())
 }
 
 #[server(prefix = "/api", endpoint = "tokens/revoke")]

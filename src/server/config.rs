@@ -3,7 +3,12 @@
 
 use scylla::statement::Consistency;
 use secrecy::SecretString;
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
+
+mod keyspace;
+mod proxies;
+pub use keyspace::{Keyspace, Replication};
+pub use proxies::TrustedProxies;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -22,13 +27,37 @@ pub struct Config {
     /// Whether a new `users` table on Cassandra 6 gets the column constraints that mirror the
     /// validation (`CASSANDRA_CONSTRAINTS`); a table that exists is never changed by this.
     pub constraints_for_new_tables: bool,
+    /// How long a stopping server waits for the requests in flight and its background work
+    /// (`SHUTDOWN_GRACE`).
+    pub shutdown_grace: Duration,
+    pub metrics: MetricsSettings,
+    /// Whose `X-Forwarded-For`/`-Proto` are believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
+
+/// Where `/metrics` is served: on an address of its own (`METRICS_ADDR`), and on the app's port
+/// to a bearer token (`METRICS_TOKEN`). Neither set: no metrics at all.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsSettings {
+    pub address: Option<std::net::SocketAddr>,
+    pub token: Option<SecretString>,
+}
+
+impl MetricsSettings {
+    pub fn enabled(&self) -> bool {
+        self.address.is_some() || self.token.is_some()
+    }
+}
+
+/// A scrape token shorter than this could be guessed.
+const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
 /// What the HTTP side needs to know before the database answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebSettings {
     pub sign_in: SignInSettings,
     pub import_max_bytes: usize,
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// 64 MiB: about 600,000 users of a typical name and email.
@@ -53,95 +82,6 @@ pub struct SignInSettings {
 pub struct Credentials {
     pub username: String,
     pub password: SecretString,
-}
-
-/// A keyspace name. It has to be written into DDL (CQL cannot bind identifiers), so only plain
-/// identifiers are accepted: letters, digits and underscores, at most 48 characters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Keyspace(String);
-
-impl Keyspace {
-    pub fn parse(name: &str) -> Result<Self, String> {
-        let valid = (1..=48).contains(&name.len())
-            && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if valid {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(format!("'{name}' is not a keyspace name (letters, digits and _, starting with a letter, at most 48)"))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// How the keyspace is replicated when the app creates it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Replication {
-    Simple { factor: u8 },
-    NetworkTopology { factors: BTreeMap<String, u8> },
-}
-
-impl Replication {
-    /// `SimpleStrategy:1`, or `NetworkTopologyStrategy:dc1=3,dc2=2`.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let expected = "expected SimpleStrategy:N or NetworkTopologyStrategy:DC=N,DC=N";
-        let (strategy, factors) = value
-            .split_once(':')
-            .ok_or_else(|| format!("'{value}': {expected}"))?;
-        let factor = |n: &str| {
-            n.trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| format!("'{n}' is not a replication factor (1-255)"))
-        };
-        match strategy.trim() {
-            "SimpleStrategy" => Ok(Replication::Simple {
-                factor: factor(factors)?,
-            }),
-            "NetworkTopologyStrategy" => {
-                let mut map = BTreeMap::new();
-                for pair in factors.split(',') {
-                    let (dc, n) = pair
-                        .split_once('=')
-                        .ok_or_else(|| format!("'{pair}': {expected}"))?;
-                    let dc = dc.trim();
-                    let dc_ok = !dc.is_empty()
-                        && dc
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                    if !dc_ok {
-                        return Err(format!("'{dc}' is not a datacenter name"));
-                    }
-                    map.insert(dc.to_owned(), factor(n)?);
-                }
-                Ok(Replication::NetworkTopology { factors: map })
-            }
-            other => Err(format!("unknown strategy '{other}': {expected}")),
-        }
-    }
-
-    /// The CQL map literal for `WITH replication = ...`; built only from validated parts.
-    pub fn to_cql(&self) -> String {
-        match self {
-            Replication::Simple { factor } => {
-                format!("{{'class': 'SimpleStrategy', 'replication_factor': {factor}}}")
-            }
-            Replication::NetworkTopology { factors } => {
-                let pairs: Vec<String> = factors
-                    .iter()
-                    .map(|(dc, n)| format!("'{dc}': {n}"))
-                    .collect();
-                format!(
-                    "{{'class': 'NetworkTopologyStrategy', {}}}",
-                    pairs.join(", ")
-                )
-            }
-        }
-    }
 }
 
 /// One bad setting: the variable and what is wrong with it.
@@ -264,6 +204,26 @@ impl Config {
             }
         };
 
+        let metrics = MetricsSettings {
+            address: match lookup("METRICS_ADDR") {
+                None => None,
+                Some(value) => Some(value.trim().parse().map_err(|_| {
+                    check("METRICS_ADDR")(format!("'{value}' is not an address like 127.0.0.1:9100"))
+                })?),
+            },
+            token: match lookup("METRICS_TOKEN") {
+                None => None,
+                Some(token) if token.trim().chars().count() >= METRICS_TOKEN_MIN_CHARS => {
+                    Some(SecretString::from(token.trim().to_owned()))
+                }
+                Some(_) => {
+                    return Err(check("METRICS_TOKEN")(format!(
+                        "must be at least {METRICS_TOKEN_MIN_CHARS} characters"
+                    )))
+                }
+            },
+        };
+
         Ok(Config {
             contact_points,
             keyspace,
@@ -277,6 +237,10 @@ impl Config {
             sign_in,
             import_max_bytes,
             constraints_for_new_tables,
+            shutdown_grace: duration("SHUTDOWN_GRACE", "20s")?,
+            metrics,
+            trusted_proxies: TrustedProxies::parse(&read("TRUSTED_PROXIES", ""))
+                .map_err(check("TRUSTED_PROXIES"))?,
         })
     }
 
@@ -284,6 +248,7 @@ impl Config {
         WebSettings {
             sign_in: self.sign_in.clone(),
             import_max_bytes: self.import_max_bytes,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -385,6 +350,10 @@ mod tests {
             ("IMPORT_MAX_BYTES", "lots"),
             ("IMPORT_MAX_BYTES", "12"),
             ("CASSANDRA_CONSTRAINTS", "sometimes"),
+            ("SHUTDOWN_GRACE", "soon"),
+            ("METRICS_ADDR", "everywhere"),
+            ("METRICS_TOKEN", "short"),
+            ("TRUSTED_PROXIES", "10.0.0/8"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
             let expected = if variable == "CASSANDRA_USERNAME" {

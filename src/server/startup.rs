@@ -1,21 +1,24 @@
 //! The wiring, in one place: configuration → the database, connected in the background → the
-//! router → serving until SIGTERM or Ctrl-C.
+//! router → serving until SIGTERM or Ctrl-C → stopping gracefully.
 
-use super::config::Config;
-use super::config::WebSettings;
+use super::config::{Config, MetricsSettings, WebSettings};
 use super::operators::SetupCode;
 use super::stores::{Database, Stores};
-use super::web::assets::hash_file_beside_binary;
+use super::web::assets::{hash_file_beside_binary, site_beside_binary};
+use super::telemetry;
+use super::web::metrics_endpoint::{metrics_router, METRICS_PATH};
 use super::web::router::router;
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::generate_route_list;
+use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Serves the app at `LEPTOS_SITE_ADDR` until the process is told to stop.
 pub async fn run(config: Config) -> Result<(), String> {
@@ -28,8 +31,23 @@ pub async fn run(config: Config) -> Result<(), String> {
     if hash_file_beside_binary(&leptos) {
         leptos.hash_files = true;
     }
+    // cargo-leptos compiles the bundle's name in; a binary built by cargo alone has none.
+    if leptos.output_name.is_empty() {
+        leptos.output_name = env!("CARGO_PKG_NAME").into();
+    }
+    // Unpacked from its release package (`make dist`), the server finds its site beside itself,
+    // wherever it was unpacked and whichever folder it was started from.
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        if let Some(site) = site_beside_binary() {
+            leptos.site_root = site.to_string_lossy().as_ref().into();
+        }
+    }
     let address = leptos.site_addr;
     let settings = config.web_settings();
+    let grace = config.shutdown_grace;
+    let metrics = config.metrics.clone();
+    // Installed before anything is counted; without it, counting costs nothing.
+    let recorder = metrics.enabled().then(telemetry::install).transpose()?;
 
     // The server answers at once; pages say the database is unavailable until it connects.
     let database = connect_in_background(config);
@@ -39,15 +57,85 @@ pub async fn run(config: Config) -> Result<(), String> {
         setup.clone(),
         address,
     ));
-    let app = app_router(leptos, database, settings, setup);
+    let app = app_router(leptos, database.clone(), settings, setup);
 
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {address}: {e}"))?;
     tracing::info!("serving on http://{address}");
-    serve(listener, app, shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    let stop = CancellationToken::new();
+    let app = match recorder {
+        Some(handle) => with_metrics(app, handle, metrics, &database, &stop).await?,
+        None => app,
+    };
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown_signal().await;
+            stop.cancel();
+        }
+    });
+    let serving = serve(listener, app, stop.clone().cancelled_owned());
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => return served.map_err(|e| format!("server error: {e}")),
+        _ = stop.cancelled() => {}
+    }
+    stop_gracefully(serving, database, grace).await;
+    Ok(())
+}
+
+/// `/metrics` where the settings ask for it: beside the app's routes (not under their layers:
+/// the token is its own gate) and on an address of its own, served until `stop`.
+async fn with_metrics(
+    app: Router,
+    handle: PrometheusHandle,
+    settings: MetricsSettings,
+    database: &Database,
+    stop: &CancellationToken,
+) -> Result<Router, String> {
+    if let Some(address) = settings.address {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| format!("METRICS_ADDR: cannot listen on {address}: {e}"))?;
+        tracing::info!("metrics on http://{address}{METRICS_PATH}");
+        let router = metrics_router(handle.clone(), database.clone(), None);
+        tokio::spawn(serve(listener, router, stop.clone().cancelled_owned()));
+    }
+    Ok(match settings.token {
+        Some(token) => app.merge(metrics_router(handle, database.clone(), Some(token))),
+        None => app,
+    })
+}
+
+/// Once told to stop, the server takes no new connections (the listener is closed), lets the
+/// requests in flight finish and hands its background work back, all within `grace`; then it
+/// drops its Cassandra session. Whatever is still running after `grace` is cut off, and said so.
+async fn stop_gracefully(
+    serving: impl Future<Output = std::io::Result<()>>,
+    database: Database,
+    grace: Duration,
+) {
+    tracing::info!(
+        "stopping: no new connections; waiting up to {}s for the requests in flight",
+        grace.as_secs()
+    );
+    let background = async {
+        if let Ok(stores) = database.stores() {
+            stores.stop_background_work().await;
+        }
+    };
+    match tokio::time::timeout(grace, async { tokio::join!(serving, background) }).await {
+        Ok((Ok(()), ())) => tracing::info!("stopped: every request was answered"),
+        Ok((Err(error), ())) => tracing::warn!("stopped after a server error: {error}"),
+        Err(_) => tracing::warn!(
+            "stopped: requests or background work still running after SHUTDOWN_GRACE ({}s) were cut off",
+            grace.as_secs()
+        ),
+    }
+    // This server's handle on the stores and the driver's session; the tasks that hold the rest
+    // end with the runtime as `main` returns, and the connections close with them.
+    drop(database);
 }
 
 /// The router that serves this app: its pages and server functions.
@@ -153,5 +241,4 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down");
 }

@@ -95,6 +95,13 @@ impl Stores {
         })
     }
 
+    /// Hands the background work back before the server stops: the import worker finishes its
+    /// chunk and gives up its lease, a reconcile run stops after its page (both saved, so another
+    /// server or a later start goes on from there).
+    pub async fn stop_background_work(&self) {
+        tokio::join!(self.imports.stop(), self.reconcile.stop());
+    }
+
     /// The node's version as found on connecting, and how changes are written: the footer shows
     /// it on every page without a query.
     pub fn connected_to(&self) -> DatabaseInfo {
@@ -135,6 +142,6 @@ impl Database {
     }
 
     pub fn stores(&self) -> Result<Arc<Stores>, AppError> {
-        self.0.get().cloned().ok_or(AppError::Unavailable)
+        self.0.get().cloned().ok_or(AppError::unavailable())
     }
 }

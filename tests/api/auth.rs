@@ -348,8 +348,13 @@ async fn wrong_and_unknown_usernames_get_the_same_answer() {
     db.operator("ada", Role::Viewer).await;
     let app = start(&db).await;
     let client = browser();
-    let (status, wrong) = sign_in(&client, &app, "ada", "not the password at all").await;
-    let (status2, unknown) = sign_in(&client, &app, "nobody", "not the password at all").await;
+    let (status, mut wrong) = sign_in(&client, &app, "ada", "not the password at all").await;
+    let (status2, mut unknown) = sign_in(&client, &app, "nobody", "not the password at all").await;
+    // Each answer names its own request; apart from that they must be the same.
+    for answer in [&mut wrong, &mut unknown] {
+        let reference = answer.as_object_mut().unwrap().remove("reference");
+        assert!(reference.is_some(), "{answer}");
+    }
     assert_eq!(
         (status, status2),
         (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)

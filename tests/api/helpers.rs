@@ -259,6 +259,7 @@ pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Serv
     let settings = WebSettings {
         sign_in,
         import_max_bytes: DEFAULT_IMPORT_MAX_BYTES,
+        trusted_proxies: Default::default(),
     };
     spawn_app_with_settings(database, settings).await
 }

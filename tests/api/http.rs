@@ -528,8 +528,13 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "unavailable");
+    // The person can quote the request, and the server logged the cause under that id.
+    assert_eq!(body["reference"], id.as_str());
+    let message = body["message"].as_str().unwrap();
+    assert!(message.ends_with(&format!("(reference: {id})")), "{message}");
 
     let page = client.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
@@ -545,10 +550,11 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         .await
         .unwrap();
     assert_eq!(attempt.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let id = attempt.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = attempt.json().await.unwrap();
     assert_eq!(
         body["message"],
-        "The database is unavailable — nothing was saved. Try again in a moment."
+        format!("The database is unavailable — nothing was saved. Try again in a moment. (reference: {id})")
     );
 }
 

@@ -9,6 +9,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         ("CASSANDRA_KEYSPACE", "users; DROP"),
         ("USERS_PAGE_SIZE", "many"),
         ("LEPTOS_SITE_ADDR", "nowhere"),
+        ("LOG_FORMAT", "xml"),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_cassandra-users"))
             .env(variable, value)

@@ -58,7 +58,9 @@ fn create_load(
                         }
                         Ok(response) if response.status() == 503 => {
                             let body: serde_json::Value = response.json().await.unwrap();
-                            assert_eq!(body["message"], UNAVAILABLE, "the banner's text");
+                            let message = body["message"].as_str().unwrap_or_default();
+                            let reference = format!("(reference: {})", body["reference"].as_str().unwrap_or_default());
+                            assert_eq!(message, format!("{UNAVAILABLE} {reference}"), "the banner's text, quoting the request");
                             tally.unavailable.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }

@@ -8,6 +8,12 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/import_jobs.rs"]
+mod import_jobs;
+// Only some of its methods here too.
+#[allow(dead_code)]
+#[path = "../api/server_process.rs"]
+mod server_process;
 
 mod cluster_misconfigured;
 mod cluster_node_killed;

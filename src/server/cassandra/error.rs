@@ -1,5 +1,6 @@
 //! What can go wrong talking to Cassandra, with the driver's error kept as the cause.
 
+use crate::server::telemetry::CASSANDRA_ERRORS;
 use scylla::errors::{
     DbError, DeserializationError, ExecutionError, FirstRowError, IntoRowsResultError,
     MaybeFirstRowError, NextRowError, PagerExecutionError, RequestAttemptError, RowsError,
@@ -43,8 +44,11 @@ impl StorageError {
     }
 }
 
+/// Every request to Cassandra that failed (after the driver's retries) becomes a `StorageError`
+/// here, so this is where failures are counted, by kind.
 impl From<ExecutionError> for StorageError {
     fn from(error: ExecutionError) -> Self {
+        metrics::counter!(CASSANDRA_ERRORS, "kind" => error_kind(&error)).increment(1);
         if is_transient(&error) {
             return StorageError::Unavailable(Box::new(error));
         }
@@ -100,6 +104,20 @@ impl From<PagerExecutionError> for StorageError {
 impl From<NextRowError> for StorageError {
     fn from(error: NextRowError) -> Self {
         StorageError::Paging(Box::new(error))
+    }
+}
+
+/// How a failed request is counted: `timeout`, `unavailable` (no node, a node refusing for
+/// now) or `other`.
+fn error_kind(error: &ExecutionError) -> &'static str {
+    match error {
+        ExecutionError::RequestTimeout(_)
+        | ExecutionError::LastAttemptError(RequestAttemptError::DbError(
+            DbError::ReadTimeout { .. } | DbError::WriteTimeout { .. },
+            _,
+        )) => "timeout",
+        other if is_transient(other) => "unavailable",
+        _ => "other",
     }
 }
 

@@ -1,8 +1,9 @@
 //! Cassandra without any domain: the session, schema helpers, preparing statements, retries,
-//! reading LWT answers, and `StorageError`. Every domain builds on these.
+//! reading LWT answers, leases among app servers, and `StorageError`. Every domain builds on these.
 
 pub mod error;
 pub mod estimates;
+pub mod lease;
 pub mod lwt;
 pub mod node;
 pub mod retries;

@@ -2,6 +2,7 @@
 
 use super::error::StorageError;
 use super::statements::plain;
+use crate::server::telemetry::{CASSANDRA_NODES, CASSANDRA_REQUESTS};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
@@ -33,6 +34,22 @@ impl Node {
             .into_rows_result()?
             .single_row::<(String,)>()?;
         Ok(version)
+    }
+
+    /// Puts what the driver knows into the metrics: the requests it has sent, and how many of
+    /// the nodes it knows it is connected to. Read when the metrics are scraped.
+    pub fn record_driver_state(&self) {
+        let driver = self.session.get_metrics();
+        let requests = driver.get_requests_unpaged_num()
+            + driver.get_requests_manually_paged_num()
+            + driver.get_requests_automatically_paged_num();
+        metrics::counter!(CASSANDRA_REQUESTS).absolute(requests);
+        let cluster = self.session.get_cluster_state();
+        let nodes = cluster.get_nodes_info();
+        let connected = nodes.iter().filter(|node| node.is_connected()).count();
+        metrics::gauge!(CASSANDRA_NODES, "state" => "connected").set(connected as f64);
+        metrics::gauge!(CASSANDRA_NODES, "state" => "disconnected")
+            .set((nodes.len() - connected) as f64);
     }
 
     /// Whether the node runs Accord: Cassandra 6 or later with `accord.enabled: true`.

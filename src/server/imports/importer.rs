@@ -6,20 +6,22 @@ use super::chunks::{bucket_of, Chunks, CHUNK_ROWS};
 use super::error::ImportError;
 use super::job_row::NewJob;
 use super::jobs::Jobs;
-use super::lease::Leases;
 use super::upload::prepare;
 use super::worker::Worker;
 use crate::model::{ImportJob, ImportMode, ImportPreview, ImportProblem, ImportState, IMPORT_PROBLEMS_SHOWN};
 use crate::server::audit::time::new_timeuuid;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
+use crate::server::cassandra::lease::Leases;
 use crate::server::config::Keyspace;
 use crate::server::users::UserStore;
 use futures_util::{stream, Stream, StreamExt, TryStreamExt};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Chunks written at once while an upload is stored.
@@ -33,7 +35,8 @@ pub struct Importer {
     audit: Arc<AuditLog>,
     worker: Arc<Worker>,
     wake: Arc<Notify>,
-    worker_started: Once,
+    /// The worker, once this server has started it.
+    worker_task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Importer {
@@ -50,8 +53,9 @@ impl Importer {
             chunks: chunks.clone(),
             users,
             audit: audit.clone(),
-            leases: Leases::new(session, keyspace).await?,
+            leases: Leases::new(session, keyspace, "import_leases", "job").await?,
             owner: Uuid::new_v4(),
+            stopping: CancellationToken::new(),
         });
         Ok(Importer {
             jobs,
@@ -59,17 +63,36 @@ impl Importer {
             audit,
             worker,
             wake: Arc::new(Notify::new()),
-            worker_started: Once::new(),
+            worker_task: Mutex::new(None),
         })
     }
 
     /// Has this server work on import jobs from now on (the first call starts its worker), and
     /// look for work at once.
     pub fn wake(&self) {
-        self.worker_started.call_once(|| {
-            tokio::spawn(self.worker.clone().run(self.wake.clone()));
-        });
+        let mut task = self.worker_task.lock().unwrap_or_else(PoisonError::into_inner);
+        if task.is_none() && !self.worker.stopping.is_cancelled() {
+            *task = Some(tokio::spawn(self.worker.clone().run(self.wake.clone())));
+        }
+        drop(task);
         self.wake.notify_one();
+    }
+
+    /// Hands this server's import work back: the chunk in progress is finished and recorded and
+    /// the job's lease given up, so another server takes the job over at once (not after the
+    /// lease has run out). Nothing is started on this server from then on.
+    pub async fn stop(&self) {
+        self.worker.stopping.cancel();
+        let task = self
+            .worker_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "the import worker ended badly while stopping");
+            }
+        }
     }
 
     /// Reads an uploaded file and keeps its rows as a job to check. A file that cannot be

@@ -8,7 +8,6 @@ pub mod error;
 pub mod importer;
 pub mod job_row;
 pub mod jobs;
-pub mod lease;
 pub mod schema;
 pub mod upload;
 pub mod worker;

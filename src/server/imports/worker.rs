@@ -10,15 +10,18 @@ use super::chunks::Chunks;
 use super::error::ImportError;
 use super::job_row::JobRow;
 use super::jobs::Jobs;
-use super::lease::{Lease, Leases};
 use crate::model::ImportState;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
 use crate::server::cassandra::error::describe;
+use crate::server::cassandra::lease::{Lease, Leases};
+use crate::server::telemetry::IMPORT_CHUNKS;
 use crate::server::users::UserStore;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+use scylla::value::CqlTimeuuid;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// How often a server looks for jobs that need work (besides when it is woken).
@@ -34,24 +37,30 @@ pub struct Worker {
     pub leases: Leases,
     /// This server, as the holder of leases.
     pub owner: Uuid,
+    /// Cancelled when the server stops: the chunk in progress is finished, the lease given up.
+    pub stopping: CancellationToken,
 }
 
 impl Worker {
-    /// Looks for work until the process ends.
+    /// Looks for work until the server stops.
     pub async fn run(self: Arc<Self>, wake: Arc<Notify>) {
-        loop {
+        while !self.stopping.is_cancelled() {
             if let Err(error) = self.work_on_unfinished().await {
                 tracing::warn!(error = %describe(&error), "could not look at the import jobs; trying again");
             }
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(LOOK_EVERY) => {}
+                _ = self.stopping.cancelled() => {}
             }
         }
     }
 
     async fn work_on_unfinished(&self) -> Result<(), ImportError> {
         for job in self.jobs.unfinished().await? {
+            if self.stopping.is_cancelled() {
+                break;
+            }
             let row = match self.jobs.get(job).await {
                 Ok(row) => row,
                 Err(ImportError::NoSuchJob) => continue,
@@ -75,7 +84,7 @@ impl Worker {
     /// Works on the job while it needs work and this server holds its lease. False when another
     /// server holds it.
     pub async fn work_on(&self, job: Uuid) -> Result<bool, ImportError> {
-        let Some(lease) = self.leases.take(job, self.owner).await? else {
+        let Some(lease) = self.leases.take(CqlTimeuuid::from(job), self.owner).await? else {
             return Ok(false);
         };
         let worked = self.work_while_held(job, &lease).await;
@@ -93,8 +102,8 @@ impl Worker {
         }
     }
 
-    async fn work_while_held(&self, job: Uuid, lease: &Lease) -> Result<(), ImportError> {
-        while lease.is_held() {
+    async fn work_while_held(&self, job: Uuid, lease: &Lease<CqlTimeuuid>) -> Result<(), ImportError> {
+        while lease.is_held() && !self.stopping.is_cancelled() {
             let row = self.jobs.get(job).await?;
             match row.state() {
                 ImportState::Checking if row.checked_chunks() < row.chunks() => {
@@ -148,6 +157,7 @@ impl Worker {
         let mut checked = row.checked_so_far();
         checked.add(check.checked);
         self.jobs.record_check(job, number + 1, checked).await?;
+        metrics::counter!(IMPORT_CHUNKS, "step" => "checked").increment(1);
         Ok(())
     }
 
@@ -168,6 +178,7 @@ impl Worker {
         let mut counts = row.counts();
         counts.add(applied.counts);
         self.jobs.record_progress(job, number + 1, counts).await?;
+        metrics::counter!(IMPORT_CHUNKS, "step" => "imported").increment(1);
         Ok(())
     }
 

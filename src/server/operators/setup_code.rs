@@ -4,7 +4,7 @@
 //! would look local).
 
 use super::passwords::random_secret;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Clone, Debug)]
 pub struct SetupCode {
@@ -25,11 +25,11 @@ impl SetupCode {
     }
 
     /// Whether this client must type the code.
-    pub fn needed_by(&self, client: Option<SocketAddr>) -> bool {
-        !(self.server_on_loopback && client.is_some_and(|c| c.ip().is_loopback()))
+    pub fn needed_by(&self, client: Option<IpAddr>) -> bool {
+        !(self.server_on_loopback && client.is_some_and(|ip| ip.is_loopback()))
     }
 
-    pub fn accepts(&self, given: &str, client: Option<SocketAddr>) -> bool {
+    pub fn accepts(&self, given: &str, client: Option<IpAddr>) -> bool {
         use subtle::ConstantTimeEq;
         !self.needed_by(client) || bool::from(given.trim().as_bytes().ct_eq(self.code.as_bytes()))
     }

@@ -9,6 +9,7 @@ use crate::server::audit::time::new_timeuuid;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
 use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
+use crate::server::telemetry::SIGN_INS;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
@@ -96,12 +97,15 @@ impl SignIns {
         if let Some(minutes) = self.locked_for(&key).await? {
             let event = Event::new(Action::SignInRefused, "refused: the username is locked");
             self.audit.record(&attempt, event).await?;
+            metrics::counter!(SIGN_INS, "outcome" => "locked_out").increment(1);
             return Err(OperatorError::LockedOut { minutes });
         }
         let Some(operator) = self.operators.check_password(&key, password).await? else {
             let locked = self.record_failure(&key, window).await?;
             let event = Event::new(Action::SignInFailed, "wrong username or password");
             self.audit.record(&attempt, event).await?;
+            let outcome = if locked.is_some() { "locked_out" } else { "failed" };
+            metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
             return Err(locked.map_or(OperatorError::WrongCredentials, |minutes| {
                 OperatorError::LockedOut { minutes }
             }));
@@ -111,6 +115,7 @@ impl SignIns {
 
     /// Records that `operator` signed in, and forgets their failed attempts.
     pub async fn succeeded(&self, operator: &OperatorRecord) -> Result<(), OperatorError> {
+        metrics::counter!(SIGN_INS, "outcome" => "succeeded").increment(1);
         let actor = Actor::Operator(operator.username.clone());
         self.audit
             .record(&actor, Event::new(Action::SignIn, "signed in"))

@@ -1,6 +1,7 @@
 //! Reconcile: a resumable walk of `users` that gives rows written elsewhere their email claims.
 
 pub mod error;
+pub mod findings;
 pub mod reconciler;
 pub mod run;
 pub mod schema;

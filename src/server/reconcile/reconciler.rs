@@ -2,36 +2,37 @@
 //! claim on its email, and lists the emails that several rows share, for a person to resolve.
 //!
 //! A run keeps its position (the last token done) and its counts in `reconcile_runs` after every
-//! page, so a run that was stopped continues where it was; the rows sharing an email are kept per
-//! run in `reconcile_duplicates`.
+//! page, so a run that was stopped continues where it was; what it finds is kept per run
+//! (`findings`). One server runs it at a time: the one holding the reconcile lease.
 
 use super::error::ReconcileError;
+use super::findings::{Findings, RULE_BREAKERS_KEPT};
 use super::run::{Run, RunRow, RUNS_BUCKET};
-use crate::model::{DuplicateEmail, ReconcileRun, ReconcileStatus, RuleBreaker, User};
-use crate::validate::validate_user;
+use crate::model::{ReconcileRun, ReconcileStatus};
 use crate::server::audit::Actor;
+use crate::server::cassandra::lease::{Lease, Leases};
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::{plain, use_accord_levels};
 use crate::server::config::Keyspace;
+use crate::server::telemetry::{RECONCILE_PAGES, RECONCILE_RUNNING};
 use crate::server::users::rows::UserRow;
 use crate::server::users::{RowReconciled, UserStore};
+use crate::validate::validate_user;
 use futures_util::future::try_join_all;
-use futures_util::StreamExt;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
-use scylla::value::CqlTimeuuid;
-use scylla::{DeserializeRow, SerializeRow};
-use std::collections::{BTreeMap, BTreeSet};
+use scylla::DeserializeRow;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Rows read per page; each page is one query, then its rows are checked concurrently.
 const PAGE_ROWS: i32 = 200;
 const ROWS_AT_ONCE: usize = 16;
-/// Rows breaking the rules that a run keeps to show (it counts them all).
-pub const RULE_BREAKERS_KEPT: i64 = 100;
 
 /// A row of `users` with its token, the position a run keeps, and its search terms.
 #[derive(DeserializeRow)]
@@ -53,42 +54,25 @@ impl TokenedUser {
     }
 }
 
-#[derive(SerializeRow)]
-struct DuplicateRow<'a> {
-    run: CqlTimeuuid,
-    email: &'a str,
-    id: Uuid,
-    name: &'a str,
-    stored_email: &'a str,
-    age_rank: i32,
-}
-
-#[derive(DeserializeRow)]
-struct StoredDuplicate {
-    email: String,
-    id: Uuid,
-    name: Option<String>,
-    stored_email: Option<String>,
-    age_rank: Option<i32>,
-}
-
 struct Statements {
     rows_from: PreparedStatement,
     latest_run: PreparedStatement,
     save_run: PreparedStatement,
-    duplicate_known: PreparedStatement,
-    save_duplicate: PreparedStatement,
-    duplicates_of_run: PreparedStatement,
-    save_rule_breaker: PreparedStatement,
-    rule_breakers_of_run: PreparedStatement,
 }
 
 pub struct Reconciler {
     session: Arc<Session>,
     statements: Statements,
+    findings: Findings,
     users: Arc<UserStore>,
-    /// One run at a time in this process (the admin button starts it in the background).
+    /// One run at a time in this process (the admin button starts it in the background)...
     running: AtomicBool,
+    /// ...and among all the app servers: the run's server holds this lease while it runs.
+    leases: Leases,
+    /// This server, as the holder of the lease.
+    owner: Uuid,
+    /// Cancelled when the server stops: a run ends after the page it is on.
+    stopping: CancellationToken,
 }
 
 impl Reconciler {
@@ -111,33 +95,32 @@ impl Reconciler {
             rows_from,
             latest_run: plain(&session, format!("SELECT run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, breaking_rules, finished FROM {ks}.reconcile_runs WHERE bucket = {RUNS_BUCKET} LIMIT 1")).await?,
             save_run: plain(&session, format!("INSERT INTO {ks}.reconcile_runs (bucket, run, next_token, scanned, claimed, duplicate_emails, not_emails, searchable, breaking_rules, finished) VALUES ({RUNS_BUCKET}, ?, ?, ?, ?, ?, ?, ?, ?, ?)")).await?,
-            duplicate_known: plain(&session, format!("SELECT id FROM {ks}.reconcile_duplicates WHERE run = ? AND email = ? LIMIT 1")).await?,
-            save_duplicate: plain(&session, format!("INSERT INTO {ks}.reconcile_duplicates (run, email, id, name, stored_email, age_rank) VALUES (?, ?, ?, ?, ?, ?)")).await?,
-            duplicates_of_run: plain(&session, format!("SELECT email, id, name, stored_email, age_rank FROM {ks}.reconcile_duplicates WHERE run = ?")).await?,
-            save_rule_breaker: plain(&session, format!("INSERT INTO {ks}.reconcile_rule_breakers (run, id, name, email, problem) VALUES (?, ?, ?, ?, ?)")).await?,
-            rule_breakers_of_run: plain(&session, format!("SELECT id, name, email, problem FROM {ks}.reconcile_rule_breakers WHERE run = ? LIMIT {RULE_BREAKERS_KEPT}")).await?,
         };
         Ok(Reconciler {
+            findings: Findings::new(session.clone(), keyspace).await?,
+            leases: Leases::new(session.clone(), keyspace, "reconcile_leases", "bucket").await?,
+            owner: Uuid::new_v4(),
             session,
             statements,
             users,
             running: AtomicBool::new(false),
+            stopping: CancellationToken::new(),
         })
     }
 
-    /// The latest run, whether this process is running one, and the emails that run found shared.
+    /// The latest run, whether a server is running one, and what that run found.
     pub async fn status(&self) -> Result<ReconcileStatus, ReconcileError> {
         let run = self.latest_run().await?;
         let (duplicates, rule_breakers) = match &run {
             Some(run) => (
-                self.duplicates(run.id).await?,
-                self.rule_breakers(run.id).await?,
+                self.findings.duplicates(run.id).await?,
+                self.findings.rule_breakers(run.id).await?,
             ),
             None => (Vec::new(), Vec::new()),
         };
         Ok(ReconcileStatus {
             run: run.map(|run| run.summary()),
-            running: self.is_running(),
+            running: self.is_running() || self.leases.is_held(RUNS_BUCKET).await?,
             duplicates,
             rule_breakers,
         })
@@ -145,6 +128,15 @@ impl Reconciler {
 
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
+    }
+
+    /// Stops this process's run, if one is under way, once the page it is on is done and saved
+    /// (a later start continues from there), and starts none from now on.
+    pub async fn stop(&self) {
+        self.stopping.cancel();
+        while self.is_running() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Starts a run in the background (continuing the last one if it did not finish) unless
@@ -168,6 +160,9 @@ impl Reconciler {
                         duplicate_emails = run.duplicate_emails,
                         "reconcile finished"
                     ),
+                    Err(ReconcileError::AlreadyRunning) => {
+                        tracing::info!("reconcile is already running on another server")
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "reconcile stopped; starting it again continues where it was")
                     }
@@ -194,13 +189,20 @@ impl Reconciler {
         }
         // Cleared however the run ends, a dropped future included.
         let _running = ClearOnDrop(&self.running);
-        self.run_to_the_end(actor, restart, &mut progress).await
+        let Some(lease) = self.leases.take(RUNS_BUCKET, self.owner).await? else {
+            return Err(ReconcileError::AlreadyRunning);
+        };
+        metrics::gauge!(RECONCILE_RUNNING).set(1);
+        let outcome = self.run_to_the_end(actor, restart, &lease, &mut progress).await;
+        lease.give_up().await;
+        outcome
     }
 
     async fn run_to_the_end(
         &self,
         actor: &Actor,
         restart: bool,
+        lease: &Lease<i32>,
         progress: &mut impl FnMut(&ReconcileRun),
     ) -> Result<ReconcileRun, ReconcileError> {
         let mut run = match self.latest_run().await? {
@@ -210,6 +212,12 @@ impl Reconciler {
         self.save(&run).await?;
         progress(&run.summary());
         loop {
+            if self.stopping.is_cancelled() {
+                return Err(ReconcileError::Stopped);
+            }
+            if !lease.is_held() {
+                return Err(ReconcileError::AlreadyRunning);
+            }
             let page = self.rows_after(run.after_token).await?;
             let Some(last_token) = page.last().map(|row| row.ring_token) else {
                 run.finished = true;
@@ -228,7 +236,7 @@ impl Reconciler {
             for (row, outcome) in page.iter().zip(outcomes) {
                 if let Some(problem) = broken_rule(row) {
                     if run.breaking_rules < RULE_BREAKERS_KEPT {
-                        self.note_rule_breaker(run.id, row, &problem).await?;
+                        self.findings.note_rule_breaker(run.id, &row.row(), &problem).await?;
                     }
                     run.breaking_rules += 1;
                 }
@@ -245,6 +253,7 @@ impl Reconciler {
                         run.claimed += i64::from(adopted);
                         if !sharing_the_email.is_empty()
                             && self
+                                .findings
                                 .note_duplicates(run.id, email.as_str(), &sharing_the_email)
                                 .await?
                         {
@@ -255,81 +264,9 @@ impl Reconciler {
             }
             run.after_token = Some(last_token);
             self.save(&run).await?;
+            metrics::counter!(RECONCILE_PAGES).increment(1);
             progress(&run.summary());
         }
-    }
-
-    /// Records the rows that share an email; says whether this run had not seen the email yet.
-    async fn note_duplicates(
-        &self,
-        run: Uuid,
-        email: &str,
-        rows: &[User],
-    ) -> Result<bool, ReconcileError> {
-        let run = CqlTimeuuid::from(run);
-        let known = with_retries(|| {
-            self.session
-                .execute_unpaged(&self.statements.duplicate_known, (run, email))
-        })
-        .await?
-        .into_rows_result()?
-        .rows_num()
-            > 0;
-        for (age_rank, user) in (0i32..).zip(rows) {
-            let row = DuplicateRow {
-                run,
-                email,
-                id: user.id,
-                name: &user.name,
-                stored_email: &user.email,
-                age_rank,
-            };
-            with_retries(|| {
-                self.session
-                    .execute_unpaged(&self.statements.save_duplicate, &row)
-            })
-            .await?;
-        }
-        Ok(!known)
-    }
-
-    async fn note_rule_breaker(
-        &self,
-        run: Uuid,
-        row: &TokenedUser,
-        problem: &str,
-    ) -> Result<(), ReconcileError> {
-        let values = (
-            CqlTimeuuid::from(run),
-            row.id,
-            row.name.as_deref(),
-            row.email.as_deref(),
-            problem,
-        );
-        with_retries(|| {
-            self.session
-                .execute_unpaged(&self.statements.save_rule_breaker, &values)
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn rule_breakers(&self, run: Uuid) -> Result<Vec<RuleBreaker>, ReconcileError> {
-        let rows = with_retries(|| {
-            self.session
-                .execute_unpaged(&self.statements.rule_breakers_of_run, (CqlTimeuuid::from(run),))
-        })
-        .await?
-        .into_rows_result()?;
-        let mut breakers = Vec::new();
-        for row in rows.rows::<(Uuid, Option<String>, Option<String>, Option<String>)>()? {
-            let (id, name, email, problem) = row?;
-            breakers.push(RuleBreaker {
-                user: User::from(UserRow { id, name, email }),
-                problem: problem.unwrap_or_default(),
-            });
-        }
-        Ok(breakers)
     }
 
     async fn rows_after(
@@ -369,37 +306,6 @@ impl Reconciler {
         Ok(())
     }
 
-    async fn duplicates(&self, run: Uuid) -> Result<Vec<DuplicateEmail>, ReconcileError> {
-        let mut pager = self
-            .session
-            .execute_iter(
-                self.statements.duplicates_of_run.clone(),
-                (CqlTimeuuid::from(run),),
-            )
-            .await?
-            .rows_stream::<StoredDuplicate>()?;
-        let mut by_email: BTreeMap<String, Vec<(Option<i32>, User)>> = BTreeMap::new();
-        while let Some(row) = pager.next().await {
-            let row = row?;
-            let user = User::from(UserRow {
-                id: row.id,
-                name: row.name,
-                email: row.stored_email,
-            });
-            by_email
-                .entry(row.email)
-                .or_default()
-                .push((row.age_rank, user));
-        }
-        Ok(by_email
-            .into_iter()
-            .map(|(email, mut users)| {
-                users.sort_by_key(|(rank, _)| rank.unwrap_or(i32::MAX));
-                let users = users.into_iter().map(|(_, user)| user).collect();
-                DuplicateEmail { email, users }
-            })
-            .collect())
-    }
 }
 
 /// What is wrong with a stored row's name or email, by the rules new values are held to (the
@@ -420,5 +326,6 @@ struct ClearOnDrop<'a>(&'a AtomicBool);
 impl Drop for ClearOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
+        metrics::gauge!(RECONCILE_RUNNING).set(0);
     }
 }

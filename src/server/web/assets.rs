@@ -9,6 +9,12 @@ pub fn hash_file_beside_binary(options: &LeptosOptions) -> bool {
     hash_file(options).is_some_and(|path| path.is_file())
 }
 
+/// The `site/` folder beside this binary, as the release package has it, if there is one.
+pub fn site_beside_binary() -> Option<PathBuf> {
+    let site = std::env::current_exe().ok()?.parent()?.join("site");
+    site.is_dir().then_some(site)
+}
+
 fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     Some(exe.parent()?.join(options.hash_file.as_ref()))

@@ -9,6 +9,7 @@ use crate::server::imports::ImportError;
 use crate::server::operators::OperatorError;
 use crate::server::reconcile::ReconcileError;
 use crate::server::users::{constraints, UserError};
+use crate::server::web::request_log::current_request_id;
 use crate::validate::FieldErrors;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
@@ -20,10 +21,10 @@ impl From<StorageError> for AppError {
     fn from(error: StorageError) -> Self {
         if error.is_unavailable() {
             tracing::warn!("database unavailable: {}", describe(&error));
-            AppError::Unavailable
+            AppError::unavailable()
         } else {
             tracing::error!("database error: {}", describe(&error));
-            AppError::Internal
+            AppError::internal()
         }
     }
 }
@@ -39,7 +40,7 @@ impl From<UserError> for AppError {
             ),
             UserError::ClaimsKeptChanging => {
                 tracing::warn!("database unavailable: {error}");
-                AppError::Unavailable
+                AppError::unavailable()
             }
             UserError::Storage(StorageError::Constraint { message, .. }) => {
                 tracing::warn!("a constraint of the users table refused a write: {message}");
@@ -66,7 +67,7 @@ impl From<OperatorError> for AppError {
             OperatorError::LockedOut { minutes } => AppError::LockedOut { minutes },
             OperatorError::Hashing(_) | OperatorError::SessionData(_) => {
                 tracing::error!("{}", describe(&error));
-                AppError::Internal
+                AppError::internal()
             }
             OperatorError::Storage(error) => error.into(),
         }
@@ -82,7 +83,11 @@ impl From<ReconcileError> for AppError {
             // waits for one.
             ReconcileError::AlreadyRunning => {
                 tracing::error!("{error}");
-                AppError::Internal
+                AppError::internal()
+            }
+            ReconcileError::Stopped => {
+                tracing::warn!("{error}");
+                AppError::unavailable()
             }
         }
     }
@@ -102,14 +107,14 @@ impl From<ImportError> for AppError {
             ImportError::Storage(error) => error.into(),
             ImportError::ChunkMissing { .. } | ImportError::ChunkUnreadable { .. } => {
                 tracing::error!("{}", describe(&error));
-                AppError::Internal
+                AppError::internal()
             }
         }
     }
 }
 
 /// An error as the JSON answer scripts get, with its status:
-/// `{"error":"email_taken","message":"That email is already in use"}`.
+/// `{"error":"email_taken","message":"That email is already in use","reference":"…"}`.
 pub fn error_response(error: &AppError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -120,12 +125,21 @@ pub fn error_response(error: &AppError) -> Response {
     (status, content_type, error_body(error)).into_response()
 }
 
-/// The error as JSON, plus its human-readable `message`.
+/// The error as JSON, plus its human-readable `message` and the request's id as its
+/// `reference` (quoted in the message too when the failure is the server's).
 pub fn error_body(error: &AppError) -> String {
+    let reference = current_request_id();
+    let error = match &reference {
+        Some(id) => error.clone().with_reference(id),
+        None => error.clone(),
+    };
     let mut json =
-        serde_json::to_value(error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
+        serde_json::to_value(&error).unwrap_or_else(|_| serde_json::json!({ "error": "internal" }));
     if let Some(object) = json.as_object_mut() {
         object.insert("message".into(), error.to_string().into());
+        if let Some(id) = reference {
+            object.insert("reference".into(), id.into());
+        }
     }
     json.to_string()
 }
@@ -147,14 +161,14 @@ pub async fn status_from_app_error(request: Request, next: Next) -> Response {
     }
     if !response.headers().contains_key("serverfnerror") {
         return if bare {
-            error_response(&AppError::Unavailable)
+            error_response(&AppError::unavailable())
         } else {
             response
         };
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
-        return error_response(&AppError::Internal);
+        return error_response(&AppError::internal());
     };
     match serde_json::from_slice::<AppError>(&bytes) {
         Ok(error) => {

@@ -2,20 +2,21 @@
 //! the gate found them), from where, and their sign-in session.
 
 use super::auth::backend::AuthSession;
+use super::client::Client;
 use crate::error::AppError;
 use crate::model::{Operator, Role};
 use crate::server::audit::Actor;
 use crate::server::stores::{Database, Stores};
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The stores for the current request, from the context the router provides.
 pub fn stores() -> Result<Arc<Stores>, AppError> {
     let database = use_context::<Database>().ok_or_else(|| {
         tracing::error!("no Database in the request context");
-        AppError::Internal
+        AppError::internal()
     })?;
     database.stores()
 }
@@ -47,19 +48,19 @@ pub fn with_role(operator: Option<Operator>, needed: Role) -> Result<Operator, A
     }
 }
 
-/// The address the current request came from.
-pub fn client_address() -> Option<SocketAddr> {
+/// The address the current request came from (through trusted proxies: the client's).
+pub fn client_address() -> Option<IpAddr> {
     use_context::<Parts>()?
         .extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0)
+        .get::<Client>()
+        .map(|client| client.address)
 }
 
 /// The sign-in session of the current request (the session layer puts it on every request).
 pub async fn request_session() -> Result<AuthSession, AppError> {
     leptos_axum::extract::<AuthSession>().await.map_err(|_| {
         tracing::error!("no AuthSession on the request");
-        AppError::Internal
+        AppError::internal()
     })
 }
 

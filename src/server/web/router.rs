@@ -1,13 +1,15 @@
 //! The HTTP router: the Leptos app and its server functions, `/healthz`, the CSV export and the
 //! import's upload, and the layers that give every request a defined answer (body limits → 413,
 //! cross-site posts → 403, sessions and the sign-in gate → 303/401, error statuses),
-//! compression, how long browsers may cache each answer, and the security headers.
+//! compression, how long browsers may cache each answer, the security headers, and the request's
+//! id and log line.
 
 use super::assets::stylesheet_href;
 use super::auth::backend::session_layer;
 use super::auth::gate::{gate, public_paths_without_session, Gate};
 use super::body_limit::{limit_request_bodies, BodyLimits, IMPORT_UPLOAD_PATH};
 use super::cache::{cache_control, CachePolicy};
+use super::client::find_client;
 use super::csrf::reject_cross_site_writes;
 use super::errors::status_from_app_error;
 use super::export::{export_users, EXPORT_PATH};
@@ -15,6 +17,7 @@ use super::form_bodies::reject_malformed_forms;
 use super::health::health;
 use super::imports::{self, ERRORS_PATH};
 use super::request::current_operator;
+use super::request_log::identify_and_log;
 use super::security_headers::{provide_request_nonce, security_headers, SecurityPolicy};
 use crate::context::{Connected, ImportLimit, SignedIn, Stylesheet};
 use crate::server::config::WebSettings;
@@ -43,6 +46,7 @@ where
     let WebSettings {
         sign_in,
         import_max_bytes,
+        trusted_proxies,
     } = settings;
     // Every page (the page not found too) and every server function finds these in its context.
     let context = {
@@ -114,5 +118,6 @@ where
                 .quality(CompressionLevel::Precise(5)),
         )
         .layer(middleware::from_fn_with_state(security, security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(middleware::from_fn(identify_and_log))
+        .layer(middleware::from_fn_with_state(trusted_proxies, find_client))
 }

@@ -3,6 +3,7 @@
 //! and the bundle they load, never to be framed, no MIME sniffing, no referrer to other sites,
 //! and, when the app is served over HTTPS, to use nothing else from now on (HSTS).
 
+use super::client::Client;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
@@ -13,7 +14,8 @@ use leptos::prelude::{provide_context, use_context};
 
 #[derive(Clone, Copy)]
 pub struct SecurityPolicy {
-    /// The app is served over HTTPS (`SESSION_COOKIE_SECURE=true`): HSTS is sent.
+    /// The app is served over HTTPS (`SESSION_COOKIE_SECURE=true`): HSTS is sent (also when a
+    /// trusted proxy says the client came over HTTPS).
     pub https: bool,
 }
 
@@ -41,6 +43,7 @@ pub async fn security_headers(
 ) -> Response {
     let nonce = Nonce::new();
     request.extensions_mut().insert(nonce.clone());
+    let https = policy.https || request.extensions().get::<Client>().is_some_and(|c| c.https);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     // A nonce is URL-safe base64, so the policy is always a valid header value.
@@ -55,7 +58,7 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if policy.https {
+    if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static(HSTS),

@@ -99,7 +99,7 @@ pub async fn sign_in(auth: &mut AuthSession, operator: &OperatorRecord) -> Resul
     auth.session.cycle_id().await.map_err(session_error)?;
     auth.login(operator).await.map_err(|e| {
         tracing::warn!("could not sign in: {e}");
-        AppError::Unavailable
+        AppError::unavailable()
     })?;
     auth.session
         .insert(SIGNED_IN_AT, OffsetDateTime::now_utc().unix_timestamp())
@@ -111,11 +111,11 @@ pub async fn sign_in(auth: &mut AuthSession, operator: &OperatorRecord) -> Resul
 pub async fn sign_out(auth: &mut AuthSession) -> Result<(), AppError> {
     auth.logout().await.map(|_| ()).map_err(|e| {
         tracing::warn!("could not sign out: {e}");
-        AppError::Unavailable
+        AppError::unavailable()
     })
 }
 
 fn session_error(error: tower_sessions::session::Error) -> AppError {
     tracing::warn!("session store: {error}");
-    AppError::Unavailable
+    AppError::unavailable()
 }

@@ -11,6 +11,7 @@ use crate::server::config::SignInSettings;
 use crate::server::stores::Database;
 use crate::server::web::errors::error_response;
 use crate::server::web::forms::see_other;
+use crate::server::web::request_log::answered_for;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -63,8 +64,11 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
             if path == "/setup" {
                 return see_other("/");
             }
+            let username = operator.username.clone();
             request.extensions_mut().insert(operator);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            answered_for(&mut response, username);
+            response
         }
         None if is_sign_in_or_setup(&path) => {
             match (path.as_str(), setup_done(&gate.database).await) {

@@ -1,0 +1,160 @@
+//! Who does a piece of work, among several app servers: a lease, a row with a TTL taken with a
+//! lightweight transaction and renewed while the work goes on. A server that dies stops renewing,
+//! and `LEASE` later another server (or the same one, restarted) takes the work over. The table
+//! is the domain's (`key PRIMARY KEY, owner uuid`); what the key means is the domain's too.
+
+use super::error::StorageError;
+use super::lwt::lwt_applied;
+use super::statements::lwt;
+use crate::server::config::Keyspace;
+use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::serialize::value::SerializeValue;
+use scylla::statement::prepared::PreparedStatement;
+use std::fmt::Display;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// What a lease can be keyed by: a value of the table's key column that the log can name.
+pub trait LeaseKey: SerializeValue + Display + Clone + Send + Sync + 'static {}
+impl<K: SerializeValue + Display + Clone + Send + Sync + 'static> LeaseKey for K {}
+
+/// How long a lease lasts unless renewed.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// Renewed this often: two renewals can fail before it runs out.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
+
+struct Statements {
+    holder: PreparedStatement,
+    take: PreparedStatement,
+    renew: PreparedStatement,
+    give_up: PreparedStatement,
+}
+
+/// The leases of one table.
+#[derive(Clone)]
+pub struct Leases {
+    session: Arc<Session>,
+    statements: Arc<Statements>,
+}
+
+/// A lease held: renewed in the background until it is given up or dropped.
+pub struct Lease<K: LeaseKey> {
+    leases: Leases,
+    key: K,
+    owner: Uuid,
+    held: Arc<AtomicBool>,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Leases {
+    /// The leases kept in `table`, whose key column is `key` and whose other column is `owner`.
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        table: &str,
+        key: &str,
+    ) -> Result<Self, ExecutionError> {
+        let ks = keyspace.as_str();
+        let ttl = LEASE.as_secs();
+        let statements = Statements {
+            holder: super::statements::plain(&session, format!("SELECT owner FROM {ks}.{table} WHERE {key} = ?")).await?,
+            take: lwt(&session, format!("INSERT INTO {ks}.{table} ({key}, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {ttl}")).await?,
+            renew: lwt(&session, format!("UPDATE {ks}.{table} USING TTL {ttl} SET owner = ? WHERE {key} = ? IF owner = ?")).await?,
+            give_up: lwt(&session, format!("DELETE FROM {ks}.{table} WHERE {key} = ? IF owner = ?")).await?,
+        };
+        Ok(Leases {
+            session,
+            statements: Arc::new(statements),
+        })
+    }
+
+    /// Whether some server holds the lease of `key` now.
+    pub async fn is_held<K: LeaseKey>(&self, key: K) -> Result<bool, StorageError> {
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.holder, (key,))
+            .await?;
+        Ok(result.into_rows_result()?.rows_num() > 0)
+    }
+
+    /// The lease of `key` for `owner`, if nobody holds it.
+    pub async fn take<K: LeaseKey>(
+        &self,
+        key: K,
+        owner: Uuid,
+    ) -> Result<Option<Lease<K>>, StorageError> {
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.take, (key.clone(), owner))
+            .await?;
+        if !lwt_applied(result)? {
+            return Ok(None);
+        }
+        let held = Arc::new(AtomicBool::new(true));
+        let renewal = tokio::spawn(self.clone().keep_renewing(key.clone(), owner, held.clone()));
+        Ok(Some(Lease {
+            leases: self.clone(),
+            key,
+            owner,
+            held,
+            renewal,
+        }))
+    }
+
+    async fn keep_renewing<K: LeaseKey>(self, key: K, owner: Uuid, held: Arc<AtomicBool>) {
+        let mut renewed_at = Instant::now();
+        loop {
+            tokio::time::sleep(RENEW_EVERY).await;
+            let values = (owner, key.clone(), owner);
+            let renewed = match self
+                .session
+                .execute_unpaged(&self.statements.renew, values)
+                .await
+            {
+                Ok(result) => lwt_applied(result).unwrap_or(false),
+                // A failed renewal is tried again at the next turn, until the lease runs out.
+                Err(error) if renewed_at.elapsed() + RENEW_EVERY < LEASE => {
+                    tracing::warn!(%key, %error, "could not renew a lease");
+                    continue;
+                }
+                Err(_) => false,
+            };
+            renewed_at = Instant::now();
+            if !renewed {
+                tracing::warn!(%key, "lost a lease; another server has it");
+                held.store(false, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+}
+
+impl<K: LeaseKey> Lease<K> {
+    /// Whether the lease is still ours (checked between chunks).
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::SeqCst)
+    }
+
+    /// Gives the lease up, so another server need not wait for it to run out.
+    pub async fn give_up(self) {
+        self.renewal.abort();
+        let values = (self.key.clone(), self.owner);
+        if let Err(error) = self
+            .leases
+            .session
+            .execute_unpaged(&self.leases.statements.give_up, values)
+            .await
+        {
+            tracing::warn!(key = %self.key, %error, "could not give up a lease; it runs out by itself");
+        }
+    }
+}
+
+impl<K: LeaseKey> Drop for Lease<K> {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
