@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := bash
 
-.PHONY: help setup run watch test test-rust test-e2e bench cassandra-start cassandra-stop cassandra-status \
+.PHONY: help setup run watch test test-rust test-e2e dist image-test bench cassandra-start cassandra-stop cassandra-status \
         cluster-start cluster-stop cluster-status
 
 help: ## Show this list
@@ -23,6 +23,15 @@ watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
 
 test: ## Set up, start Cassandra, run every test (unit, integration, browser), stop what it started
 	@scripts/test.sh
+
+dist: ## Build the release and pack it: dist/cassandra-users-VERSION-x86_64-linux.tar.gz (INSTALL.md inside)
+	@scripts/dist.sh
+
+image-test: ## Build the container image with podman (from a debug build's package) and run it against the dev node
+	@scripts/toolchain.sh build
+	cargo leptos build
+	@scripts/cassandra.sh start
+	@tests/image.sh
 
 bench: ## Release build against the local node: bundle bytes, page vs JSON, creates, 10^6 users, RSS → BENCHMARKS.md
 	@scripts/bench.sh

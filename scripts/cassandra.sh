@@ -155,13 +155,13 @@ case "${1:-}" in
             say "Cassandra $version already answers on $HOST:$PORT"; exit 0
         fi
         if [ "$(runner)" = docker ]; then
-            say "starting Cassandra with docker compose"; compose up -d --wait
+            say "starting Cassandra with docker compose"; compose up -d --wait cassandra
             wait_until_ready
         else
             start_local
         fi ;;
     stop)
-        if [ "$(runner)" = docker ]; then compose stop; else stop_local; fi ;;
+        if [ "$(runner)" = docker ]; then compose stop cassandra; else stop_local; fi ;;
     status)
         if version=$(release_version) && [ -n "$version" ]; then
             echo "Cassandra $version answers CQL on $HOST:$PORT"

@@ -66,6 +66,9 @@ say "browser tests (Playwright in Chromium against the real server)"
 CASSANDRA_KEYSPACE="$e2e_keyspace" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
     cargo leptos end-to-end
 
+say "the release package: unpacked elsewhere, it serves a page, its assets and the CLI"
+tests/dist.sh
+
 say "faults: the dev node SIGKILLed under a create load loses no acknowledged write"
 outage_tests --nocapture --test-threads=1 dev_node_killed::
 say "faults: the app server SIGKILLed in the middle of an import; a second server finishes it"
