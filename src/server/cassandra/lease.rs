@@ -71,16 +71,21 @@ impl Leases {
         })
     }
 
-    /// Whether some server holds the lease of `key` now.
-    pub async fn is_held<K: LeaseKey>(&self, key: K) -> Result<bool, StorageError> {
+    /// Who holds the lease of `key` now, if anyone.
+    pub async fn holder<K: LeaseKey>(&self, key: K) -> Result<Option<Uuid>, StorageError> {
         let result = self
             .session
             .execute_unpaged(&self.statements.holder, (key,))
             .await?;
-        Ok(result.into_rows_result()?.rows_num() > 0)
+        let row = result
+            .into_rows_result()?
+            .maybe_first_row::<(Option<Uuid>,)>()?;
+        Ok(row.and_then(|(owner,)| owner))
     }
 
-    /// The lease of `key` for `owner`, if nobody holds it.
+    /// The lease of `key` for `owner`, if nobody else holds it. One that `owner` left behind (a
+    /// `Lease` dropped without `give_up`, when its work's future was dropped) is `owner`'s to
+    /// take again rather than to wait out.
     pub async fn take<K: LeaseKey>(
         &self,
         key: K,
@@ -91,7 +96,13 @@ impl Leases {
             .execute_unpaged(&self.statements.take, (key.clone(), owner))
             .await?;
         if !lwt_applied(result)? {
-            return Ok(None);
+            let again = self
+                .session
+                .execute_unpaged(&self.statements.renew, (owner, key.clone(), owner))
+                .await?;
+            if !lwt_applied(again)? {
+                return Ok(None);
+            }
         }
         let held = Arc::new(AtomicBool::new(true));
         let renewal = tokio::spawn(self.clone().keep_renewing(key.clone(), owner, held.clone()));
@@ -141,14 +152,19 @@ impl<K: LeaseKey> Lease<K> {
     /// Gives the lease up, so another server need not wait for it to run out.
     pub async fn give_up(self) {
         self.renewal.abort();
-        let values = (self.key.clone(), self.owner);
+        self.leases.give_up(self.key.clone(), self.owner).await;
+    }
+}
+
+impl Leases {
+    async fn give_up<K: LeaseKey>(&self, key: K, owner: Uuid) {
+        let values = (key.clone(), owner);
         if let Err(error) = self
-            .leases
             .session
-            .execute_unpaged(&self.leases.statements.give_up, values)
+            .execute_unpaged(&self.statements.give_up, values)
             .await
         {
-            tracing::warn!(key = %self.key, %error, "could not give up a lease; it runs out by itself");
+            tracing::warn!(%key, %error, "could not give up a lease; it runs out by itself");
         }
     }
 }

@@ -120,7 +120,13 @@ impl Reconciler {
         };
         Ok(ReconcileStatus {
             run: run.map(|run| run.summary()),
-            running: self.is_running() || self.leases.is_held(RUNS_BUCKET).await?,
+            // A lease of this server's own while it runs nothing is one a dropped run left.
+            running: self.is_running()
+                || self
+                    .leases
+                    .holder(RUNS_BUCKET)
+                    .await?
+                    .is_some_and(|holder| holder != self.owner),
             duplicates,
             rule_breakers,
         })

@@ -4,6 +4,12 @@ use leptos::prelude::LeptosOptions;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// The bundle's files, the favicon and `/healthz`: asked for all the time, by anyone, and never
+/// about a person's work (no session, debug-level log lines).
+pub fn is_asset_or_health_check(path: &str) -> bool {
+    path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+}
+
 /// Whether cargo-leptos wrote the bundle's hashed file names (hash.txt) beside this binary.
 pub fn hash_file_beside_binary(options: &LeptosOptions) -> bool {
     hash_file(options).is_some_and(|path| path.is_file())

@@ -4,6 +4,7 @@
 //! answers quote it as their `reference`, so a person can quote it and an operator find it.
 //! The answers are counted here too (`http_requests_total`, `http_request_duration_seconds`).
 
+use super::assets::is_asset_or_health_check;
 use crate::error::REQUEST_REFERENCE;
 use crate::server::telemetry::{HTTP_DURATION, HTTP_REQUESTS};
 use axum::extract::{MatchedPath, Request};
@@ -33,13 +34,6 @@ fn kept_from_client(value: Option<&HeaderValue>) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     plausible.then(|| id.to_owned())
-}
-
-/// Health checks and the bundle's files are asked for all the time and say nothing about what
-/// people did: they are logged at debug level, every other request at info (a failure of the
-/// server's own, 5xx, at warn).
-fn is_routine(path: &str) -> bool {
-    path == "/healthz" || path.starts_with("/pkg/") || path == "/favicon.svg"
 }
 
 /// Names the request, answers it inside its span and logs the answer: method, route (the
@@ -81,7 +75,8 @@ pub async fn identify_and_log(request: Request, next: Next) -> Response {
     let route = route.as_deref().unwrap_or(&path);
     if status >= 500 {
         tracing::warn!(%method, route, status, latency_ms, operator, "answered");
-    } else if is_routine(&path) {
+    } else if is_asset_or_health_check(&path) {
+        // Asked for all the time; they say nothing about what people did.
         tracing::debug!(%method, route, status, latency_ms, operator, "answered");
     } else {
         tracing::info!(%method, route, status, latency_ms, operator, "answered");

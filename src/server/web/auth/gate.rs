@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::model::Operator;
 use crate::server::config::SignInSettings;
 use crate::server::stores::Database;
+use crate::server::web::assets::is_asset_or_health_check;
 use crate::server::web::errors::error_response;
 use crate::server::web::forms::see_other;
 use crate::server::web::request_log::answered_for;
@@ -25,15 +26,11 @@ pub struct Gate {
     pub settings: SignInSettings,
 }
 
-/// Paths that answer without an operator.
-fn is_public(path: &str) -> bool {
-    path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
-}
 
 /// Static assets and `/healthz` never touch the session store: their requests lose the cookie
 /// before the session layer sees it, so a page's assets cost no Cassandra reads or writes.
 pub async fn public_paths_without_session(mut request: Request, next: Next) -> Response {
-    if is_public(request.uri().path()) {
+    if is_asset_or_health_check(request.uri().path()) {
         request.headers_mut().remove(header::COOKIE);
     }
     next.run(request).await
@@ -48,7 +45,7 @@ fn is_sign_in_or_setup(path: &str) -> bool {
 
 pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if is_public(&path) {
+    if is_asset_or_health_check(&path) {
         return next.run(request).await;
     }
     // `Request` is not `Sync`, so what `identify` reads is taken out of it first.
