@@ -20,9 +20,11 @@ for file in hash.txt site/favicon.svg cassandra-users.service cassandra-users.en
 done
 
 # As a service manager starts it: from / and without any of the build's settings.
-app() { (cd / && env -u LEPTOS_SITE_ROOT -u LEPTOS_OUTPUT_NAME -u LEPTOS_HASH_FILES \
-    CASSANDRA_KEYSPACE="$keyspace" LEPTOS_SITE_ADDR="$addr" RUST_LOG=warn "$dir/cassandra-users" "$@"); }
-app >"$unpacked/server.log" 2>&1 &
+# `exec`, so that $app_pid is the server itself and the cleanup stops it.
+as_installed() { cd / && exec env -u LEPTOS_SITE_ROOT -u LEPTOS_OUTPUT_NAME -u LEPTOS_HASH_FILES \
+    CASSANDRA_KEYSPACE="$keyspace" LEPTOS_SITE_ADDR="$addr" RUST_LOG=warn "$dir/cassandra-users" "$@"; }
+app() { (as_installed "$@"); }
+as_installed >"$unpacked/server.log" 2>&1 &
 app_pid=$!
 cleanup() {
     kill "$app_pid" 2>/dev/null || true
@@ -44,7 +46,8 @@ printf 'a good long password\n' | app operator add packaged --role admin >/dev/n
 app operator list | grep -q "^packaged	admin	active" || fail "operator list does not show the operator"
 token=$(app token create packaged) || fail "the command line could not make a token"
 
-page=$(curl -sf -H "Authorization: Bearer $token" "http://$addr/") || fail "the users page did not answer"
+page=$(curl -sf -H "Authorization: Bearer $token" "http://$addr/") \
+    || fail "the users page did not answer: $(tail -5 "$unpacked/server.log")"
 stylesheet=$(grep -o '/pkg/cassandra-users\.[A-Za-z0-9_-]*\.css' <<<"$page" | head -1)
 [ -n "$stylesheet" ] || fail "the page names no hashed stylesheet"
 css_hash=$(sed -n 's/^css: //p' "$dir/hash.txt")
