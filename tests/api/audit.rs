@@ -1,7 +1,7 @@
 //! The audit trail against the real node: one event per change with its before and after,
 //! sign-ins recorded, and paging through a user's history and through the days of activity.
 
-use crate::helpers::{spawn_app_with, TestDb, PASSWORD};
+use crate::helpers::{http_client, spawn_app_with, TestDb, PASSWORD};
 use cassandra_users::model::{AuditEvent, Role};
 use cassandra_users::server::audit::{time::day_of, Actor};
 use cassandra_users::validate::validate_user;
@@ -117,7 +117,7 @@ async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
         db.config.sign_in.clone(),
     )
     .await;
-    let client = reqwest::Client::builder()
+    let client = http_client()
         .cookie_store(true)
         .build()
         .unwrap();

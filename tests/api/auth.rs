@@ -1,7 +1,7 @@
 //! Operators over HTTP against the real node: the first administrator, sign-in and sessions,
 //! what answers without one, roles, lockout, tokens.
 
-use crate::helpers::{spawn_app_with, Served, TestDb, PASSWORD};
+use crate::helpers::{http_client, spawn_app_with, Served, TestDb, PASSWORD};
 use cassandra_users::model::Role;
 use cassandra_users::server::{audit::Actor, Database};
 use cassandra_users::validate::Username;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// A browser-like client: keeps cookies, does not follow redirects, asks for JSON.
 fn browser() -> Client {
-    Client::builder()
+    http_client()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
         .build()
@@ -298,7 +298,7 @@ async fn sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session() {
     // Signing in again gives a new session id; the old one is gone.
     let (status, _) = sign_in(&client, &app, "ada", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
-    let stale = Client::builder()
+    let stale = http_client()
         .redirect(redirect::Policy::none())
         .build()
         .unwrap();
@@ -487,7 +487,7 @@ async fn a_session_survives_an_app_restart_and_works_on_every_app_server() {
         config.sign_in,
     )
     .await;
-    let page = Client::builder()
+    let page = http_client()
         .redirect(redirect::Policy::none())
         .build()
         .unwrap()
@@ -703,7 +703,7 @@ async fn pages_need_a_session_except_sign_in_setup_and_health() {
 async fn tokens_act_as_their_operator_until_revoked_or_disabled() {
     let db = TestDb::new(50).await;
     let app = start(&db).await;
-    let client = Client::new();
+    let client = http_client().build().unwrap();
     let call = |token: String| {
         client
             .post(format!("{}/api/auth/me", app.url))

@@ -1,7 +1,7 @@
 //! Bulk delete: each user deleted only if it still has the values the page showed; what became
 //! of each reported; one audit event per deleted user; the limits and the roles.
 
-use crate::helpers::{spawn_app, TestDb};
+use crate::helpers::{http_client, spawn_app, TestDb};
 use cassandra_users::model::{DeleteOutcome, Role, User};
 use cassandra_users::server::audit::Actor;
 use cassandra_users::server::Database;
@@ -83,7 +83,7 @@ impl Api {
         Api {
             url,
             db,
-            client: reqwest::Client::new(),
+            client: http_client().build().unwrap(),
         }
     }
 

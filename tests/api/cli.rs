@@ -1,7 +1,7 @@
 //! The command line, run as scripts run it: the server binary's `operator` and `token`
 //! subcommands against a keyspace of their own on the real node.
 
-use crate::helpers::{spawn_app_with, test_config, TestDb};
+use crate::helpers::{http_client, spawn_app_with, test_config, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use std::io::Write;
@@ -81,7 +81,7 @@ async fn operators_and_tokens_from_the_command_line() {
         db.config.sign_in.clone(),
     )
     .await;
-    let me: serde_json::Value = reqwest::Client::new()
+    let me: serde_json::Value = http_client().build().unwrap()
         .post(format!("{}/api/auth/me", app.url))
         .header("accept", "application/json")
         .bearer_auth(token)

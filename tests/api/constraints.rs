@@ -2,7 +2,7 @@
 //! mirror the validation, so a plain-CQL write that breaks a rule is refused by Cassandra itself,
 //! while the app's own writes and an import go through. On 5.0 the command says they need 6.
 
-use crate::helpers::{at_quorum, expected_release, spawn_app, TestDb};
+use crate::helpers::{at_quorum, expected_release, http_client, spawn_app, TestDb};
 use crate::transfer::{csv_file, import};
 use cassandra_users::model::Role;
 use cassandra_users::server::audit::Actor;
@@ -136,7 +136,7 @@ async fn a_write_a_constraint_refuses_comes_back_as_the_fields_message() {
     altered.unwrap();
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
-    let response = reqwest::Client::new()
+    let response = http_client().build().unwrap()
         .post(format!("{url}/api/users/create"))
         .bearer_auth(&token)
         .form(&[("name", "A Name Longer Than Ten"), ("email", "strict@example.com")])

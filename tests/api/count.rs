@@ -1,7 +1,7 @@
 //! The approximate count: Cassandra's own estimates, summed over every node, close to the
 //! truth once the data is on disk; never a count of the rows.
 
-use crate::helpers::{refresh_estimates, spawn_app, TestDb};
+use crate::helpers::{http_client, refresh_estimates, spawn_app, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::audit::Actor;
 use cassandra_users::server::Database;
@@ -44,7 +44,7 @@ async fn the_count_is_within_a_factor_of_two_of_the_truth_after_a_flush() {
     // The same over HTTP, by GET and by POST.
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Viewer).await;
-    let client = reqwest::Client::new();
+    let client = http_client().build().unwrap();
     for request in [
         client.get(format!("{url}/api/users/count")),
         client.post(format!("{url}/api/users/count")),

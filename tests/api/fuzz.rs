@@ -3,7 +3,7 @@
 //! answer, a 400 that says so for fields that are not UTF-8, and nothing stored by a rejected
 //! request. The seed is printed; FUZZ_SEED=<n> repeats a run.
 
-use crate::helpers::{spawn_app, TestDb, PASSWORD};
+use crate::helpers::{http_client, spawn_app, TestDb, PASSWORD};
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use futures_util::{stream, StreamExt};
@@ -286,7 +286,7 @@ async fn ten_thousand_hostile_requests_get_defined_answers() {
         })
         .collect();
 
-    let client = reqwest::Client::builder()
+    let client = http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

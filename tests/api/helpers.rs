@@ -280,3 +280,14 @@ pub async fn spawn_app_with_settings(database: Database, settings: WebSettings) 
         url: format!("http://{address}"),
     }
 }
+
+/// How long a test waits for one HTTP answer, body included. The slowest answers of these suites
+/// (an export of 10^4 users, a page over a three-node cluster on two cores) take seconds, so a
+/// request still unanswered after this has hung: the test fails naming it instead of holding the
+/// whole run until CI's limit.
+const HTTP_ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// A client for the app under test that gives up after `HTTP_ANSWER_LIMIT`.
+pub fn http_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(HTTP_ANSWER_LIMIT)
+}

@@ -1,6 +1,6 @@
 //! The real router on an ephemeral port, called over HTTP the way a script or a browser would.
 
-use crate::helpers::{expected_release, expects_transactions, spawn_app, test_config, TestDb};
+use crate::helpers::{expected_release, expects_transactions, http_client, spawn_app, test_config, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::{audit::Actor, Database};
 use reqwest::{header, redirect, Client, StatusCode};
@@ -26,7 +26,7 @@ impl App {
             format!("Bearer {token}").parse().unwrap(),
         );
         // Bodies as they travel: the compression tests look at the encoded bytes.
-        let client = Client::builder()
+        let client = http_client()
             .no_gzip()
             .redirect(redirect::Policy::none())
             .default_headers(headers)
@@ -510,7 +510,7 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         config,
     ))
     .await;
-    let client = Client::builder()
+    let client = http_client()
         .redirect(redirect::Policy::none())
         .build()
         .unwrap();

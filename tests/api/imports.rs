@@ -1,7 +1,7 @@
 //! Imports over HTTP as a script and a browser make them: the preview before anything is written,
 //! what becomes of each row, a user changed meanwhile, cancel, limits and roles.
 
-use crate::helpers::{spawn_app, spawn_app_with_settings, test_config, TestDb};
+use crate::helpers::{http_client, spawn_app, spawn_app_with_settings, test_config, TestDb};
 use crate::transfer::{csv_file, import, post_job, upload, wait_for};
 use cassandra_users::model::{Role, User};
 use cassandra_users::server::audit::Actor;
@@ -86,7 +86,7 @@ async fn the_preview_says_what_each_row_is_and_writes_nothing() {
     assert!(body["message"].as_str().unwrap().contains("The import is done"), "{body}");
 
     // The errors download: every problem, by line, as CSV.
-    let errors = reqwest::Client::new()
+    let errors = http_client().build().unwrap()
         .get(format!("{url}/api/imports/errors.csv?job={job}"))
         .bearer_auth(&token)
         .send()
@@ -239,7 +239,7 @@ async fn viewers_may_look_but_not_import_and_strangers_get_401() {
     }
     let (status, _) = post_job(&url, &viewer, "status", job).await;
     assert_eq!(status, StatusCode::OK, "viewers may look");
-    let stranger = reqwest::Client::new();
+    let stranger = http_client().build().unwrap();
     for request in [
         stranger.post(format!("{url}/api/imports")).body("x"),
         stranger.post(format!("{url}/api/imports/start")).form(&[("job", job)]),

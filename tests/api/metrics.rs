@@ -2,11 +2,11 @@
 //! requests, errors and nodes, sign-ins by outcome. Served on its own address, and on the app's
 //! port only to the scrape token; not at all when neither is set.
 
-use crate::helpers::{spawn_app, TestDb};
+use crate::helpers::{http_client, spawn_app, TestDb};
 use crate::server_process::ServerProcess;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
 const SCRAPE_TOKEN: &str = "scrape-token-0123456789";
 
@@ -40,7 +40,7 @@ async fn metrics_count_requests_cassandra_and_sign_ins_for_the_token_or_on_their
         ],
     );
     server.connected().await;
-    let http = Client::new();
+    let http = http_client().build().unwrap();
 
     let created = http
         .post(format!("{}/api/users/create", server.url))
@@ -163,7 +163,9 @@ async fn without_metrics_settings_there_are_no_metrics_on_the_public_port() {
     let db = TestDb::new(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Admin).await;
-    let response = Client::new()
+    let response = http_client()
+        .build()
+        .unwrap()
         .get(format!("{url}/metrics"))
         .bearer_auth(&token)
         .send()

@@ -2,11 +2,11 @@
 //! answers quote that id as their reference, and with `LOG_FORMAT=json` the server logs each
 //! request as one JSON line under the same id, with who asked.
 
-use crate::helpers::{spawn_app, TestDb};
+use crate::helpers::{http_client, spawn_app, TestDb};
 use crate::server_process::ServerProcess;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ async fn every_answer_names_its_request_and_keeps_a_proxys_plausible_id() {
     let db = TestDb::new(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Viewer).await;
-    let http = Client::new();
+    let http = http_client().build().unwrap();
     let page = |id: Option<&str>| {
         let mut request = http.get(format!("{url}/")).bearer_auth(&token);
         if let Some(id) = id {
@@ -54,7 +54,7 @@ async fn an_error_answer_quotes_its_request_id_as_the_reference() {
     let db = TestDb::new(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Viewer).await;
-    let http = Client::new();
+    let http = http_client().build().unwrap();
 
     let too_short = http
         .post(format!("{url}/api/users/search"))
@@ -86,7 +86,7 @@ async fn with_log_format_json_each_request_is_one_json_line_with_its_id_route_st
     let db = TestDb::new(50).await;
     let token = db.token(Role::Editor).await;
     let server = ServerProcess::start(db.keyspace(), &[("LOG_FORMAT", "json")]);
-    let http = Client::new();
+    let http = http_client().build().unwrap();
     server.connected().await;
 
     let user = http
@@ -117,6 +117,7 @@ async fn with_log_format_json_each_request_is_one_json_line_with_its_id_route_st
     );
     assert_eq!(logged["status"], status, "{logged}");
     assert!(logged["latency_ms"].as_f64().is_some(), "{logged}");
+    assert_eq!(logged["client"], "127.0.0.1", "where it came from: {logged}");
     let username = logged["operator"].as_str().unwrap_or_default();
     assert!(username.starts_with("editor-"), "who asked: {logged}");
     assert_eq!(logged["level"], "INFO", "{logged}");

@@ -1,15 +1,17 @@
 //! What every answer tells the browser: a Content-Security-Policy that lets only this response's
 //! nonced scripts run, no framing, no MIME sniffing, no referrer to other sites, HSTS over HTTPS.
 
-use crate::helpers::{spawn_app_with, TestDb};
+use crate::helpers::{http_client, spawn_app_with, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::config::SignInSettings;
 use cassandra_users::server::Database;
 use reqwest::header::{self, HeaderMap};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 
 async fn get(url: &str, token: &str) -> Response {
-    Client::new()
+    http_client()
+        .build()
+        .unwrap()
         .get(url)
         .bearer_auth(token)
         .send()
@@ -93,7 +95,9 @@ async fn json_answers_and_errors_carry_the_headers_too_and_https_adds_hsts() {
     let url = start(&db, true).await;
     let token = db.token(Role::Viewer).await;
 
-    let list = Client::new()
+    let list = http_client()
+        .build()
+        .unwrap()
         .post(format!("{url}/api/users/list"))
         .bearer_auth(&token)
         .header(header::ACCEPT, "application/json")
@@ -101,7 +105,9 @@ async fn json_answers_and_errors_carry_the_headers_too_and_https_adds_hsts() {
         .await
         .unwrap();
     assert_eq!(list.status(), StatusCode::OK);
-    let unauthenticated = Client::new()
+    let unauthenticated = http_client()
+        .build()
+        .unwrap()
         .post(format!("{url}/api/users/list"))
         .header(header::ACCEPT, "application/json")
         .send()

@@ -1,5 +1,6 @@
 //! Shared by the import and export tests: uploading a file, following its job, and the export.
 
+use crate::helpers::http_client;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -10,7 +11,7 @@ pub async fn upload(url: &str, token: &str, name: &str, bytes: Vec<u8>, mode: &s
     let form = Form::new()
         .part("file", Part::bytes(bytes).file_name(name.to_owned()).mime_str("text/csv").unwrap())
         .text("mode", mode.to_owned());
-    let response = reqwest::Client::new()
+    let response = http_client().build().unwrap()
         .post(format!("{url}/api/imports"))
         .bearer_auth(token)
         .header("accept", "application/json")
@@ -25,7 +26,7 @@ pub async fn upload(url: &str, token: &str, name: &str, bytes: Vec<u8>, mode: &s
 
 /// Posts `job` to an import endpoint (`start`, `cancel`, `status`).
 pub async fn post_job(url: &str, token: &str, endpoint: &str, job: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
+    let response = http_client().build().unwrap()
         .post(format!("{url}/api/imports/{endpoint}"))
         .bearer_auth(token)
         .form(&[("job", job)])
@@ -68,7 +69,7 @@ pub fn is_over(state: &Value) -> bool {
 /// `GET /api/users/export.csv`: the response's headers and its body, taken gzipped as a browser
 /// takes it (the compression layer reads the stream to its end and past it).
 pub async fn export(url: &str, token: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
-    let response = reqwest::Client::builder()
+    let response = http_client()
         .gzip(true)
         .build()
         .unwrap()

@@ -2,7 +2,7 @@
 //! good on the other, a lockout on one holds on the other, an operator disabled on one is refused
 //! by the other at once, and reconcile started on both at once runs once.
 
-use crate::helpers::{TestDb, PASSWORD};
+use crate::helpers::{http_client, TestDb, PASSWORD};
 use crate::server_process::ServerProcess;
 use cassandra_users::model::Role;
 use futures_util::{stream, StreamExt};
@@ -80,7 +80,7 @@ async fn two_servers_share_sessions_lockouts_disabled_operators_and_run_reconcil
     );
     a.connected().await;
     b.connected().await;
-    let http = Client::new();
+    let http = http_client().build().unwrap();
 
     // Signed in on A, known on B.
     let ada = sign_in(&http, &a.url, "ada").await;
