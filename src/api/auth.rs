@@ -47,10 +47,10 @@ pub async fn sign_in(
         let window = expect_context::<SignInSettings>().lockout_window;
         let operator = stores
             .sign_ins
-            .authenticate(&username, &password, window)
+            .authenticate(&username, &password, window, client_address())
             .await?;
         let mut session = request_session().await?;
-        stores.sign_ins.succeeded(&operator).await?;
+        stores.sign_ins.succeeded(&operator, client_address()).await?;
         backend::sign_in(&mut session, &operator).await?;
         Ok(local_page(next.as_deref()))
     }
@@ -113,7 +113,7 @@ pub async fn create_first_admin(
             .await?
             .ok_or(AppError::unavailable())?;
         let mut session = request_session().await?;
-        stores.sign_ins.succeeded(&record).await?;
+        stores.sign_ins.succeeded(&record, client_address()).await?;
         backend::sign_in(&mut session, &record).await?;
         Ok(admin)
     }

@@ -1,11 +1,10 @@
 //! `TRUSTED_PROXIES`: behind a proxy it trusts, the app takes the client's address and scheme
 //! from `X-Forwarded-For` and `X-Forwarded-Proto`; from anyone else it ignores those headers.
 
-use crate::helpers::{spawn_app_with_settings, test_config, TestDb};
+use crate::helpers::{http_client, spawn_app_with_settings, test_config, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::config::{TrustedProxies, WebSettings};
 use cassandra_users::server::Database;
-use reqwest::Client;
 
 async fn start(db: &TestDb, trusted: &str) -> String {
     let settings = WebSettings {
@@ -20,7 +19,9 @@ async fn start(db: &TestDb, trusted: &str) -> String {
 /// Whether the setup page would ask this request for the setup code: a server on loopback asks
 /// every client except one on loopback.
 async fn setup_asks_for_code(url: &str, token: &str, forwarded_for: Option<&str>) -> bool {
-    let mut request = Client::new()
+    let mut request = http_client()
+        .build()
+        .unwrap()
         .post(format!("{url}/api/auth/setup-needs-code"))
         .header("accept", "application/json")
         .bearer_auth(token);
@@ -31,7 +32,9 @@ async fn setup_asks_for_code(url: &str, token: &str, forwarded_for: Option<&str>
 }
 
 async fn hsts(url: &str, token: &str, proto: &str) -> bool {
-    let response = Client::new()
+    let response = http_client()
+        .build()
+        .unwrap()
         .get(format!("{url}/"))
         .bearer_auth(token)
         .header("x-forwarded-proto", proto)
@@ -69,6 +72,45 @@ async fn a_trusted_proxy_names_the_client_and_its_scheme_and_anyone_else_cannot(
     assert!(
         !hsts(&direct, &token, "https").await,
         "an untrusted peer's X-Forwarded-Proto is ignored"
+    );
+    db.drop().await;
+}
+
+/// Signs in as `username` with a wrong password, from `forwarded_for` if given, and returns what
+/// the audit trail says of the attempt.
+async fn failed_sign_in_details(db: &TestDb, url: &str, forwarded_for: Option<&str>) -> String {
+    let mut request = http_client()
+        .build()
+        .unwrap()
+        .post(format!("{url}/api/auth/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("username", "grace"), ("password", "not her password")]);
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 401);
+    let events = db.stores.audit.activity(None).await.unwrap().events;
+    let attempt = events
+        .iter()
+        .find(|event| event.action.as_str() == "sign-in failed")
+        .expect("the failed sign-in is in the audit trail");
+    attempt.details.clone()
+}
+
+#[tokio::test]
+async fn the_audit_trail_says_where_a_sign_in_came_from_as_the_trusted_proxy_says() {
+    let db = TestDb::new(50).await;
+    db.operator("grace", Role::Viewer).await;
+
+    let behind_proxy = start(&db, "127.0.0.1").await;
+    let details = failed_sign_in_details(&db, &behind_proxy, Some("203.0.113.9")).await;
+    assert_eq!(details, "wrong username or password from 203.0.113.9");
+
+    let direct = start(&db, "").await;
+    let details = failed_sign_in_details(&db, &direct, Some("203.0.113.9")).await;
+    assert_eq!(
+        details, "wrong username or password from 127.0.0.1",
+        "an untrusted peer cannot put another address in the trail"
     );
     db.drop().await;
 }

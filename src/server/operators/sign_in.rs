@@ -14,6 +14,7 @@ use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::CqlTimeuuid;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -91,18 +92,25 @@ impl SignIns {
         username: &str,
         password: &str,
         window: Duration,
+        from: Option<IpAddr>,
     ) -> Result<OperatorRecord, OperatorError> {
         let key = username.trim().to_lowercase();
         let attempt = Actor::Operator(key.clone());
         if let Some(minutes) = self.locked_for(&key).await? {
-            let event = Event::new(Action::SignInRefused, "refused: the username is locked");
+            let event = Event::new(
+                Action::SignInRefused,
+                format!("refused: the username is locked{}", from_address(from)),
+            );
             self.audit.record(&attempt, event).await?;
             metrics::counter!(SIGN_INS, "outcome" => "locked_out").increment(1);
             return Err(OperatorError::LockedOut { minutes });
         }
         let Some(operator) = self.operators.check_password(&key, password).await? else {
             let locked = self.record_failure(&key, window).await?;
-            let event = Event::new(Action::SignInFailed, "wrong username or password");
+            let event = Event::new(
+                Action::SignInFailed,
+                format!("wrong username or password{}", from_address(from)),
+            );
             self.audit.record(&attempt, event).await?;
             let outcome = if locked.is_some() { "locked_out" } else { "failed" };
             metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
@@ -114,11 +122,18 @@ impl SignIns {
     }
 
     /// Records that `operator` signed in, and forgets their failed attempts.
-    pub async fn succeeded(&self, operator: &OperatorRecord) -> Result<(), OperatorError> {
+    pub async fn succeeded(
+        &self,
+        operator: &OperatorRecord,
+        from: Option<IpAddr>,
+    ) -> Result<(), OperatorError> {
         metrics::counter!(SIGN_INS, "outcome" => "succeeded").increment(1);
         let actor = Actor::Operator(operator.username.clone());
         self.audit
-            .record(&actor, Event::new(Action::SignIn, "signed in"))
+            .record(
+                &actor,
+                Event::new(Action::SignIn, format!("signed in{}", from_address(from))),
+            )
             .await?;
         self.session
             .execute_unpaged(&self.statements.clear_failures, (&operator.username,))
@@ -184,4 +199,10 @@ impl SignIns {
             .await?;
         Ok(Some(window.as_secs().div_ceil(60) as u32))
     }
+}
+
+/// " from ADDRESS" for an audit event's details, so the trail says where an attempt came from
+/// (the client's address as `TRUSTED_PROXIES` decides it), or nothing when it is not known.
+fn from_address(from: Option<IpAddr>) -> String {
+    from.map(|address| format!(" from {address}")).unwrap_or_default()
 }

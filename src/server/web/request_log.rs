@@ -5,6 +5,7 @@
 //! The answers are counted here too (`http_requests_total`, `http_request_duration_seconds`).
 
 use super::assets::is_asset_or_health_check;
+use super::client::Client;
 use crate::error::REQUEST_REFERENCE;
 use crate::server::telemetry::{HTTP_DURATION, HTTP_REQUESTS};
 use axum::extract::{MatchedPath, Request};
@@ -37,8 +38,9 @@ fn kept_from_client(value: Option<&HeaderValue>) -> Option<String> {
 }
 
 /// Names the request, answers it inside its span and logs the answer: method, route (the
-/// template, not the path with its ids), status, latency and the operator it was answered for
-/// (empty before sign-in; the gate says who with `answered_for`).
+/// template, not the path with its ids), status, latency, the client's address (as
+/// `TRUSTED_PROXIES` decides it) and the operator it was answered for (empty before sign-in; the
+/// gate says who with `answered_for`).
 pub async fn identify_and_log(request: Request, next: Next) -> Response {
     let id = kept_from_client(request.headers().get(&REQUEST_ID))
         .unwrap_or_else(|| Uuid::new_v4().simple().to_string());
@@ -48,6 +50,11 @@ pub async fn identify_and_log(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|matched| matched.as_str().to_owned());
+    let client = request
+        .extensions()
+        .get::<Client>()
+        .map(|client| client.address.to_string())
+        .unwrap_or_default();
     let span = tracing::info_span!("request", id = %id);
     let started = Instant::now();
     let mut response = REQUEST_REFERENCE
@@ -74,12 +81,12 @@ pub async fn identify_and_log(request: Request, next: Next) -> Response {
     );
     let route = route.as_deref().unwrap_or(&path);
     if status >= 500 {
-        tracing::warn!(%method, route, status, latency_ms, operator, "answered");
+        tracing::warn!(%method, route, status, latency_ms, client, operator, "answered");
     } else if is_asset_or_health_check(&path) {
         // Asked for all the time; they say nothing about what people did.
-        tracing::debug!(%method, route, status, latency_ms, operator, "answered");
+        tracing::debug!(%method, route, status, latency_ms, client, operator, "answered");
     } else {
-        tracing::info!(%method, route, status, latency_ms, operator, "answered");
+        tracing::info!(%method, route, status, latency_ms, client, operator, "answered");
     }
     response
 }
