@@ -120,9 +120,10 @@ async fn stop_gracefully(
         "stopping: no new connections; waiting up to {}s for the requests in flight",
         grace.as_secs()
     );
+    // Half the grace to finish the step under way; the rest to record it and give leases back.
     let background = async {
         if let Ok(stores) = database.stores() {
-            stores.stop_background_work().await;
+            stores.stop_background_work(grace / 2).await;
         }
     };
     match tokio::time::timeout(grace, async { tokio::join!(serving, background) }).await {

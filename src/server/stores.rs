@@ -14,6 +14,7 @@ use super::users::{self, indexes, UserStore};
 use crate::error::AppError;
 use crate::model::DatabaseInfo;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub struct Stores {
     pub node: Node,
@@ -96,10 +97,11 @@ impl Stores {
     }
 
     /// Hands the background work back before the server stops: the import worker finishes its
-    /// chunk and gives up its lease, a reconcile run stops after its page (both saved, so another
-    /// server or a later start goes on from there).
-    pub async fn stop_background_work(&self) {
-        tokio::join!(self.imports.stop(), self.reconcile.stop());
+    /// chunk (within `finish_within`, or leaves it to be done again) and gives up its lease, a
+    /// reconcile run stops after its page (both saved, so another server or a later start goes
+    /// on from there).
+    pub async fn stop_background_work(&self, finish_within: Duration) {
+        tokio::join!(self.imports.stop(finish_within), self.reconcile.stop());
     }
 
     /// The node's version as found on connecting, and how changes are written: the footer shows

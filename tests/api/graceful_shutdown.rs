@@ -1,7 +1,7 @@
 //! SIGTERM, as a service manager or an orchestrator stops a server: it takes no new connections,
 //! answers every request it had begun, hands its import back at once, and exits 0.
 
-use crate::helpers::TestDb;
+use crate::helpers::{http_client, TestDb};
 use crate::import_jobs;
 use crate::server_process::ServerProcess;
 use cassandra_users::model::{ImportState, Role};
@@ -27,7 +27,7 @@ async fn create_until_refused(
     client: usize,
     stopped: Arc<AtomicBool>,
 ) -> Vec<(String, Outcome)> {
-    let http = reqwest::Client::builder()
+    let http = http_client()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(30))
         .build()
@@ -172,11 +172,22 @@ async fn sigterm_under_load_answers_every_request_begun_refuses_new_connections_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopping_server_gives_its_import_back_at_once() {
+    stop_mid_import(&[], Duration::from_secs(25)).await;
+}
+
+/// A grace shorter than a chunk takes: the chunk is left to be done again, and the lease is
+/// still given back before the server exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stopped_with_little_grace_still_gives_its_import_back() {
+    stop_mid_import(&[("SHUTDOWN_GRACE", "4s")], Duration::from_secs(12)).await;
+}
+
+async fn stop_mid_import(settings: &[(&str, &str)], exits_within: Duration) {
     let db = TestDb::new(50).await;
     let token = db.token(Role::Editor).await;
-    let mut server = ServerProcess::start(db.keyspace(), &[]);
+    let mut server = ServerProcess::start(db.keyspace(), settings);
     server.connected().await;
-    let http = reqwest::Client::builder()
+    let http = http_client()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
@@ -195,7 +206,7 @@ async fn a_stopping_server_gives_its_import_back_at_once() {
 
     server.terminate();
     let status = server
-        .exit(Duration::from_secs(25))
+        .exit(exits_within)
         .await
         .expect("the server stopped within its grace");
     assert_eq!(status.code(), Some(0), "{:?}", server.log());
@@ -222,6 +233,6 @@ async fn a_stopping_server_gives_its_import_back_at_once() {
         .into_rows_result()
         .unwrap()
         .rows_num();
-    assert_eq!(leases, 0, "the stopping server gave its lease up");
+    assert_eq!(leases, 0, "the stopping server gave its lease up: {:?}", server.log());
     db.drop().await;
 }

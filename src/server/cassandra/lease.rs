@@ -156,15 +156,26 @@ impl<K: LeaseKey> Lease<K> {
     }
 }
 
+/// How often giving a lease up is tried before it is left to run out.
+const GIVE_UP_ATTEMPTS: u32 = 3;
+
 impl Leases {
+    /// Tried again when Cassandra does not answer: a server stopping under load is when giving
+    /// up matters most, and a lease not given up holds its work for `LEASE`.
     async fn give_up<K: LeaseKey>(&self, key: K, owner: Uuid) {
-        let values = (key.clone(), owner);
-        if let Err(error) = self
-            .session
-            .execute_unpaged(&self.statements.give_up, values)
-            .await
-        {
-            tracing::warn!(%key, %error, "could not give up a lease; it runs out by itself");
+        for attempt in 1..=GIVE_UP_ATTEMPTS {
+            let values = (key.clone(), owner);
+            match self
+                .session
+                .execute_unpaged(&self.statements.give_up, values)
+                .await
+            {
+                Ok(_) => return,
+                Err(error) if attempt == GIVE_UP_ATTEMPTS => {
+                    tracing::warn!(%key, %error, "could not give up a lease; it runs out by itself")
+                }
+                Err(error) => tracing::info!(%key, %error, "could not give up a lease; trying again"),
+            }
         }
     }
 }

@@ -22,6 +22,14 @@ pub enum ConnectError {
     Query(#[source] StorageError),
     #[error("could not read the TLS CA file")]
     Tls(#[source] openssl::error::ErrorStack),
+    /// An index the app needs still failed queries after this long (its replicas had not built it).
+    #[error("the index read by `{condition}` was still not built after {}s", waited.as_secs())]
+    IndexNotBuilt {
+        condition: String,
+        waited: Duration,
+        #[source]
+        last: Box<ExecutionError>,
+    },
     /// Something in the keyspace stands in the way of the app's schema; the text says what to do.
     #[error("{0}")]
     SchemaConflict(String),

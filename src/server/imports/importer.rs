@@ -56,6 +56,7 @@ impl Importer {
             leases: Leases::new(session, keyspace, "import_leases", "job").await?,
             owner: Uuid::new_v4(),
             stopping: CancellationToken::new(),
+            cut_off: CancellationToken::new(),
         });
         Ok(Importer {
             jobs,
@@ -78,20 +79,31 @@ impl Importer {
         self.wake.notify_one();
     }
 
-    /// Hands this server's import work back: the chunk in progress is finished and recorded and
-    /// the job's lease given up, so another server takes the job over at once (not after the
-    /// lease has run out). Nothing is started on this server from then on.
-    pub async fn stop(&self) {
+    /// Hands this server's import work back: the chunk in progress is finished and recorded
+    /// (or, if that takes longer than `finish_within`, left to be done again) and the job's lease
+    /// given up, so another server takes the job over at once, not after the lease has run out.
+    /// Nothing is started on this server from then on.
+    pub async fn stop(&self, finish_within: Duration) {
         self.worker.stopping.cancel();
         let task = self
             .worker_task
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(task) = task {
-            if let Err(error) = task.await {
-                tracing::warn!(%error, "the import worker ended badly while stopping");
+        let Some(mut task) = task else { return };
+        let ended = match tokio::time::timeout(finish_within, &mut task).await {
+            Ok(ended) => ended,
+            Err(_) => {
+                tracing::warn!(
+                    "the import chunk in progress did not finish within {}s of stopping; the server that takes the job over does it again",
+                    finish_within.as_secs_f32()
+                );
+                self.worker.cut_off.cancel();
+                task.await
             }
+        };
+        if let Err(error) = ended {
+            tracing::warn!(%error, "the import worker ended badly while stopping");
         }
     }
 

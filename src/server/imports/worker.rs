@@ -39,6 +39,9 @@ pub struct Worker {
     pub owner: Uuid,
     /// Cancelled when the server stops: the chunk in progress is finished, the lease given up.
     pub stopping: CancellationToken,
+    /// Cancelled when finishing that chunk takes too long: it is left unrecorded (whoever takes
+    /// the job next does it again, and no row is written twice) and the lease is given up.
+    pub cut_off: CancellationToken,
 }
 
 impl Worker {
@@ -87,7 +90,10 @@ impl Worker {
         let Some(lease) = self.leases.take(CqlTimeuuid::from(job), self.owner).await? else {
             return Ok(false);
         };
-        let worked = self.work_while_held(job, &lease).await;
+        let worked = tokio::select! {
+            worked = self.work_while_held(job, &lease) => worked,
+            () = self.cut_off.cancelled() => Ok(()),
+        };
         lease.give_up().await;
         match worked {
             Err(error @ (ImportError::ChunkMissing { .. } | ImportError::ChunkUnreadable { .. })) => {

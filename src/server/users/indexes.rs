@@ -22,6 +22,11 @@ pub const SEARCH_INDEX: &str = "users_search_idx";
 /// How long start-up waits for a new index to be built before it says so and keeps waiting.
 const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
 
+/// How long one attempt to connect waits for an index to answer before it gives up with an error
+/// (the server then tries the whole connection again, and Cassandra goes on building meanwhile).
+/// Without a bound, a replica that never reports its index as built held start-up forever.
+const GIVE_UP_WAITING_AFTER: Duration = Duration::from_secs(180);
+
 /// Creates both indexes where missing, refuses a case-sensitive index on `email`, and waits until
 /// both answer queries (a new index fails them until it is built).
 /// `accord`: the table is an Accord table, which answers QUORUM reads only.
@@ -128,6 +133,13 @@ async fn wait_until_queryable(
         match session.query_unpaged(probe.clone(), ()).await {
             Ok(_) => return Ok(()),
             Err(error) if is_still_building(&error) => {
+                if started.elapsed() >= GIVE_UP_WAITING_AFTER {
+                    return Err(ConnectError::IndexNotBuilt {
+                        condition: condition.to_owned(),
+                        waited: started.elapsed(),
+                        last: Box::new(error),
+                    });
+                }
                 if last_said.elapsed() >= SAY_STILL_BUILDING_EVERY {
                     tracing::info!(
                         "the index read by `{condition}` is still being built ({}s); waiting",
