@@ -30,6 +30,9 @@ pub struct Config {
     /// How long a stopping server waits for the requests in flight and its background work
     /// (`SHUTDOWN_GRACE`).
     pub shutdown_grace: Duration,
+    /// How long a job (an import, a reconcile run) stays with a server that stopped renewing its
+    /// lease before another server takes it over (`JOB_LEASE`).
+    pub job_lease: Duration,
     pub metrics: MetricsSettings,
     /// Whose `X-Forwarded-For`/`-Proto` are believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
@@ -204,11 +207,19 @@ impl Config {
             }
         };
 
+        // Renewed three times in its length, so a few seconds at least.
+        let job_lease = duration("JOB_LEASE", "30s")?;
+        if job_lease < Duration::from_secs(3) {
+            return Err(check("JOB_LEASE")("must be at least 3s".into()));
+        }
+
         let metrics = MetricsSettings {
             address: match lookup("METRICS_ADDR") {
                 None => None,
                 Some(value) => Some(value.trim().parse().map_err(|_| {
-                    check("METRICS_ADDR")(format!("'{value}' is not an address like 127.0.0.1:9100"))
+                    check("METRICS_ADDR")(format!(
+                        "'{value}' is not an address like 127.0.0.1:9100"
+                    ))
                 })?),
             },
             token: match lookup("METRICS_TOKEN") {
@@ -238,6 +249,7 @@ impl Config {
             import_max_bytes,
             constraints_for_new_tables,
             shutdown_grace: duration("SHUTDOWN_GRACE", "20s")?,
+            job_lease,
             metrics,
             trusted_proxies: TrustedProxies::parse(&read("TRUSTED_PROXIES", ""))
                 .map_err(check("TRUSTED_PROXIES"))?,
@@ -322,6 +334,7 @@ mod tests {
         assert_eq!(config.sign_in.lockout_window, Duration::from_secs(15 * 60));
         assert_eq!(config.import_max_bytes, 64 * 1024 * 1024);
         assert!(config.constraints_for_new_tables);
+        assert_eq!(config.job_lease, Duration::from_secs(30));
     }
 
     #[test]
@@ -351,6 +364,7 @@ mod tests {
             ("IMPORT_MAX_BYTES", "12"),
             ("CASSANDRA_CONSTRAINTS", "sometimes"),
             ("SHUTDOWN_GRACE", "soon"),
+            ("JOB_LEASE", "2s"),
             ("METRICS_ADDR", "everywhere"),
             ("METRICS_TOKEN", "short"),
             ("TRUSTED_PROXIES", "10.0.0/8"),

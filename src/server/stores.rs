@@ -78,7 +78,14 @@ impl Stores {
         );
         let operators = Arc::new(Operators::new(session.clone(), keyspace, audit.clone()).await?);
         let imports = Arc::new(
-            Importer::new(session.clone(), keyspace, users.clone(), audit.clone()).await?,
+            Importer::new(
+                session.clone(),
+                keyspace,
+                users.clone(),
+                audit.clone(),
+                config.job_lease,
+            )
+            .await?,
         );
         Ok(Stores {
             node,
@@ -87,7 +94,9 @@ impl Stores {
                 .await?,
             sign_ins: SignIns::new(session.clone(), keyspace, operators.clone(), audit.clone())
                 .await?,
-            reconcile: Arc::new(Reconciler::new(session.clone(), keyspace, users.clone()).await?),
+            reconcile: Arc::new(
+                Reconciler::new(session.clone(), keyspace, users.clone(), config.job_lease).await?,
+            ),
             sessions: SessionTable::new(session, keyspace).await?,
             users,
             operators,

@@ -1,7 +1,8 @@
 //! Who does a piece of work, among several app servers: a lease, a row with a TTL taken with a
 //! lightweight transaction and renewed while the work goes on. A server that dies stops renewing,
-//! and `LEASE` later another server (or the same one, restarted) takes the work over. The table
-//! is the domain's (`key PRIMARY KEY, owner uuid`); what the key means is the domain's too.
+//! and a lease's length later (`JOB_LEASE`) another server (or the same one, restarted) takes the
+//! work over. The table is the domain's (`key PRIMARY KEY, owner uuid`); what the key means is the
+//! domain's too.
 
 use super::error::StorageError;
 use super::lwt::lwt_applied;
@@ -15,16 +16,15 @@ use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// What a lease can be keyed by: a value of the table's key column that the log can name.
 pub trait LeaseKey: SerializeValue + Display + Clone + Send + Sync + 'static {}
 impl<K: SerializeValue + Display + Clone + Send + Sync + 'static> LeaseKey for K {}
 
-/// How long a lease lasts unless renewed.
-pub const LEASE: Duration = Duration::from_secs(30);
-/// Renewed this often: two renewals can fail before it runs out.
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// A lease is renewed this many times in its length: two renewals can fail before it runs out.
+const RENEWALS_PER_LEASE: u32 = 3;
 
 struct Statements {
     holder: PreparedStatement,
@@ -38,6 +38,7 @@ struct Statements {
 pub struct Leases {
     session: Arc<Session>,
     statements: Arc<Statements>,
+    length: Duration,
 }
 
 /// A lease held: renewed in the background until it is given up or dropped.
@@ -46,19 +47,22 @@ pub struct Lease<K: LeaseKey> {
     key: K,
     owner: Uuid,
     held: Arc<AtomicBool>,
+    stop_renewing: CancellationToken,
     renewal: tokio::task::JoinHandle<()>,
 }
 
 impl Leases {
-    /// The leases kept in `table`, whose key column is `key` and whose other column is `owner`.
+    /// The leases kept in `table`, whose key column is `key` and whose other column is `owner`;
+    /// each lasts `length` unless renewed.
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
         table: &str,
         key: &str,
+        length: Duration,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
-        let ttl = LEASE.as_secs();
+        let ttl = length.as_secs();
         let statements = Statements {
             holder: super::statements::plain(&session, format!("SELECT owner FROM {ks}.{table} WHERE {key} = ?")).await?,
             take: lwt(&session, format!("INSERT INTO {ks}.{table} ({key}, owner) VALUES (?, ?) IF NOT EXISTS USING TTL {ttl}")).await?,
@@ -68,6 +72,7 @@ impl Leases {
         Ok(Leases {
             session,
             statements: Arc::new(statements),
+            length,
         })
     }
 
@@ -105,20 +110,39 @@ impl Leases {
             }
         }
         let held = Arc::new(AtomicBool::new(true));
-        let renewal = tokio::spawn(self.clone().keep_renewing(key.clone(), owner, held.clone()));
+        let stop_renewing = CancellationToken::new();
+        let renewal = tokio::spawn(self.clone().keep_renewing(
+            key.clone(),
+            owner,
+            held.clone(),
+            stop_renewing.clone(),
+        ));
         Ok(Some(Lease {
             leases: self.clone(),
             key,
             owner,
             held,
+            stop_renewing,
             renewal,
         }))
     }
 
-    async fn keep_renewing<K: LeaseKey>(self, key: K, owner: Uuid, held: Arc<AtomicBool>) {
+    /// Renews the lease until it is lost or `stop` is cancelled. A renewal already sent is
+    /// always waited for: giving the lease up must not race one.
+    async fn keep_renewing<K: LeaseKey>(
+        self,
+        key: K,
+        owner: Uuid,
+        held: Arc<AtomicBool>,
+        stop: CancellationToken,
+    ) {
+        let renew_every = self.length / RENEWALS_PER_LEASE;
         let mut renewed_at = Instant::now();
         loop {
-            tokio::time::sleep(RENEW_EVERY).await;
+            tokio::select! {
+                () = tokio::time::sleep(renew_every) => {}
+                () = stop.cancelled() => return,
+            }
             let values = (owner, key.clone(), owner);
             let renewed = match self
                 .session
@@ -127,7 +151,7 @@ impl Leases {
             {
                 Ok(result) => lwt_applied(result).unwrap_or(false),
                 // A failed renewal is tried again at the next turn, until the lease runs out.
-                Err(error) if renewed_at.elapsed() + RENEW_EVERY < LEASE => {
+                Err(error) if renewed_at.elapsed() + renew_every < self.length => {
                     tracing::warn!(%key, %error, "could not renew a lease");
                     continue;
                 }
@@ -149,9 +173,14 @@ impl<K: LeaseKey> Lease<K> {
         self.held.load(Ordering::SeqCst)
     }
 
-    /// Gives the lease up, so another server need not wait for it to run out.
-    pub async fn give_up(self) {
-        self.renewal.abort();
+    /// Gives the lease up, so another server need not wait for it to run out. A renewal in
+    /// flight is let finish first: sent beside the delete, the two conditional writes on one row
+    /// contended, and under load the delete could time out and leave the lease to run out.
+    pub async fn give_up(mut self) {
+        self.stop_renewing.cancel();
+        if let Err(error) = (&mut self.renewal).await {
+            tracing::warn!(key = %self.key, %error, "the lease's renewal ended badly");
+        }
         self.leases.give_up(self.key.clone(), self.owner).await;
     }
 }
@@ -161,7 +190,7 @@ const GIVE_UP_ATTEMPTS: u32 = 3;
 
 impl Leases {
     /// Tried again when Cassandra does not answer: a server stopping under load is when giving
-    /// up matters most, and a lease not given up holds its work for `LEASE`.
+    /// up matters most, and a lease not given up holds its work for its whole length.
     async fn give_up<K: LeaseKey>(&self, key: K, owner: Uuid) {
         for attempt in 1..=GIVE_UP_ATTEMPTS {
             let values = (key.clone(), owner);
@@ -174,7 +203,9 @@ impl Leases {
                 Err(error) if attempt == GIVE_UP_ATTEMPTS => {
                     tracing::warn!(%key, %error, "could not give up a lease; it runs out by itself")
                 }
-                Err(error) => tracing::info!(%key, %error, "could not give up a lease; trying again"),
+                Err(error) => {
+                    tracing::info!(%key, %error, "could not give up a lease; trying again")
+                }
             }
         }
     }
@@ -182,6 +213,7 @@ impl Leases {
 
 impl<K: LeaseKey> Drop for Lease<K> {
     fn drop(&mut self) {
+        self.stop_renewing.cancel();
         self.renewal.abort();
     }
 }

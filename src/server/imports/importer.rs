@@ -8,7 +8,9 @@ use super::job_row::NewJob;
 use super::jobs::Jobs;
 use super::upload::prepare;
 use super::worker::Worker;
-use crate::model::{ImportJob, ImportMode, ImportPreview, ImportProblem, ImportState, IMPORT_PROBLEMS_SHOWN};
+use crate::model::{
+    ImportJob, ImportMode, ImportPreview, ImportProblem, ImportState, IMPORT_PROBLEMS_SHOWN,
+};
 use crate::server::audit::time::new_timeuuid;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
 use crate::server::cassandra::lease::Leases;
@@ -40,11 +42,13 @@ pub struct Importer {
 }
 
 impl Importer {
+    /// `lease`: how long a job stays with a server that stopped renewing it (`JOB_LEASE`).
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
         users: Arc<UserStore>,
         audit: Arc<AuditLog>,
+        lease: Duration,
     ) -> Result<Self, ExecutionError> {
         let jobs = Arc::new(Jobs::new(session.clone(), keyspace).await?);
         let chunks = Arc::new(Chunks::new(session.clone(), keyspace).await?);
@@ -53,7 +57,7 @@ impl Importer {
             chunks: chunks.clone(),
             users,
             audit: audit.clone(),
-            leases: Leases::new(session, keyspace, "import_leases", "job").await?,
+            leases: Leases::new(session, keyspace, "import_leases", "job", lease).await?,
             owner: Uuid::new_v4(),
             stopping: CancellationToken::new(),
             cut_off: CancellationToken::new(),
@@ -71,7 +75,10 @@ impl Importer {
     /// Has this server work on import jobs from now on (the first call starts its worker), and
     /// look for work at once.
     pub fn wake(&self) {
-        let mut task = self.worker_task.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut task = self
+            .worker_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if task.is_none() && !self.worker.stopping.is_cancelled() {
             *task = Some(tokio::spawn(self.worker.clone().run(self.wake.clone())));
         }
@@ -183,7 +190,10 @@ impl Importer {
     pub async fn start(&self, job: Uuid, actor: &Actor) -> Result<ImportJob, ImportError> {
         if !self.jobs.start(job, actor.name()).await? {
             let state = self.jobs.get(job).await?.state();
-            return Err(ImportError::NotNow { state, asked: "start" });
+            return Err(ImportError::NotNow {
+                state,
+                asked: "start",
+            });
         }
         let row = self.jobs.get(job).await?;
         let details = format!(
@@ -211,7 +221,10 @@ impl Importer {
             // Asking again changes nothing.
             ImportState::Cancelling | ImportState::Cancelled => return Ok(row.summary()),
             ImportState::Done | ImportState::Failed => {
-                return Err(ImportError::NotNow { state, asked: "cancel" })
+                return Err(ImportError::NotNow {
+                    state,
+                    asked: "cancel",
+                })
             }
         };
         if !self
@@ -232,7 +245,13 @@ impl Importer {
 
     /// The latest jobs, newest first.
     pub async fn latest(&self) -> Result<Vec<ImportJob>, ImportError> {
-        Ok(self.jobs.latest().await?.iter().map(|row| row.summary()).collect())
+        Ok(self
+            .jobs
+            .latest()
+            .await?
+            .iter()
+            .map(|row| row.summary())
+            .collect())
     }
 
     /// Every problem of a job, by line, read a bucket at a time.

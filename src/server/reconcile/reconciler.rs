@@ -76,10 +76,12 @@ pub struct Reconciler {
 }
 
 impl Reconciler {
+    /// `lease`: how long a run stays with a server that stopped renewing it (`JOB_LEASE`).
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
         users: Arc<UserStore>,
+        lease: Duration,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
         let mut rows_from = plain(
@@ -98,7 +100,14 @@ impl Reconciler {
         };
         Ok(Reconciler {
             findings: Findings::new(session.clone(), keyspace).await?,
-            leases: Leases::new(session.clone(), keyspace, "reconcile_leases", "bucket").await?,
+            leases: Leases::new(
+                session.clone(),
+                keyspace,
+                "reconcile_leases",
+                "bucket",
+                lease,
+            )
+            .await?,
             owner: Uuid::new_v4(),
             session,
             statements,
@@ -199,7 +208,9 @@ impl Reconciler {
             return Err(ReconcileError::AlreadyRunning);
         };
         metrics::gauge!(RECONCILE_RUNNING).set(1);
-        let outcome = self.run_to_the_end(actor, restart, &lease, &mut progress).await;
+        let outcome = self
+            .run_to_the_end(actor, restart, &lease, &mut progress)
+            .await;
         lease.give_up().await;
         outcome
     }
@@ -242,7 +253,9 @@ impl Reconciler {
             for (row, outcome) in page.iter().zip(outcomes) {
                 if let Some(problem) = broken_rule(row) {
                     if run.breaking_rules < RULE_BREAKERS_KEPT {
-                        self.findings.note_rule_breaker(run.id, &row.row(), &problem).await?;
+                        self.findings
+                            .note_rule_breaker(run.id, &row.row(), &problem)
+                            .await?;
                     }
                     run.breaking_rules += 1;
                 }
@@ -311,7 +324,6 @@ impl Reconciler {
         .await?;
         Ok(())
     }
-
 }
 
 /// What is wrong with a stored row's name or email, by the rules new values are held to (the
