@@ -43,7 +43,10 @@ async fn stores(keyspace: &str) -> Result<Stores, Error> {
 
 /// The `i`-th user of a run: its own email, so no row of one run meets a row of another.
 fn person(run: &str, side: &str, i: u64) -> (String, String) {
-    (format!("Imported Person {i}"), format!("{side}-{run}-{i}@bench.example.com"))
+    (
+        format!("Imported Person {i}"),
+        format!("{side}-{run}-{i}@bench.example.com"),
+    )
 }
 
 async fn import(keyspace: &str, url: &str, token: &str, rows: u64) -> Result<(), Error> {
@@ -59,7 +62,9 @@ async fn import(keyspace: &str, url: &str, token: &str, rows: u64) -> Result<(),
     let part = reqwest::multipart::Part::bytes(file.into_inner()?)
         .file_name("bench.csv")
         .mime_str("text/csv")?;
-    let form = reqwest::multipart::Form::new().part("file", part).text("mode", "skip");
+    let form = reqwest::multipart::Form::new()
+        .part("file", part)
+        .text("mode", "skip");
     let uploaded_at = Instant::now();
     let uploaded: Value = client
         .post(format!("{url}/api/imports"))
@@ -71,7 +76,10 @@ async fn import(keyspace: &str, url: &str, token: &str, rows: u64) -> Result<(),
         .error_for_status()?
         .json()
         .await?;
-    let job = uploaded["job"]["id"].as_str().ok_or("no job in the answer")?.to_owned();
+    let job = uploaded["job"]["id"]
+        .as_str()
+        .ok_or("no job in the answer")?
+        .to_owned();
     let status = |job: String| {
         let client = client.clone();
         async move {
@@ -119,7 +127,11 @@ async fn import(keyspace: &str, url: &str, token: &str, rows: u64) -> Result<(),
             let (stores, run) = (stores.clone(), run.clone());
             async move {
                 let (name, email) = person(&run, "raw", i);
-                let user = User { id: Uuid::new_v4(), name, email };
+                let user = User {
+                    id: Uuid::new_v4(),
+                    name,
+                    email,
+                };
                 let parsed = Email::parse(&user.email).map_err(|e| format!("{e:?}"))?;
                 match stores.users.get(user.id).await {
                     Err(UserError::NotFound) => {}
@@ -192,9 +204,8 @@ async fn export(keyspace: &str, url: &str, token: &str, pid: u32) -> Result<(), 
 
     let stores = stores(keyspace).await?;
     let session = stores.users.session().clone();
-    let mut select = scylla::statement::Statement::new(format!(
-        "SELECT id, name, email FROM {keyspace}.users"
-    ));
+    let mut select =
+        scylla::statement::Statement::new(format!("SELECT id, name, email FROM {keyspace}.users"));
     select.set_page_size(1000);
     let started = Instant::now();
     let paged = session

@@ -4,8 +4,8 @@ use crate::model::{Role, User};
 use crate::validate::FieldErrors;
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::Encodes;
 use leptos::server_fn::Bytes;
+use leptos::server_fn::Encodes;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -152,9 +152,9 @@ impl AppError {
             | AppError::UsernameTaken
             | AppError::ImportNotNow { .. } => 409,
             AppError::TooLarge { .. } => 413,
-            AppError::Invalid { .. } | AppError::TooMany { .. } | AppError::ImportRefused { .. } => {
-                422
-            }
+            AppError::Invalid { .. }
+            | AppError::TooMany { .. }
+            | AppError::ImportRefused { .. } => 422,
             AppError::LockedOut { .. } => 429,
             AppError::Internal { .. } => 500,
             AppError::Network | AppError::Unavailable { .. } => 503,

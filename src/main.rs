@@ -3,9 +3,9 @@
 
 use cassandra_users::server::cli::{self, Cli, Command};
 use cassandra_users::server::config::Config;
+use cassandra_users::server::logging::{self, LogFormat};
 use cassandra_users::server::operators::passwords;
 use cassandra_users::server::startup;
-use cassandra_users::server::logging::{self, LogFormat};
 use clap::Parser;
 
 /// Rendering a page allocates many small, short-lived strings and nodes from every worker thread:

@@ -50,7 +50,10 @@ pub async fn sign_in(
             .authenticate(&username, &password, window, client_address())
             .await?;
         let mut session = request_session().await?;
-        stores.sign_ins.succeeded(&operator, client_address()).await?;
+        stores
+            .sign_ins
+            .succeeded(&operator, client_address())
+            .await?;
         backend::sign_in(&mut session, &operator).await?;
         Ok(local_page(next.as_deref()))
     }

@@ -44,7 +44,9 @@ pub async fn start_import(job: String) -> Result<ImportJob, AppError> {
         Ok(stores()?.imports.start(job_id(&job)?, &actor).await?)
     }
     .await;
-    finish_form_post(started, StartImport::PATH, &[], |job| format!("/import/{}", job.id))
+    finish_form_post(started, StartImport::PATH, &[], |job| {
+        format!("/import/{}", job.id)
+    })
 }
 
 /// Cancels a job: at once if it has not started, after the chunk it is on if it runs (409 when
@@ -56,7 +58,9 @@ pub async fn cancel_import(job: String) -> Result<ImportJob, AppError> {
         Ok(stores()?.imports.cancel(job_id(&job)?, &actor).await?)
     }
     .await;
-    finish_form_post(cancelled, CancelImport::PATH, &[], |job| format!("/import/{}", job.id))
+    finish_form_post(cancelled, CancelImport::PATH, &[], |job| {
+        format!("/import/{}", job.id)
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -75,7 +75,10 @@ async fn fetch_job(url: &str) -> Option<ImportJob> {
     if !response.ok() {
         return None;
     }
-    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
     let preview: crate::model::ImportPreview = serde_json::from_str(&text).ok()?;
     Some(preview.job)
 }
@@ -88,7 +91,10 @@ fn JobFigures(job: ImportJob) -> impl IntoView {
     };
     let busy = job.state.is_worked_on();
     let pace = match (job.rows_per_second, job.seconds_left) {
-        (Some(rate), Some(left)) => Some(format!("{rate:.0} rows/s, about {} left", duration_text(left))),
+        (Some(rate), Some(left)) => Some(format!(
+            "{rate:.0} rows/s, about {} left",
+            duration_text(left)
+        )),
         (Some(rate), None) => Some(format!("{rate:.0} rows/s")),
         _ => None,
     };

@@ -186,6 +186,9 @@ mod tests {
         ] {
             assert_eq!(state.as_str().parse::<ImportState>(), Ok(state));
         }
-        assert!("overwrite".parse::<ImportMode>().unwrap_err().contains("skip or update_name"));
+        assert!("overwrite"
+            .parse::<ImportMode>()
+            .unwrap_err()
+            .contains("skip or update_name"));
     }
 }

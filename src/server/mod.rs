@@ -12,11 +12,11 @@ pub mod config;
 pub mod csv_files;
 pub mod imports;
 pub mod logging;
-pub mod telemetry;
 pub mod operators;
 pub mod reconcile;
 pub mod startup;
 pub mod stores;
+pub mod telemetry;
 pub mod users;
 pub mod web;
 

@@ -4,8 +4,8 @@
 use super::config::{Config, MetricsSettings, WebSettings};
 use super::operators::SetupCode;
 use super::stores::{Database, Stores};
-use super::web::assets::{hash_file_beside_binary, site_beside_binary};
 use super::telemetry;
+use super::web::assets::{hash_file_beside_binary, site_beside_binary};
 use super::web::metrics_endpoint::{metrics_router, METRICS_PATH};
 use super::web::router::router;
 use crate::app::{shell, App};

@@ -117,10 +117,7 @@ async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
         db.config.sign_in.clone(),
     )
     .await;
-    let client = http_client()
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let client = http_client().cookie_store(true).build().unwrap();
     let sign_in = |password: &'static str| {
         client
             .post(format!("{}/api/auth/sign-in", app.url))
@@ -351,7 +348,10 @@ async fn activity_reads_the_ten_second_slots_and_the_older_day_partitions_in_one
     }
     written.sort_by_key(|(id, _)| std::cmp::Reverse(id.get_timestamp().unwrap().to_unix()));
     let expected: Vec<String> = written.into_iter().map(|(_, details)| details).collect();
-    assert_eq!(seen, expected, "newest first, every event once, across slots, days and layouts");
+    assert_eq!(
+        seen, expected,
+        "newest first, every event once, across slots, days and layouts"
+    );
     assert_eq!(pages, 3, "11 events in pages of 5");
     db.drop().await;
 }

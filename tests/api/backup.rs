@@ -42,7 +42,10 @@ async fn export_then_import_into_an_empty_keyspace_gives_back_every_user_byte_fo
     let url = spawn_app(Database::connected(source.stores.clone())).await;
     let token = source.token(Role::Viewer).await;
     // Written as another client would (no claims): the app must carry them over as they are.
-    let insert = format!("INSERT INTO {}.users (id, name, email) VALUES (?, ?, ?)", source.keyspace());
+    let insert = format!(
+        "INSERT INTO {}.users (id, name, email) VALUES (?, ?, ?)",
+        source.keyspace()
+    );
     let prepared = source.session().prepare(at_quorum(insert)).await.unwrap();
     let written: BTreeMap<Uuid, User> = (0..USERS)
         .map(|i| {
@@ -66,13 +69,19 @@ async fn export_then_import_into_an_empty_keyspace_gives_back_every_user_byte_fo
 
     let (headers, file) = export(&url, &token).await;
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
-    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"users-"));
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"users-"));
     let mut reader = csv::Reader::from_reader(file.as_slice());
     assert_eq!(reader.headers().unwrap(), vec!["id", "name", "email"]);
     let mut lines = 0;
     for record in reader.records() {
         let record = record.unwrap();
-        if record[1].starts_with("=HYPERLINK") || record[1].starts_with("@SUM") || record[1].starts_with("+44") {
+        if record[1].starts_with("=HYPERLINK")
+            || record[1].starts_with("@SUM")
+            || record[1].starts_with("+44")
+        {
             panic!("a formula went out unguarded: {record:?}");
         }
         lines += 1;

@@ -81,7 +81,9 @@ async fn operators_and_tokens_from_the_command_line() {
         db.config.sign_in.clone(),
     )
     .await;
-    let me: serde_json::Value = http_client().build().unwrap()
+    let me: serde_json::Value = http_client()
+        .build()
+        .unwrap()
         .post(format!("{}/api/auth/me", app.url))
         .header("accept", "application/json")
         .bearer_auth(token)
@@ -213,15 +215,25 @@ fn mistakes_get_one_clear_error_line_and_exit_1() {
 async fn export_and_import_from_the_command_line() {
     let db = TestDb::new(50).await;
     for i in 0..30 {
-        let user = cassandra_users::validate::validate_user(&format!("=Person {i}"), &format!("p{i}@example.com")).unwrap();
-        db.users().create(&user, &cassandra_users::server::audit::Actor::CommandLine).await.unwrap();
+        let user = cassandra_users::validate::validate_user(
+            &format!("=Person {i}"),
+            &format!("p{i}@example.com"),
+        )
+        .unwrap();
+        db.users()
+            .create(&user, &cassandra_users::server::audit::Actor::CommandLine)
+            .await
+            .unwrap();
     }
     let output = run(db.keyspace(), &["export"], "");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let file = text(&output.stdout);
     assert_eq!(file.lines().next(), Some("id,name,email"));
     assert_eq!(file.lines().count(), 31, "{file}");
-    assert!(file.contains(",'=Person 7,p7@example.com"), "formulas defused: {file}");
+    assert!(
+        file.contains(",'=Person 7,p7@example.com"),
+        "formulas defused: {file}"
+    );
     assert!(text(&output.stderr).contains("exported 30 users"));
 
     let target = TestDb::new(50).await;
@@ -229,28 +241,59 @@ async fn export_and_import_from_the_command_line() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("users.csv");
     // Two rows more than the export: one invalid, one whose email is there already.
-    std::fs::write(&path, format!("{file},Nobody,not-an-email\n,Again,P3@example.com\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{file},Nobody,not-an-email\n,Again,P3@example.com\n"),
+    )
+    .unwrap();
     let path = path.to_str().unwrap();
 
     let dry = run(target.keyspace(), &["import", path, "--dry-run"], "");
     let stderr = text(&dry.stderr);
     assert_eq!(dry.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("32 rows, 30 new, 0 already there (to skip), 2 cannot be imported"), "{stderr}");
-    assert!(stderr.contains("line 32 <not-an-email>: Email: "), "{stderr}");
-    assert!(stderr.contains("line 33 <P3@example.com>: Line ") && stderr.contains("has this email too"), "{stderr}");
-    assert!(target.all_users().await.is_empty(), "a dry run writes nothing");
+    assert!(
+        stderr.contains("32 rows, 30 new, 0 already there (to skip), 2 cannot be imported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 32 <not-an-email>: Email: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 33 <P3@example.com>: Line ") && stderr.contains("has this email too"),
+        "{stderr}"
+    );
+    assert!(
+        target.all_users().await.is_empty(),
+        "a dry run writes nothing"
+    );
 
     let real = run(target.keyspace(), &["import", path], "");
     let stderr = text(&real.stderr);
     assert_eq!(real.status.code(), Some(1), "rows failed: {stderr}");
-    assert!(stderr.contains("30 created, 0 updated, 0 skipped, 2 failed (done)"), "{stderr}");
+    assert!(
+        stderr.contains("30 created, 0 updated, 0 skipped, 2 failed (done)"),
+        "{stderr}"
+    );
     assert_eq!(target.all_users().await.len(), 30);
-    let again = run(target.keyspace(), &["import", path, "--update-existing"], "");
-    assert!(text(&again.stderr).contains("0 created, 0 updated, 30 skipped, 2 failed"), "{}", text(&again.stderr));
+    let again = run(
+        target.keyspace(),
+        &["import", path, "--update-existing"],
+        "",
+    );
+    assert!(
+        text(&again.stderr).contains("0 created, 0 updated, 30 skipped, 2 failed"),
+        "{}",
+        text(&again.stderr)
+    );
 
     let missing = run(target.keyspace(), &["import", "/nonexistent/users.csv"], "");
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing.stderr).contains("/nonexistent/users.csv: No such file"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/users.csv: No such file"),
+        "{}",
+        text(&missing.stderr)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     db.drop().await;
     target.drop().await;

@@ -233,6 +233,11 @@ async fn stop_mid_import(settings: &[(&str, &str)], exits_within: Duration) {
         .into_rows_result()
         .unwrap()
         .rows_num();
-    assert_eq!(leases, 0, "the stopping server gave its lease up: {:?}", server.log());
+    assert_eq!(
+        leases,
+        0,
+        "the stopping server gave its lease up: {:?}",
+        server.log()
+    );
     db.drop().await;
 }

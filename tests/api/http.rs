@@ -1,6 +1,8 @@
 //! The real router on an ephemeral port, called over HTTP the way a script or a browser would.
 
-use crate::helpers::{expected_release, expects_transactions, http_client, spawn_app, test_config, TestDb};
+use crate::helpers::{
+    expected_release, expects_transactions, http_client, spawn_app, test_config, TestDb,
+};
 use cassandra_users::model::Role;
 use cassandra_users::server::{audit::Actor, Database};
 use reqwest::{header, redirect, Client, StatusCode};
@@ -304,10 +306,7 @@ async fn oversized_bodies_are_413() {
     let json: Value = response.json().await.unwrap();
     assert_eq!(json["error"], "too_large");
     assert!(
-        json["message"]
-            .as_str()
-            .unwrap()
-            .contains("16 KiB at most"),
+        json["message"].as_str().unwrap().contains("16 KiB at most"),
         "{json}"
     );
     assert!(app
@@ -528,13 +527,19 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "unavailable");
     // The person can quote the request, and the server logged the cause under that id.
     assert_eq!(body["reference"], id.as_str());
     let message = body["message"].as_str().unwrap();
-    assert!(message.ends_with(&format!("(reference: {id})")), "{message}");
+    assert!(
+        message.ends_with(&format!("(reference: {id})")),
+        "{message}"
+    );
 
     let page = client.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
@@ -550,7 +555,10 @@ async fn without_a_database_the_server_still_answers_503_and_renders_the_sign_in
         .await
         .unwrap();
     assert_eq!(attempt.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let id = attempt.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = attempt.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = attempt.json().await.unwrap();
     assert_eq!(
         body["message"],

@@ -117,7 +117,10 @@ async fn with_log_format_json_each_request_is_one_json_line_with_its_id_route_st
     );
     assert_eq!(logged["status"], status, "{logged}");
     assert!(logged["latency_ms"].as_f64().is_some(), "{logged}");
-    assert_eq!(logged["client"], "127.0.0.1", "where it came from: {logged}");
+    assert_eq!(
+        logged["client"], "127.0.0.1",
+        "where it came from: {logged}"
+    );
     let username = logged["operator"].as_str().unwrap_or_default();
     assert!(username.starts_with("editor-"), "who asked: {logged}");
     assert_eq!(logged["level"], "INFO", "{logged}");

@@ -7,11 +7,25 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Uploads `bytes` as `name` to `POST /api/imports` as a script would (JSON answer).
-pub async fn upload(url: &str, token: &str, name: &str, bytes: Vec<u8>, mode: &str) -> (StatusCode, Value) {
+pub async fn upload(
+    url: &str,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    mode: &str,
+) -> (StatusCode, Value) {
     let form = Form::new()
-        .part("file", Part::bytes(bytes).file_name(name.to_owned()).mime_str("text/csv").unwrap())
+        .part(
+            "file",
+            Part::bytes(bytes)
+                .file_name(name.to_owned())
+                .mime_str("text/csv")
+                .unwrap(),
+        )
         .text("mode", mode.to_owned());
-    let response = http_client().build().unwrap()
+    let response = http_client()
+        .build()
+        .unwrap()
         .post(format!("{url}/api/imports"))
         .bearer_auth(token)
         .header("accept", "application/json")
@@ -26,7 +40,9 @@ pub async fn upload(url: &str, token: &str, name: &str, bytes: Vec<u8>, mode: &s
 
 /// Posts `job` to an import endpoint (`start`, `cancel`, `status`).
 pub async fn post_job(url: &str, token: &str, endpoint: &str, job: &str) -> (StatusCode, Value) {
-    let response = http_client().build().unwrap()
+    let response = http_client()
+        .build()
+        .unwrap()
         .post(format!("{url}/api/imports/{endpoint}"))
         .bearer_auth(token)
         .form(&[("job", job)])
@@ -46,7 +62,10 @@ pub async fn wait_for(url: &str, token: &str, job: &str, done: impl Fn(&Value) -
         if done(&preview) {
             return preview;
         }
-        assert!(Instant::now() < until, "the import did not get there: {preview}");
+        assert!(
+            Instant::now() < until,
+            "the import did not get there: {preview}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -80,7 +99,10 @@ pub async fn export(url: &str, token: &str) -> (reqwest::header::HeaderMap, Vec<
         .expect("export");
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
-    (headers, response.bytes().await.expect("the whole export").to_vec())
+    (
+        headers,
+        response.bytes().await.expect("the whole export").to_vec(),
+    )
 }
 
 /// A CSV file from rows of cells, quoted as RFC 4180 says.

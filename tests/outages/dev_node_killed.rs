@@ -59,8 +59,15 @@ fn create_load(
                         Ok(response) if response.status() == 503 => {
                             let body: serde_json::Value = response.json().await.unwrap();
                             let message = body["message"].as_str().unwrap_or_default();
-                            let reference = format!("(reference: {})", body["reference"].as_str().unwrap_or_default());
-                            assert_eq!(message, format!("{UNAVAILABLE} {reference}"), "the banner's text, quoting the request");
+                            let reference = format!(
+                                "(reference: {})",
+                                body["reference"].as_str().unwrap_or_default()
+                            );
+                            assert_eq!(
+                                message,
+                                format!("{UNAVAILABLE} {reference}"),
+                                "the banner's text, quoting the request"
+                            );
                             tally.unavailable.fetch_add(1, Ordering::Relaxed);
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }

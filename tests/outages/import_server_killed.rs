@@ -15,19 +15,39 @@ const ROWS: usize = 20_000;
 async fn a_job_whose_server_was_killed_is_finished_by_another_with_every_row_once() {
     let db = TestDb::new(50).await;
     let token = db.token(Role::Editor).await;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let first = ServerProcess::start(db.keyspace(), &[]);
     first.connected().await;
     let job = import_jobs::upload(&http, &first.url, &token, import_jobs::people(ROWS)).await;
     let within = Duration::from_secs(120);
-    import_jobs::wait_until(&http, &first.url, &token, &job, within, |job| job["state"] == "previewed").await;
+    import_jobs::wait_until(&http, &first.url, &token, &job, within, |job| {
+        job["state"] == "previewed"
+    })
+    .await;
     import_jobs::start(&http, &first.url, &token, &job).await;
-    let before = import_jobs::wait_until(&http, &first.url, &token, &job, within, |job| job["done"].as_u64() >= Some(3_000)).await;
+    let before = import_jobs::wait_until(&http, &first.url, &token, &job, within, |job| {
+        job["done"].as_u64() >= Some(3_000)
+    })
+    .await;
     drop(first); // SIGKILL
-    eprintln!("killed the first server at {} of {ROWS} rows", before["done"]);
+    eprintln!(
+        "killed the first server at {} of {ROWS} rows",
+        before["done"]
+    );
 
     let second = ServerProcess::start(db.keyspace(), &[]);
-    let finished = import_jobs::wait_until(&http, &second.url, &token, &job, Duration::from_secs(240), |job| job["state"] == "done").await;
+    let finished = import_jobs::wait_until(
+        &http,
+        &second.url,
+        &token,
+        &job,
+        Duration::from_secs(240),
+        |job| job["state"] == "done",
+    )
+    .await;
     drop(second);
     assert_eq!(finished["created"], ROWS, "{finished}");
     assert_eq!(finished["failed"], 0, "{finished}");
@@ -50,6 +70,11 @@ async fn a_job_whose_server_was_killed_is_finished_by_another_with_every_row_onc
         .filter_map(|problem| async move { problem })
         .collect()
         .await;
-    assert!(twice.is_empty(), "{} users with other than one event, e.g. {:?}", twice.len(), twice.first());
+    assert!(
+        twice.is_empty(),
+        "{} users with other than one event, e.g. {:?}",
+        twice.len(),
+        twice.first()
+    );
     db.drop().await;
 }

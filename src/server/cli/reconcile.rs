@@ -22,10 +22,17 @@ pub async fn reconcile(stores: &Stores, restart: bool) -> Result<(), String> {
     let status = stores.reconcile.status().await.map_err(plain)?;
     for breaker in &status.rule_breakers {
         let user = &breaker.user;
-        println!("{} breaks the rules: {:?} <{}>: {}", user.id, user.name, user.email, breaker.problem);
+        println!(
+            "{} breaks the rules: {:?} <{}>: {}",
+            user.id, user.name, user.email, breaker.problem
+        );
     }
     if run.breaking_rules > status.rule_breakers.len() as i64 {
-        println!("(the first {} of {} rows that break the rules)", status.rule_breakers.len(), run.breaking_rules);
+        println!(
+            "(the first {} of {} rows that break the rules)",
+            status.rule_breakers.len(),
+            run.breaking_rules
+        );
     }
     if status.duplicates.is_empty() {
         println!("no email is shared by several rows");

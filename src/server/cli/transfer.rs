@@ -31,7 +31,12 @@ pub async fn export(stores: &Stores) -> Result<(), String> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut rows = 0u64;
     while let Some(piece) = pieces.next().await {
-        let piece = piece.map_err(|error| format!("the export broke off after {rows} users: {}", describe(&error)))?;
+        let piece = piece.map_err(|error| {
+            format!(
+                "the export broke off after {rows} users: {}",
+                describe(&error)
+            )
+        })?;
         // Rows end in a line break; the first piece is the header.
         rows += bytecount_lines(&piece);
         bar.set_position(rows.saturating_sub(1));
@@ -80,13 +85,23 @@ pub async fn import(
         ImportMode::Skip
     };
     let imports = &stores.imports;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let job = imports
         .upload(&name, &bytes, mode, &CLI)
         .await
         .map_err(|error| format!("{}: {}", file.display(), describe(&error)))?;
     let checking = bar(job.rows, "{bar:40} {pos}/{len} rows checked");
-    let job = work_until(stores, &job, &checking, |job| job.checked, ImportState::Checking).await?;
+    let job = work_until(
+        stores,
+        &job,
+        &checking,
+        |job| job.checked,
+        ImportState::Checking,
+    )
+    .await?;
     checking.finish_and_clear();
     let existing = match mode {
         ImportMode::Skip => "to skip",
@@ -98,15 +113,33 @@ pub async fn import(
     );
     if dry_run {
         print_problems(stores, &job).await?;
-        imports.cancel(job.id, &CLI).await.map_err(|error| describe(&error))?;
+        imports
+            .cancel(job.id, &CLI)
+            .await
+            .map_err(|error| describe(&error))?;
         return match job.invalid_rows {
             0 => Ok(()),
-            n => Err(format!("dry run: {n} rows cannot be imported (listed above); nothing was written")),
+            n => Err(format!(
+                "dry run: {n} rows cannot be imported (listed above); nothing was written"
+            )),
         };
     }
-    let job = imports.start(job.id, &CLI).await.map_err(|error| describe(&error))?;
-    let importing = bar(job.rows, "{bar:40} {pos}/{len} rows imported ({per_sec}, {eta} left)");
-    let job = work_until(stores, &job, &importing, |job| job.done, ImportState::Running).await?;
+    let job = imports
+        .start(job.id, &CLI)
+        .await
+        .map_err(|error| describe(&error))?;
+    let importing = bar(
+        job.rows,
+        "{bar:40} {pos}/{len} rows imported ({per_sec}, {eta} left)",
+    );
+    let job = work_until(
+        stores,
+        &job,
+        &importing,
+        |job| job.done,
+        ImportState::Running,
+    )
+    .await?;
     importing.finish_and_clear();
     print_problems(stores, &job).await?;
     eprintln!(
@@ -137,7 +170,10 @@ async fn work_until(
             eprintln!("the import paused: {}; trying again", describe(&error));
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let now = imports.get(job.id).await.map_err(|error| describe(&error))?;
+        let now = imports
+            .get(job.id)
+            .await
+            .map_err(|error| describe(&error))?;
         bar.set_position(position(&now));
         if now.state != state && now.state != ImportState::Cancelling {
             return Ok(now);
@@ -157,7 +193,10 @@ async fn print_problems(stores: &Stores, job: &ImportJob) -> Result<(), String> 
     );
     while let Some(problem) = problems.next().await {
         let problem = problem.map_err(|error| describe(&error))?;
-        eprintln!("line {} <{}>: {}", problem.line, problem.email, problem.message);
+        eprintln!(
+            "line {} <{}>: {}",
+            problem.line, problem.email, problem.message
+        );
     }
     Ok(())
 }

@@ -46,8 +46,22 @@ mod tests {
     #[test]
     fn formulas_are_defused_and_come_back_as_they_were() {
         for original in [
-            "=SUM(A1:A9)", "+1", "-1", "@cmd", "\tx", "\rx", "'=already", "''=twice", "'plain",
-            "'", "plain", "", "a=b", "Zoë", "مرحبا", "😀",
+            "=SUM(A1:A9)",
+            "+1",
+            "-1",
+            "@cmd",
+            "\tx",
+            "\rx",
+            "'=already",
+            "''=twice",
+            "'plain",
+            "'",
+            "plain",
+            "",
+            "a=b",
+            "Zoë",
+            "مرحبا",
+            "😀",
         ] {
             let written = protect(original);
             assert_eq!(unprotect(&written), original, "{original:?} → {written:?}");
@@ -56,6 +70,10 @@ mod tests {
             }
         }
         assert_eq!(protect("plain"), "plain");
-        assert_eq!(unprotect("'hello"), "'hello", "a quote before plain text is the text's own");
+        assert_eq!(
+            unprotect("'hello"),
+            "'hello",
+            "a quote before plain text is the text's own"
+        );
     }
 }

@@ -122,7 +122,8 @@ impl Drop for Export {
         if let Some(record) = self.record.take() {
             let event = exported(self.exported, false);
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move { record.audit.record_applied(&record.actor, event).await });
+                runtime
+                    .spawn(async move { record.audit.record_applied(&record.actor, event).await });
             }
         }
     }
@@ -146,14 +147,25 @@ mod tests {
     fn lines_are_quoted_as_rfc_4180_says_and_formulas_are_defused() {
         let id = Uuid::nil();
         let line = |name: &str, email: &str| {
-            String::from_utf8(csv_line(&User { id, name: name.into(), email: email.into() })).unwrap()
+            String::from_utf8(csv_line(&User {
+                id,
+                name: name.into(),
+                email: email.into(),
+            }))
+            .unwrap()
         };
         assert_eq!(header_line(), b"id,name,email\n");
-        assert_eq!(line("Ann", "ann@example.com"), format!("{id},Ann,ann@example.com\n"));
+        assert_eq!(
+            line("Ann", "ann@example.com"),
+            format!("{id},Ann,ann@example.com\n")
+        );
         assert_eq!(
             line("Lovelace, \"Ada\"", "a@example.com"),
             format!("{id},\"Lovelace, \"\"Ada\"\"\",a@example.com\n")
         );
-        assert_eq!(line("=HYPERLINK(\"x\")", "@x.com"), format!("{id},\"'=HYPERLINK(\"\"x\"\")\",'@x.com\n"));
+        assert_eq!(
+            line("=HYPERLINK(\"x\")", "@x.com"),
+            format!("{id},\"'=HYPERLINK(\"\"x\"\")\",'@x.com\n")
+        );
     }
 }

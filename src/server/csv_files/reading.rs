@@ -29,7 +29,9 @@ pub enum Row {
 pub enum FileError {
     #[error("The file is empty: it needs a header line (name,email) and a line per user.")]
     Empty,
-    #[error("The file is not UTF-8 text (from line {line}): save it as \"CSV UTF-8\" and try again.")]
+    #[error(
+        "The file is not UTF-8 text (from line {line}): save it as \"CSV UTF-8\" and try again."
+    )]
     NotUtf8 { line: u64 },
     #[error("The first line must name the columns (name,email, and id if the file has ids); it reads like a row of users.")]
     NoHeader,
@@ -55,7 +57,13 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileError> {
     let unknown: Vec<String> = names
         .iter()
         .filter(|name| !["id", "name", "email"].contains(&name.as_str()))
-        .map(|name| if name.is_empty() { "(a column without a name)".into() } else { name.clone() })
+        .map(|name| {
+            if name.is_empty() {
+                "(a column without a name)".into()
+            } else {
+                name.clone()
+            }
+        })
         .collect();
     if names.iter().any(|name| name.contains('@')) {
         return Err(FileError::NoHeader);
@@ -84,7 +92,10 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileError> {
 pub fn read(bytes: &[u8], mut each: impl FnMut(Row)) -> Result<u64, FileError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Err(error) = std::str::from_utf8(bytes) {
-        let line = 1 + bytes[..error.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64;
+        let line = 1 + bytes[..error.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
         return Err(FileError::NotUtf8 { line });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -104,11 +115,17 @@ pub fn read(bytes: &[u8], mut each: impl FnMut(Row)) -> Result<u64, FileError> {
     let header = reader.headers().map_err(|e| malformed(&e))?.clone();
     let columns = columns(&header)?;
     let mut rows = 0;
-    let mut lines = Lines { bytes, at: 0, line: 1 };
+    let mut lines = Lines {
+        bytes,
+        at: 0,
+        line: 1,
+    };
     for record in reader.records() {
         let record = record.map_err(|e| malformed(&e))?;
         rows += 1;
-        let line = record.position().map_or(0, |position| lines.of(position.byte()));
+        let line = record
+            .position()
+            .map_or(0, |position| lines.of(position.byte()));
         each(row(&record, line, &columns));
     }
     Ok(rows)
@@ -125,13 +142,18 @@ struct Lines<'a> {
 impl Lines<'_> {
     /// Offsets only grow, so the whole file is counted once.
     fn of(&mut self, offset: u64) -> u64 {
-        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len());
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
         // A record "starts" at the line break before it, which is not part of it.
         while matches!(self.bytes.get(offset), Some(b'\r' | b'\n')) {
             offset += 1;
         }
         if offset > self.at {
-            self.line += self.bytes[self.at..offset].iter().filter(|b| **b == b'\n').count() as u64;
+            self.line += self.bytes[self.at..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
             self.at = offset;
         }
         self.line
@@ -195,7 +217,11 @@ fn row(record: &csv::StringRecord, line: u64, columns: &Columns) -> Row {
     if let Err(errors) = validate_user(&name, &email) {
         let said: Vec<String> = ["name", "email"]
             .into_iter()
-            .filter_map(|field| errors.get(field).map(|message| format!("{}: {message}", capitalised(field))))
+            .filter_map(|field| {
+                errors
+                    .get(field)
+                    .map(|message| format!("{}: {message}", capitalised(field)))
+            })
             .collect();
         return problem(said.join(" "));
     }
@@ -226,17 +252,30 @@ mod tests {
     }
 
     fn valid(line: u64, id: Option<Uuid>, name: &str, email: &str) -> Row {
-        Row::Valid(FileRow { line, id, name: name.into(), email: email.into() })
+        Row::Valid(FileRow {
+            line,
+            id,
+            name: name.into(),
+            email: email.into(),
+        })
     }
 
     #[test]
     fn columns_by_name_quotes_crlf_and_a_bom() {
         let file = "\u{FEFF}Email,NAME\r\n\"ann@example.com\",\"Ann, the \"\"first\"\"\"\r\nbob@example.com,\"Bob\nTwo lines\"\r\n";
         let rows = rows(file.as_bytes()).unwrap();
-        assert_eq!(rows[0], valid(2, None, "Ann, the \"first\"", "ann@example.com"));
-        let Row::Invalid(problem) = &rows[1] else { panic!("{rows:?}") };
+        assert_eq!(
+            rows[0],
+            valid(2, None, "Ann, the \"first\"", "ann@example.com")
+        );
+        let Row::Invalid(problem) = &rows[1] else {
+            panic!("{rows:?}")
+        };
         assert_eq!(problem.line, 3);
-        assert!(problem.message.contains("control characters"), "{problem:?}");
+        assert!(
+            problem.message.contains("control characters"),
+            "{problem:?}"
+        );
     }
 
     #[test]
@@ -255,11 +294,21 @@ mod tests {
         let problems: Vec<ImportProblem> = rows(file)
             .unwrap()
             .into_iter()
-            .filter_map(|row| match row { Row::Invalid(p) => Some(p), Row::Valid(_) => None })
+            .filter_map(|row| match row {
+                Row::Invalid(p) => Some(p),
+                Row::Valid(_) => None,
+            })
             .collect();
-        assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(
+            problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
         assert_eq!(problems[0].message, "Name: Enter a name.");
-        assert!(problems[1].message.starts_with("Email: "), "{:?}", problems[1]);
+        assert!(
+            problems[1].message.starts_with("Email: "),
+            "{:?}",
+            problems[1]
+        );
         assert!(problems[2].message.contains("3 fields; the header has 2"));
     }
 
@@ -267,10 +316,15 @@ mod tests {
     fn what_stops_a_whole_file() {
         assert_eq!(rows(b""), Err(FileError::Empty));
         assert_eq!(rows(b"  \n\n"), Err(FileError::Empty));
-        assert_eq!(rows(b"name,email\nZo\xEB,z@example.com\n"), Err(FileError::NotUtf8 { line: 2 }));
+        assert_eq!(
+            rows(b"name,email\nZo\xEB,z@example.com\n"),
+            Err(FileError::NotUtf8 { line: 2 })
+        );
         assert_eq!(
             rows(b"name,mail\nAnn,a@example.com\n"),
-            Err(FileError::UnknownColumns { unknown: vec!["mail".into()] })
+            Err(FileError::UnknownColumns {
+                unknown: vec!["mail".into()]
+            })
         );
         assert_eq!(rows(b"Ann,ann@example.com\n"), Err(FileError::NoHeader));
         assert!(matches!(
@@ -279,9 +333,14 @@ mod tests {
         ));
         assert_eq!(
             rows(b"name\nAnn\n"),
-            Err(FileError::MissingColumns { missing: vec!["email".into()] })
+            Err(FileError::MissingColumns {
+                missing: vec!["email".into()]
+            })
         );
-        let message = FileError::UnknownColumns { unknown: vec!["phone".into(), "age".into()] }.to_string();
+        let message = FileError::UnknownColumns {
+            unknown: vec!["phone".into(), "age".into()],
+        }
+        .to_string();
         assert!(message.contains("phone, age"), "{message}");
     }
 }

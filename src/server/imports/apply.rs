@@ -86,7 +86,9 @@ impl RowImport<'_> {
     async fn row(&self, row: &ChunkRow) -> Result<Outcome, ImportError> {
         let (Ok(name), Ok(email)) = (Name::parse(&row.name), Email::parse(&row.email)) else {
             // Checked on upload; a row only gets here if the rules changed since.
-            return Ok(Outcome::Failed("The row no longer passes validation.".into()));
+            return Ok(Outcome::Failed(
+                "The row no longer passes validation.".into(),
+            ));
         };
         let user = User {
             id: row.id,
@@ -104,7 +106,11 @@ impl RowImport<'_> {
             Err(other) => return Err(other.into()),
         }
         for attempt in 1..=ATTEMPTS {
-            match self.users.create_as_written(&user, &email, self.actor).await {
+            match self
+                .users
+                .create_as_written(&user, &email, self.actor)
+                .await
+            {
                 Ok(()) => return Ok(Outcome::Created),
                 Err(UserError::EmailTaken) => {}
                 // Cassandra refused this row (a constraint of the table): the others go on.

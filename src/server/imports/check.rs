@@ -72,7 +72,9 @@ async fn verdict(users: &UserStore, row: &ChunkRow) -> Result<Verdict, UserError
     }
     let Ok(email) = Email::parse(&row.email) else {
         // Checked on upload; a row only gets here if the rules changed since.
-        return Ok(Verdict::Refused("That is not a valid email address.".into()));
+        return Ok(Verdict::Refused(
+            "That is not a valid email address.".into(),
+        ));
     };
     match users.find_by_email(&email).await {
         Ok(_) => Ok(Verdict::Existing),

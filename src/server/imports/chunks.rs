@@ -109,7 +109,11 @@ impl Chunks {
         }
         let text = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default();
         let values = (CqlTimeuuid::from(job), chunk, text);
-        with_retries(|| self.session.execute_unpaged(&self.statements.insert, &values)).await?;
+        with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.insert, &values)
+        })
+        .await?;
         Ok(())
     }
 
@@ -207,11 +211,18 @@ impl Chunks {
     }
 
     /// The problems of the lines in one bucket, by line.
-    pub async fn problems(&self, job: Uuid, bucket: i32) -> Result<Vec<ImportProblem>, ImportError> {
+    pub async fn problems(
+        &self,
+        job: Uuid,
+        bucket: i32,
+    ) -> Result<Vec<ImportProblem>, ImportError> {
         let key = (CqlTimeuuid::from(job), bucket);
-        let rows = with_retries(|| self.session.execute_unpaged(&self.statements.problems, &key))
-            .await?
-            .into_rows_result()?;
+        let rows = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.problems, &key)
+        })
+        .await?
+        .into_rows_result()?;
         let mut problems = Vec::new();
         for row in rows.rows::<ProblemRow>()? {
             let row = row?;

@@ -15,7 +15,10 @@ pub enum ImportError {
     NoSuchJob,
     /// The job is not in a state that allows what was asked.
     #[error("the import is {state}")]
-    NotNow { state: ImportState, asked: &'static str },
+    NotNow {
+        state: ImportState,
+        asked: &'static str,
+    },
     /// A chunk of the job's rows is gone (kept a week): the job cannot go on.
     #[error("chunk {chunk} of the import's rows is no longer stored")]
     ChunkMissing { chunk: i32 },

@@ -36,7 +36,8 @@ pub fn prepare(bytes: &[u8]) -> Result<UploadedFile, FileError> {
                 };
                 let key = Email::normalise(&email);
                 if let Some(first) = line_of_email.get(&key) {
-                    let said = format!("Line {first} has this email too; only that line is imported.");
+                    let said =
+                        format!("Line {first} has this email too; only that line is imported.");
                     (row.line, Some(problem(said)))
                 } else if let Some(first) = row.id.and_then(|id| line_of_id.get(&id)) {
                     let said = format!("Line {first} has this id too; only that line is imported.");

@@ -16,10 +16,10 @@ use crate::server::cassandra::error::describe;
 use crate::server::cassandra::lease::{Lease, Leases};
 use crate::server::telemetry::IMPORT_CHUNKS;
 use crate::server::users::UserStore;
+use scylla::value::CqlTimeuuid;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use scylla::value::CqlTimeuuid;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -96,7 +96,9 @@ impl Worker {
         };
         lease.give_up().await;
         match worked {
-            Err(error @ (ImportError::ChunkMissing { .. } | ImportError::ChunkUnreadable { .. })) => {
+            Err(
+                error @ (ImportError::ChunkMissing { .. } | ImportError::ChunkUnreadable { .. }),
+            ) => {
                 let row = self.jobs.get(job).await?;
                 let message = format!("The import cannot go on: {error}. Upload the file again; rows imported so far stay.");
                 self.jobs
@@ -108,7 +110,11 @@ impl Worker {
         }
     }
 
-    async fn work_while_held(&self, job: Uuid, lease: &Lease<CqlTimeuuid>) -> Result<(), ImportError> {
+    async fn work_while_held(
+        &self,
+        job: Uuid,
+        lease: &Lease<CqlTimeuuid>,
+    ) -> Result<(), ImportError> {
         while lease.is_held() && !self.stopping.is_cancelled() {
             let row = self.jobs.get(job).await?;
             match row.state() {
@@ -127,8 +133,13 @@ impl Worker {
                 }
                 ImportState::Running => {
                     let from = ImportState::Running;
-                    if self.jobs.change_state(job, from, ImportState::Done, None).await? {
-                        self.record(&row, finished(&self.jobs.get(job).await?)).await;
+                    if self
+                        .jobs
+                        .change_state(job, from, ImportState::Done, None)
+                        .await?
+                    {
+                        self.record(&row, finished(&self.jobs.get(job).await?))
+                            .await;
                     }
                     return Ok(());
                 }
@@ -141,7 +152,8 @@ impl Worker {
                         .change_state(job, from, ImportState::Cancelled, Some(&message))
                         .await?
                     {
-                        let details = format!("import of {} cancelled after {done} rows", file(&row));
+                        let details =
+                            format!("import of {} cancelled after {done} rows", file(&row));
                         self.record(&row, details).await;
                     }
                     return Ok(());

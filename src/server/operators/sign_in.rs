@@ -112,7 +112,11 @@ impl SignIns {
                 format!("wrong username or password{}", from_address(from)),
             );
             self.audit.record(&attempt, event).await?;
-            let outcome = if locked.is_some() { "locked_out" } else { "failed" };
+            let outcome = if locked.is_some() {
+                "locked_out"
+            } else {
+                "failed"
+            };
             metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
             return Err(locked.map_or(OperatorError::WrongCredentials, |minutes| {
                 OperatorError::LockedOut { minutes }
@@ -204,5 +208,6 @@ impl SignIns {
 /// " from ADDRESS" for an audit event's details, so the trail says where an attempt came from
 /// (the client's address as `TRUSTED_PROXIES` decides it), or nothing when it is not known.
 fn from_address(from: Option<IpAddr>) -> String {
-    from.map(|address| format!(" from {address}")).unwrap_or_default()
+    from.map(|address| format!(" from {address}"))
+        .unwrap_or_default()
 }

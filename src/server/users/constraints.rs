@@ -40,14 +40,24 @@ pub fn email_check() -> String {
 
 /// The column definitions of a new `users` table with the constraints.
 pub fn checked_columns() -> String {
-    format!("name text CHECK {}, email text CHECK {}", name_check(), email_check())
+    format!(
+        "name text CHECK {}, email text CHECK {}",
+        name_check(),
+        email_check()
+    )
 }
 
 /// The statements that add the constraints to the `users` table of a keyspace.
 pub fn alter_statements(keyspace: &str) -> [String; 2] {
     [
-        format!("ALTER TABLE {keyspace}.users ALTER name CHECK {}", name_check()),
-        format!("ALTER TABLE {keyspace}.users ALTER email CHECK {}", email_check()),
+        format!(
+            "ALTER TABLE {keyspace}.users ALTER name CHECK {}",
+            name_check()
+        ),
+        format!(
+            "ALTER TABLE {keyspace}.users ALTER email CHECK {}",
+            email_check()
+        ),
     ]
 }
 
@@ -102,11 +112,20 @@ mod tests {
     fn the_checks_come_from_the_validation_limits() {
         assert!(name_check().contains("{1,100}"), "{}", name_check());
         let email = email_check();
-        assert!(email.starts_with("LENGTH() <= 254 AND REGEXP() = '"), "{email}");
+        assert!(
+            email.starts_with("LENGTH() <= 254 AND REGEXP() = '"),
+            "{email}"
+        );
         assert!(email.contains("{1,64}@"), "{email}");
-        assert!(email.contains(r"\x27") && !email[1..email.len() - 1].contains("''"), "{email}");
+        assert!(
+            email.contains(r"\x27") && !email[1..email.len() - 1].contains("''"),
+            "{email}"
+        );
         assert!(supported_by("6.0-alpha2") && supported_by("6.1.0"));
-        let said = format!("Value does not match regular expression '{}'", name_check().split('\'').nth(1).unwrap());
+        let said = format!(
+            "Value does not match regular expression '{}'",
+            name_check().split('\'').nth(1).unwrap()
+        );
         assert_eq!(column_refused(&said), Some("name"));
         assert_eq!(column_refused("Column value does not satisfy value constraint for column 'email'. It has a length of 300"), Some("email"));
         assert_eq!(column_refused("something else"), None);

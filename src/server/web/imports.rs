@@ -156,7 +156,11 @@ pub async fn problems(
                 problem.map(|problem| {
                     let mut writer = csv::Writer::from_writer(Vec::new());
                     let line = problem.line.to_string();
-                    let cells = [line.as_str(), &protect(&problem.email), &protect(&problem.message)];
+                    let cells = [
+                        line.as_str(),
+                        &protect(&problem.email),
+                        &protect(&problem.message),
+                    ];
                     let _ = writer.write_record(cells);
                     writer.into_inner().unwrap_or_default()
                 })

@@ -43,7 +43,11 @@ pub async fn security_headers(
 ) -> Response {
     let nonce = Nonce::new();
     request.extensions_mut().insert(nonce.clone());
-    let https = policy.https || request.extensions().get::<Client>().is_some_and(|c| c.https);
+    let https = policy.https
+        || request
+            .extensions()
+            .get::<Client>()
+            .is_some_and(|c| c.https);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     // A nonce is URL-safe base64, so the policy is always a valid header value.

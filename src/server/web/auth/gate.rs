@@ -26,7 +26,6 @@ pub struct Gate {
     pub settings: SignInSettings,
 }
 
-
 /// Static assets and `/healthz` never touch the session store: their requests lose the cookie
 /// before the session layer sees it, so a page's assets cost no Cassandra reads or writes.
 pub async fn public_paths_without_session(mut request: Request, next: Next) -> Response {
