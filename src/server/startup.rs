@@ -77,9 +77,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     });
     let serving = serve(listener, app, stop.clone().cancelled_owned());
     tokio::pin!(serving);
+    // `biased`: once told to stop, always stop gracefully. Serving ends with the same signal (at
+    // once when no request is in flight), and a fair choice between the two ready branches
+    // returned from here half of the time, skipping the hand-back of imports and reconcile.
     tokio::select! {
-        served = &mut serving => return served.map_err(|e| format!("server error: {e}")),
+        biased;
         _ = stop.cancelled() => {}
+        served = &mut serving => return served.map_err(|e| format!("server error: {e}")),
     }
     stop_gracefully(serving, database, grace).await;
     Ok(())
