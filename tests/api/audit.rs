@@ -22,7 +22,8 @@ fn change<'a>(event: &'a AuditEvent, field: &str) -> (Option<&'a str>, Option<&'
 
 #[tokio::test]
 async fn every_change_leaves_exactly_one_event_with_its_before_and_after() {
-    let db = TestDb::new(50).await;
+    // The activity feed is the keyspace's: a keyspace of its own.
+    let db = TestDb::alone(50).await;
     let users = db.users();
     let ada = users
         .create(
@@ -110,7 +111,7 @@ async fn every_change_leaves_exactly_one_event_with_its_before_and_after() {
 
 #[tokio::test]
 async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     db.operator("ada", Role::Admin).await;
     let app = spawn_app_with(
         cassandra_users::server::Database::connected(db.stores.clone()),
@@ -172,12 +173,13 @@ async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
 async fn a_users_history_pages_newest_first_without_repeats() {
     let db = TestDb::new(3).await;
     let users = db.users();
+    let email = db.email("pages");
     let user = users
-        .create(&validate_user("Page 0", "pages@example.com").unwrap(), &CLI)
+        .create(&validate_user("Page 0", &email).unwrap(), &CLI)
         .await
         .unwrap();
     for i in 1..=7 {
-        let valid = validate_user(&format!("Page {i}"), "pages@example.com").unwrap();
+        let valid = validate_user(&format!("Page {i}"), &email).unwrap();
         users.update(user.id, None, &valid, &CLI).await.unwrap();
     }
     let mut seen = Vec::new();
@@ -216,7 +218,7 @@ fn days_ago(days: u64, extra_seconds: u64) -> Uuid {
 
 #[tokio::test]
 async fn activity_pages_back_across_days_skipping_the_empty_ones() {
-    let db = TestDb::new(4).await;
+    let db = TestDb::alone(4).await;
     // Events on three days far apart, written as the app writes them.
     let mut written = Vec::new();
     for (days, count) in [(0u64, 3u64), (3, 2), (40, 4)] {
@@ -279,7 +281,7 @@ async fn activity_pages_back_across_days_skipping_the_empty_ones() {
 
 #[tokio::test]
 async fn activity_reads_the_ten_second_slots_and_the_older_day_partitions_in_one_order() {
-    let db = TestDb::new(5).await;
+    let db = TestDb::alone(5).await;
     let ks = db.keyspace().to_owned();
     let none = BTreeMap::<String, String>::new;
     // Today: events in several slots as the app writes them now; two days ago: some in slots

@@ -10,7 +10,8 @@ use futures_util::{stream, StreamExt};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-const USERS: usize = 10_000;
+/// Four chunks of an import, and every awkward name a couple of hundred times.
+const USERS: usize = 2_000;
 
 /// Names and emails that a CSV file or a spreadsheet could get wrong.
 fn awkward(i: usize) -> (String, String) {
@@ -38,7 +39,7 @@ fn awkward(i: usize) -> (String, String) {
 
 #[tokio::test]
 async fn export_then_import_into_an_empty_keyspace_gives_back_every_user_byte_for_byte() {
-    let source = TestDb::new(50).await;
+    let source = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(source.stores.clone())).await;
     let token = source.token(Role::Viewer).await;
     // Written as another client would (no claims): the app must carry them over as they are.
@@ -55,7 +56,7 @@ async fn export_then_import_into_an_empty_keyspace_gives_back_every_user_byte_fo
         .map(|(id, name, email)| (id, User { id, name, email }))
         .collect();
     stream::iter(written.values())
-        .for_each_concurrent(64, |user| {
+        .for_each_concurrent(16, |user| {
             let (prepared, source) = (&prepared, &source);
             async move {
                 source
@@ -88,7 +89,7 @@ async fn export_then_import_into_an_empty_keyspace_gives_back_every_user_byte_fo
     }
     assert_eq!(lines, USERS, "one line per user");
 
-    let target = TestDb::new(50).await;
+    let target = TestDb::alone(50).await;
     let target_url = spawn_app(Database::connected(target.stores.clone())).await;
     let editor = target.token(Role::Editor).await;
     let outcome = import(&target_url, &editor, file, "skip").await;

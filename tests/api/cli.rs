@@ -1,7 +1,7 @@
 //! The command line, run as scripts run it: the server binary's `operator` and `token`
 //! subcommands against a keyspace of their own on the real node.
 
-use crate::helpers::{http_client, spawn_app_with, test_config, TestDb};
+use crate::helpers::{http_client, spawn_app_with, TestDb};
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
 use std::io::Write;
@@ -32,8 +32,9 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn operators_and_tokens_from_the_command_line() {
-    let config = test_config(&[]);
-    let keyspace = config.keyspace.as_str().to_owned();
+    // The activity feed is the keyspace's: a keyspace to itself.
+    let db = TestDb::alone(50).await;
+    let keyspace = db.keyspace().to_owned();
     let ok = |args: &[&str], stdin: &str| {
         let output = run(&keyspace, args, stdin);
         assert!(
@@ -75,7 +76,6 @@ async fn operators_and_tokens_from_the_command_line() {
     );
 
     // The token works against a server over the same keyspace, as bob the editor.
-    let db = TestDb::with(&[("CASSANDRA_KEYSPACE", keyspace.clone())]).await;
     let app = spawn_app_with(
         Database::connected(db.stores.clone()),
         db.config.sign_in.clone(),
@@ -124,7 +124,7 @@ async fn operators_and_tokens_from_the_command_line() {
 
 #[tokio::test]
 async fn reconcile_from_the_command_line_lists_shared_emails() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let hour = std::time::Duration::from_secs(3600);
     let older = db
         .insert_elsewhere("Twin A", "Twin@Example.com", 2 * hour)
@@ -155,34 +155,36 @@ async fn reconcile_from_the_command_line_lists_shared_emails() {
     db.drop().await;
 }
 
-#[test]
-fn mistakes_get_one_clear_error_line_and_exit_1() {
-    let keyspace = test_config(&[]).keyspace.as_str().to_owned();
+#[tokio::test]
+async fn mistakes_get_one_clear_error_line_and_exit_1() {
+    let db = TestDb::new(50).await;
+    let keyspace = db.keyspace().to_owned();
+    let nobody = format!("nobody-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     for (args, stdin, expected) in [
         (
             vec!["operator", "add", "carol", "--role", "admin"],
             "short\n",
-            "at least 12",
+            "at least 12".to_owned(),
         ),
         (
             vec!["operator", "add", "carol", "--role", "boss"],
             "long enough password\n",
-            "viewer, editor or admin",
+            "viewer, editor or admin".to_owned(),
         ),
         (
-            vec!["operator", "set-role", "nobody", "viewer"],
+            vec!["operator", "set-role", &nobody, "viewer"],
             "",
-            "no such operator",
+            "no such operator".to_owned(),
         ),
         (
-            vec!["token", "create", "nobody"],
+            vec!["token", "create", &nobody],
             "",
-            "no enabled operator named nobody",
+            format!("no enabled operator named {nobody}"),
         ),
         (
             vec!["token", "revoke", "00000000-0000-0000-0000-000000000001"],
             "",
-            "no token with id",
+            "no token with id".to_owned(),
         ),
     ] {
         let output = run(&keyspace, &args, stdin);
@@ -193,7 +195,7 @@ fn mistakes_get_one_clear_error_line_and_exit_1() {
             .filter(|l| l.starts_with("error: "))
             .collect();
         assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
-        assert!(errors[0].contains(expected), "{args:?}: {stderr}");
+        assert!(errors[0].contains(&expected), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("long enough password"),
             "the password never shows"
@@ -201,19 +203,14 @@ fn mistakes_get_one_clear_error_line_and_exit_1() {
     }
     let output = run(&keyspace, &["operator", "frobnicate"], "");
     assert_eq!(output.status.code(), Some(2), "clap's usage error");
-    let cleanup = run(&keyspace, &["operator", "list"], "");
-    assert!(cleanup.status.success());
-    // The keyspace is dropped by the async test's TestDb only; drop this one here.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let db = TestDb::with(&[("CASSANDRA_KEYSPACE", keyspace.clone())]).await;
-        db.drop().await;
-    });
+    assert!(run(&keyspace, &["operator", "list"], "").status.success());
+    db.drop().await;
 }
 
 #[tokio::test]
 async fn export_and_import_from_the_command_line() {
-    let db = TestDb::new(50).await;
+    // An export is of the whole table, and the import goes into an empty one.
+    let db = TestDb::alone(50).await;
     for i in 0..30 {
         let user = cassandra_users::validate::validate_user(
             &format!("=Person {i}"),
@@ -236,7 +233,7 @@ async fn export_and_import_from_the_command_line() {
     );
     assert!(text(&output.stderr).contains("exported 30 users"));
 
-    let target = TestDb::new(50).await;
+    let target = TestDb::alone(50).await;
     let dir = std::env::temp_dir().join(format!("import-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("users.csv");

@@ -20,14 +20,14 @@ async fn add(db: &TestDb, name: &str, email: &str) -> User {
 #[tokio::test]
 async fn of_concurrent_saves_from_the_same_values_exactly_one_applies() {
     let db = TestDb::new(50).await;
-    let opened = add(&db, "Ada", "ada@example.com").await;
+    let opened = add(&db, "Ada", &db.email("ada")).await;
     const SAVES: usize = 12;
     let saves = (0..SAVES).map(|i| {
         let (db, opened) = (&db, opened.clone());
         async move {
             // Every third save also changes the email, so claims race as well.
             let email = if i % 3 == 0 {
-                format!("ada{i}@example.com")
+                db.email(&format!("ada{i}"))
             } else {
                 opened.email.clone()
             };
@@ -52,7 +52,7 @@ async fn of_concurrent_saves_from_the_same_values_exactly_one_applies() {
     // The winner's email is claimed by it, and no loser kept a claim.
     assert_eq!(db.claim_holder(&winner.email).await, Some(opened.id));
     for i in (0..SAVES).step_by(3) {
-        let email = format!("ada{i}@example.com");
+        let email = db.email(&format!("ada{i}"));
         if email != winner.email {
             assert_eq!(db.claim_holder(&email).await, None, "{email} was released");
         }
@@ -72,19 +72,19 @@ async fn of_concurrent_saves_from_the_same_values_exactly_one_applies() {
 #[tokio::test]
 async fn a_stale_save_is_refused_and_can_then_overwrite_knowingly() {
     let db = TestDb::new(50).await;
-    let opened = add(&db, "Bob", "bob@example.com").await;
+    let opened = add(&db, "Bob", &db.email("bob")).await;
     let theirs = db
         .users()
         .update(
             opened.id,
             Some(&opened),
-            &validate_user("Robert", "bob@example.com").unwrap(),
+            &validate_user("Robert", &db.email("bob")).unwrap(),
             &CLI,
         )
         .await
         .unwrap();
 
-    let mine = validate_user("Bobby", "bobby@example.com").unwrap();
+    let mine = validate_user("Bobby", &db.email("bobby")).unwrap();
     let refused = db
         .users()
         .update(opened.id, Some(&opened), &mine, &CLI)
@@ -98,7 +98,7 @@ async fn a_stale_save_is_refused_and_can_then_overwrite_knowingly() {
         theirs,
         "nothing of mine applied"
     );
-    assert_eq!(db.claim_holder("bobby@example.com").await, None);
+    assert_eq!(db.claim_holder(&db.email("bobby")).await, None);
 
     // "Overwrite": the person has now seen their values and saves against them.
     let saved = db
@@ -107,21 +107,21 @@ async fn a_stale_save_is_refused_and_can_then_overwrite_knowingly() {
         .await
         .unwrap();
     assert_eq!(db.users().get(opened.id).await.unwrap(), saved);
-    assert_eq!(db.claim_holder("bobby@example.com").await, Some(opened.id));
-    assert_eq!(db.claim_holder("bob@example.com").await, None);
+    assert_eq!(db.claim_holder(&db.email("bobby")).await, Some(opened.id));
+    assert_eq!(db.claim_holder(&db.email("bob")).await, None);
     db.drop().await;
 }
 
 #[tokio::test]
 async fn a_delete_confirms_against_what_the_dialog_showed() {
     let db = TestDb::new(50).await;
-    let shown = add(&db, "Cy", "cy@example.com").await;
+    let shown = add(&db, "Cy", &db.email("cy")).await;
     let theirs = db
         .users()
         .update(
             shown.id,
             None,
-            &validate_user("Cyrus", "cy@example.com").unwrap(),
+            &validate_user("Cyrus", &db.email("cy")).unwrap(),
             &CLI,
         )
         .await
@@ -142,7 +142,7 @@ async fn a_delete_confirms_against_what_the_dialog_showed() {
         db.users().get(shown.id).await,
         Err(UserError::NotFound)
     ));
-    assert_eq!(db.claim_holder("cy@example.com").await, None);
+    assert_eq!(db.claim_holder(&db.email("cy")).await, None);
     db.drop().await;
 }
 
@@ -150,8 +150,8 @@ async fn a_delete_confirms_against_what_the_dialog_showed() {
 async fn a_create_racing_an_email_change_to_the_same_address_leaves_one_owner() {
     let db = TestDb::new(50).await;
     for round in 0..10 {
-        let target = format!("race{round}@example.com");
-        let mover = add(&db, "Mover", &format!("mover{round}@example.com")).await;
+        let target = db.email(&format!("race{round}"));
+        let mover = add(&db, "Mover", &db.email(&format!("mover{round}"))).await;
         let (creator, moved) = (
             validate_user("Creator", &target).unwrap(),
             validate_user("Mover", &target).unwrap(),
@@ -169,14 +169,9 @@ async fn a_create_racing_an_email_change_to_the_same_address_leaves_one_owner() 
                 "round {round}: {lost}"
             );
         }
-        let owners: Vec<User> = db
-            .all_users()
-            .await
-            .into_iter()
-            .filter(|u| u.email == target)
-            .collect();
+        let owners = db.rows_with_email(&target).await;
         assert_eq!(owners.len(), 1, "round {round}: {owners:?}");
-        assert_eq!(db.claim_holder(&target).await, Some(owners[0].id));
+        assert_eq!(db.claim_holder(&target).await, Some(owners[0]));
     }
     db.drop().await;
 }

@@ -61,7 +61,8 @@ fn refused_values() -> Vec<(&'static str, String, String)> {
 
 #[tokio::test]
 async fn on_cassandra_6_the_table_itself_refuses_what_the_validation_refuses() {
-    let db = TestDb::new(50).await;
+    // It imports (a job is the keyspace's work): a keyspace to itself.
+    let db = TestDb::alone(50).await;
     let insert = format!(
         "INSERT INTO {}.users (id, name, email) VALUES (?, ?, ?)",
         db.keyspace()
@@ -128,7 +129,8 @@ async fn on_cassandra_6_the_table_itself_refuses_what_the_validation_refuses() {
 
 #[tokio::test]
 async fn the_command_prints_the_constraints_and_applies_them_only_on_6() {
-    let db = TestDb::with(&[("CASSANDRA_CONSTRAINTS", "off".to_owned())]).await;
+    // It changes the table's schema: a new keyspace.
+    let db = TestDb::fresh_with(&[("CASSANDRA_CONSTRAINTS", "off".to_owned())]).await;
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_cassandra-users"))
             .args(args)
@@ -196,7 +198,8 @@ async fn the_command_prints_the_constraints_and_applies_them_only_on_6() {
 
 #[tokio::test]
 async fn a_write_a_constraint_refuses_comes_back_as_the_fields_message() {
-    let db = TestDb::new(50).await;
+    // It changes the table's schema: a new keyspace.
+    let db = TestDb::fresh(50).await;
     // A rule stricter than the app's, as an operator might add by hand.
     let stricter = format!(
         "ALTER TABLE {}.users ALTER name CHECK REGEXP() = '[A-Za-z ]{{1,10}}'",

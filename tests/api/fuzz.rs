@@ -223,7 +223,7 @@ fn crate_check(body: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_hostile_requests_get_defined_answers() {
-    let db = TestDb::new(20).await;
+    let db = TestDb::alone(20).await;
     db.operator("fuzz-viewer", Role::Viewer).await;
     let admin_token = db.token(Role::Admin).await;
     let viewer_token = {

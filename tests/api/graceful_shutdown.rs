@@ -1,7 +1,7 @@
 //! SIGTERM, as a service manager or an orchestrator stops a server: it takes no new connections,
 //! answers every request it had begun, hands its import back at once, and exits 0.
 
-use crate::helpers::{http_client, TestDb};
+use crate::helpers::{email_tagged, http_client, TestDb};
 use crate::import_jobs;
 use crate::server_process::ServerProcess;
 use cassandra_users::model::{ImportState, Role};
@@ -24,6 +24,7 @@ enum Outcome {
 async fn create_until_refused(
     url: String,
     token: String,
+    emails: impl Fn(String) -> String,
     client: usize,
     stopped: Arc<AtomicBool>,
 ) -> Vec<(String, Outcome)> {
@@ -34,7 +35,7 @@ async fn create_until_refused(
         .unwrap();
     let mut outcomes = Vec::new();
     for n in 0.. {
-        let email = format!("load.{client}.{n}@example.com");
+        let email = emails(format!("load.{client}.{n}"));
         let sent = http
             .post(format!("{url}/api/users/create"))
             .bearer_auth(&token)
@@ -65,7 +66,8 @@ async fn sigterm_under_load_answers_every_request_begun_refuses_new_connections_
     server.connected().await;
 
     // A create whose body is still on its way when SIGTERM comes: in flight for certain.
-    let body = "name=Slow+Sender&email=slow.sender%40example.com";
+    let slow_sender = db.email("slow.sender");
+    let body = format!("name=Slow+Sender&email={}", slow_sender.replace('@', "%40"));
     let (first_part, rest) = body.split_at(12);
     let mut slow = TcpStream::connect(("127.0.0.1", server.port))
         .await
@@ -83,9 +85,11 @@ async fn sigterm_under_load_answers_every_request_begun_refuses_new_connections_
     let stopped = Arc::new(AtomicBool::new(false));
     let load: Vec<_> = (0..6)
         .map(|client| {
+            let tag = db.tag.clone();
             tokio::spawn(create_until_refused(
                 server.url.clone(),
                 token.clone(),
+                move |local| email_tagged(&tag, &local),
                 client,
                 stopped.clone(),
             ))
@@ -129,9 +133,8 @@ async fn sigterm_under_load_answers_every_request_begun_refuses_new_connections_
         server.log()
     );
 
-    let slow_sender = Email::parse("slow.sender@example.com").unwrap();
     db.users()
-        .find_by_email(&slow_sender)
+        .find_by_email(&Email::parse(&slow_sender).unwrap())
         .await
         .expect("the slow create was written");
     let (mut answered, mut no_answer) = (0, 0);
@@ -183,7 +186,8 @@ async fn a_server_stopped_with_little_grace_still_gives_its_import_back() {
 }
 
 async fn stop_mid_import(settings: &[(&str, &str)], exits_within: Duration) {
-    let db = TestDb::new(50).await;
+    // A job is the keyspace's work (any server over it may take it): a keyspace of its own.
+    let db = TestDb::alone(50).await;
     let token = db.token(Role::Editor).await;
     let mut server = ServerProcess::start(db.keyspace(), settings);
     server.connected().await;
@@ -192,7 +196,7 @@ async fn stop_mid_import(settings: &[(&str, &str)], exits_within: Duration) {
         .build()
         .unwrap();
     let url = server.url.clone();
-    let job = import_jobs::upload(&http, &url, &token, import_jobs::people(20_000)).await;
+    let job = import_jobs::upload(&http, &url, &token, import_jobs::people(5_000)).await;
     let within = Duration::from_secs(120);
     import_jobs::wait_until(&http, &url, &token, &job, within, |job| {
         job["state"] == "previewed"

@@ -37,7 +37,7 @@ fn lines_and_messages(preview: &Value) -> Vec<(u64, String)> {
 
 #[tokio::test]
 async fn the_preview_says_what_each_row_is_and_writes_nothing() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
     let taken = add(&db, "Ann Existing", "ann@example.com").await;
@@ -149,7 +149,7 @@ async fn the_preview_says_what_each_row_is_and_writes_nothing() {
 
 #[tokio::test]
 async fn skip_leaves_users_whose_email_is_in_the_file_and_update_renames_them() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
     let ann = add(&db, "Ann Old", "ann@example.com").await;
@@ -201,7 +201,7 @@ async fn skip_leaves_users_whose_email_is_in_the_file_and_update_renames_them() 
 
 #[tokio::test]
 async fn a_user_created_or_changed_after_the_preview_keeps_what_someone_did() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
     let cy = add(&db, "Cy Before", "cy@example.com").await;
@@ -248,7 +248,7 @@ async fn a_user_created_or_changed_after_the_preview_keeps_what_someone_did() {
 
 #[tokio::test]
 async fn cancel_stops_the_import_between_chunks() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
     let rows: Vec<Vec<String>> = (0..5_000)
@@ -283,7 +283,7 @@ async fn cancel_stops_the_import_between_chunks() {
 
 #[tokio::test]
 async fn files_that_cannot_be_imported_get_one_message_and_nothing_is_written() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let token = db.token(Role::Editor).await;
     for (file, says) in [
@@ -348,7 +348,7 @@ async fn files_that_cannot_be_imported_get_one_message_and_nothing_is_written() 
 
 #[tokio::test]
 async fn a_file_past_the_limit_is_413_naming_it() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let settings = WebSettings {
         import_max_bytes: 64 * 1024,
         ..test_config(&[]).web_settings()
@@ -378,7 +378,7 @@ async fn a_file_past_the_limit_is_413_naming_it() {
 
 #[tokio::test]
 async fn viewers_may_look_but_not_import_and_strangers_get_401() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let (viewer, editor) = (db.token(Role::Viewer).await, db.token(Role::Editor).await);
     let file = || b"name,email\nA,a@example.com\n".to_vec();

@@ -45,10 +45,7 @@ async fn metrics_count_requests_cassandra_and_sign_ins_for_the_token_or_on_their
     let created = http
         .post(format!("{}/api/users/create", server.url))
         .bearer_auth(&token)
-        .form(&[
-            ("name", "Counted Once"),
-            ("email", "counted.once@example.com"),
-        ])
+        .form(&[("name", "Counted Once"), ("email", &db.email("counted.once"))])
         .send()
         .await
         .unwrap();
@@ -57,7 +54,7 @@ async fn metrics_count_requests_cassandra_and_sign_ins_for_the_token_or_on_their
         .post(format!("{}/api/auth/sign-in", server.url))
         .header("accept", "application/json")
         .form(&[
-            ("username", "nobody-here"),
+            ("username", db.username("nobody-here").as_str()),
             ("password", "not the password"),
         ])
         .send()

@@ -84,23 +84,26 @@ async fn failed_sign_in_details(db: &TestDb, url: &str, forwarded_for: Option<&s
         .unwrap()
         .post(format!("{url}/api/auth/sign-in"))
         .header("accept", "application/json")
-        .form(&[("username", "grace"), ("password", "not her password")]);
+        .form(&[
+            ("username", db.username("grace").as_str()),
+            ("password", "not her password"),
+        ]);
     if let Some(address) = forwarded_for {
         request = request.header("x-forwarded-for", address);
     }
     assert_eq!(request.send().await.unwrap().status(), 401);
-    let events = db.stores.audit.activity(None).await.unwrap().events;
-    let attempt = events
-        .iter()
-        .find(|event| event.action.as_str() == "sign-in failed")
+    let grace = db.username("grace");
+    let attempt = db
+        .find_activity(|event| event.action == "sign-in failed" && event.operator == grace)
+        .await
         .expect("the failed sign-in is in the audit trail");
-    attempt.details.clone()
+    attempt.details
 }
 
 #[tokio::test]
 async fn the_audit_trail_says_where_a_sign_in_came_from_as_the_trusted_proxy_says() {
     let db = TestDb::new(50).await;
-    db.operator("grace", Role::Viewer).await;
+    db.operator(&db.username("grace"), Role::Viewer).await;
 
     let behind_proxy = start(&db, "127.0.0.1").await;
     let details = failed_sign_in_details(&db, &behind_proxy, Some("203.0.113.9")).await;

@@ -34,7 +34,7 @@ async fn found(db: &TestDb, typed: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn words_of_names_and_starts_of_emails_are_found_whatever_the_case_and_accents() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     add(&db, "Ana Martínez", "ana.m@example.com").await;
     add(&db, "Martin Lee", "mlee@example.com").await;
     add(&db, "Zoë Kim", "zk@example.com").await;
@@ -90,7 +90,7 @@ async fn words_of_names_and_starts_of_emails_are_found_whatever_the_case_and_acc
 
 #[tokio::test]
 async fn changes_keep_the_search_terms_in_step() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let ana = add(&db, "Ana Martínez", "ana@example.com").await;
     let renamed = validate_user("Ana Lopez", "lopez@example.com").unwrap();
     db.users()
@@ -119,7 +119,7 @@ async fn changes_keep_the_search_terms_in_step() {
 
 #[tokio::test]
 async fn a_row_written_over_cql_is_found_once_reconcile_gave_it_its_terms() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     add(&db, "Carl App", "carl.app@example.com").await;
     db.insert_elsewhere("Carla Núñez", "Carla@Example.com", Duration::ZERO)
         .await;
@@ -139,7 +139,7 @@ async fn a_row_written_over_cql_is_found_once_reconcile_gave_it_its_terms() {
 
 #[tokio::test]
 async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_size() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     for n in 0..120 {
         add(
             &db,

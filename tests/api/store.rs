@@ -32,24 +32,24 @@ async fn create_read_update_delete() {
     let store = &db.stores.users;
 
     let created = store
-        .create(&user("  Ada Lovelace ", " Ada@Example.com "), &CLI)
+        .create(&user("  Ada Lovelace ", &format!(" {} ", db.email("Ada"))), &CLI)
         .await
         .unwrap();
     assert_eq!(
         (created.name.as_str(), created.email.as_str()),
-        ("Ada Lovelace", "ada@example.com")
+        ("Ada Lovelace", db.email("ada").as_str())
     );
     assert_eq!(store.get(created.id).await.unwrap(), created);
 
     let updated = store
-        .update(created.id, None, &user("Ada King", "ada@example.com"), &CLI)
+        .update(created.id, None, &user("Ada King", &db.email("ada")), &CLI)
         .await
         .unwrap();
     assert_eq!(updated.name, "Ada King");
     assert_eq!(store.get(created.id).await.unwrap().name, "Ada King");
 
     let found = store
-        .find_by_email(&Email::parse("ADA@example.com").unwrap())
+        .find_by_email(&Email::parse(&db.email("ADA")).unwrap())
         .await
         .unwrap();
     assert_eq!(found.id, created.id);
@@ -65,7 +65,7 @@ async fn create_read_update_delete() {
     ));
     assert!(matches!(
         store
-            .update(created.id, None, &user("X", "x@example.com"), &CLI)
+            .update(created.id, None, &user("X", &db.email("x")), &CLI)
             .await,
         Err(UserError::NotFound)
     ));
@@ -74,7 +74,7 @@ async fn create_read_update_delete() {
 
 #[tokio::test]
 async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
-    let db = TestDb::new(4).await;
+    let db = TestDb::alone(4).await;
     let mut expected = HashSet::new();
     for i in 0..14 {
         let created = db
@@ -119,7 +119,7 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
 
 #[tokio::test]
 async fn an_empty_table_is_one_empty_page() {
-    let db = TestDb::new(10).await;
+    let db = TestDb::alone(10).await;
     let page = db.stores.users.list(None).await.unwrap();
     assert!(page.users.is_empty());
     assert_eq!(page.next, None);
@@ -129,12 +129,13 @@ async fn an_empty_table_is_one_empty_page() {
 #[tokio::test]
 async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
     let db = TestDb::new(50).await;
+    let email = db.email("race");
     let attempts = (0..24).map(|i| {
-        let store = db.stores.clone();
+        let (store, email) = (db.stores.clone(), email.clone());
         tokio::spawn(async move {
             store
                 .users
-                .create(&user(&format!("Racer {i}"), "race@example.com"), &CLI)
+                .create(&user(&format!("Racer {i}"), &email), &CLI)
                 .await
         })
     });
@@ -149,7 +150,7 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
         "the others are told the email is taken: {lost:?}"
     );
     assert_eq!(
-        db.stores.users.list(None).await.unwrap().users.len(),
+        db.rows_with_email(&email).await.len(),
         1,
         "no user was written by a loser"
     );
@@ -159,30 +160,30 @@ async fn of_many_concurrent_creates_with_one_email_exactly_one_wins() {
 #[tokio::test]
 async fn taken_emails_are_refused_on_create_and_on_update() {
     let db = TestDb::new(50).await;
-    let ada = add(&db, "Ada", "ada@example.com").await;
-    let bob = add(&db, "Bob", "bob@example.com").await;
+    let ada = add(&db, "Ada", &db.email("ada")).await;
+    let bob = add(&db, "Bob", &db.email("bob")).await;
     assert!(matches!(
         db.stores
             .users
-            .create(&user("Other Ada", "ADA@example.com "), &CLI)
+            .create(&user("Other Ada", &format!("{} ", db.email("ADA"))), &CLI)
             .await,
         Err(UserError::EmailTaken)
     ));
     assert!(matches!(
         db.stores
             .users
-            .update(bob.id, None, &user("Bob", "ada@example.com"), &CLI)
+            .update(bob.id, None, &user("Bob", &db.email("ada")), &CLI)
             .await,
         Err(UserError::EmailTaken)
     ));
     assert_eq!(
         db.stores.users.get(bob.id).await.unwrap().email,
-        "bob@example.com",
+        db.email("bob"),
         "a refused update changes nothing"
     );
     assert_eq!(
         db.stores.users.get(ada.id).await.unwrap().email,
-        "ada@example.com"
+        db.email("ada")
     );
     db.drop().await;
 }
@@ -190,22 +191,22 @@ async fn taken_emails_are_refused_on_create_and_on_update() {
 #[tokio::test]
 async fn changing_or_deleting_releases_the_old_email() {
     let db = TestDb::new(50).await;
-    let ada = add(&db, "Ada", "ada@example.com").await;
+    let ada = add(&db, "Ada", &db.email("ada")).await;
     db.stores
         .users
-        .update(ada.id, None, &user("Ada", "ada@new.example.com"), &CLI)
+        .update(ada.id, None, &user("Ada", &db.email("ada.new")), &CLI)
         .await
         .unwrap();
     let next_ada = db
         .stores
         .users
-        .create(&user("Another Ada", "ada@example.com"), &CLI)
+        .create(&user("Another Ada", &db.email("ada")), &CLI)
         .await
         .expect("old email is free again");
     assert!(matches!(
         db.stores
             .users
-            .create(&user("Copy", "ada@new.example.com"), &CLI)
+            .create(&user("Copy", &db.email("ada.new")), &CLI)
             .await,
         Err(UserError::EmailTaken)
     ));
@@ -217,7 +218,7 @@ async fn changing_or_deleting_releases_the_old_email() {
         .unwrap();
     db.stores
         .users
-        .create(&user("Third Ada", "ada@example.com"), &CLI)
+        .create(&user("Third Ada", &db.email("ada")), &CLI)
         .await
         .expect("a deleted user's email is free again");
     db.drop().await;
@@ -225,7 +226,7 @@ async fn changing_or_deleting_releases_the_old_email() {
 
 #[tokio::test]
 async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     let id = Uuid::new_v4();
     // As the Python quickstart or cqlsh would write it: straight into `users`, no email claim.
     db.session()
@@ -294,7 +295,8 @@ async fn a_stale_claim_is_taken_over() {
     let db = TestDb::new(50).await;
     // Claims left behind by creates that died before writing their user: one long ago, one just
     // now (which might still be in flight, so it must be respected).
-    let claim = |email: &'static str, age: Duration| {
+    let (ghost, fresh) = (db.email("ghost"), db.email("fresh"));
+    let claim = |email: String, age: Duration| {
         let written = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - age;
         db.session().query_unpaged(
             at_quorum(format!(
@@ -304,17 +306,14 @@ async fn a_stale_claim_is_taken_over() {
             (email, Uuid::new_v4(), written.as_micros() as i64),
         )
     };
-    claim(
-        "ghost@example.com",
-        STALE_CLAIM_AFTER + Duration::from_secs(1),
-    )
-    .await
-    .unwrap();
-    claim("fresh@example.com", Duration::ZERO).await.unwrap();
+    claim(ghost.clone(), STALE_CLAIM_AFTER + Duration::from_secs(1))
+        .await
+        .unwrap();
+    claim(fresh.clone(), Duration::ZERO).await.unwrap();
     let eager = db
         .stores
         .users
-        .create(&user("Eager", "fresh@example.com"), &CLI)
+        .create(&user("Eager", &fresh), &CLI)
         .await;
     if db.users().uses_transactions() {
         // A user and its claim are written together, so a claim without its user is never a
@@ -327,20 +326,20 @@ async fn a_stale_claim_is_taken_over() {
     assert!(matches!(
         db.stores
             .users
-            .find_by_email(&Email::parse("ghost@example.com").unwrap())
+            .find_by_email(&Email::parse(&ghost).unwrap())
             .await,
         Err(UserError::NotFound)
     ));
     let real = db
         .stores
         .users
-        .create(&user("Real", "ghost@example.com"), &CLI)
+        .create(&user("Real", &ghost), &CLI)
         .await
         .expect("stale claim is taken over");
     let found = db
         .stores
         .users
-        .find_by_email(&Email::parse("ghost@example.com").unwrap())
+        .find_by_email(&Email::parse(&ghost).unwrap())
         .await
         .unwrap();
     assert_eq!(found.id, real.id);

@@ -53,7 +53,7 @@ async fn who(http: &Client, url: &str, cookie: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_share_sessions_lockouts_disabled_operators_and_run_reconcile_once() {
-    let db = TestDb::new(50).await;
+    let db = TestDb::alone(50).await;
     for (name, role) in [
         ("ada", Role::Admin),
         ("bob", Role::Editor),
@@ -62,7 +62,7 @@ async fn two_servers_share_sessions_lockouts_disabled_operators_and_run_reconcil
         db.operator(name, role).await;
     }
     stream::iter(0..ROWS_ELSEWHERE)
-        .for_each_concurrent(32, |i| {
+        .for_each_concurrent(16, |i| {
             let db = &db;
             async move {
                 db.insert_elsewhere(

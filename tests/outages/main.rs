@@ -5,8 +5,8 @@
 //! `cargo test --features ssr --test outages -- dev_node_killed::`.
 
 // The helpers of tests/api; these tests need only some of them.
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../api/helpers/mod.rs"]
 mod helpers;
 #[path = "../api/import_jobs.rs"]
 mod import_jobs;

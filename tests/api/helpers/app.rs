@@ -1,0 +1,58 @@
+//! The app under test: the real router on an ephemeral port, and an HTTP client for it.
+
+use cassandra_users::server::{
+    config::{SignInSettings, WebSettings, DEFAULT_IMPORT_MAX_BYTES},
+    operators::SetupCode,
+    startup::{app_router, serve},
+    Database,
+};
+use leptos::prelude::LeptosOptions;
+
+use super::keyspaces::test_config;
+
+/// A running app: its base URL.
+pub struct Served {
+    pub url: String,
+}
+
+/// The real router with the default sign-in settings, on an ephemeral port. Returns its base URL.
+pub async fn spawn_app(database: Database) -> String {
+    spawn_app_with(database, test_config(&[]).sign_in).await.url
+}
+
+pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Served {
+    let settings = WebSettings {
+        sign_in,
+        import_max_bytes: DEFAULT_IMPORT_MAX_BYTES,
+        trusted_proxies: Default::default(),
+    };
+    spawn_app_with_settings(database, settings).await
+}
+
+pub async fn spawn_app_with_settings(database: Database, settings: WebSettings) -> Served {
+    let options = LeptosOptions::builder()
+        .output_name("cassandra-users")
+        .site_root("target/site")
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let address = listener.local_addr().unwrap();
+    let setup = SetupCode::generate(address);
+    let app = app_router(options, database, settings, setup);
+    tokio::spawn(serve(listener, app, std::future::pending()));
+    Served {
+        url: format!("http://{address}"),
+    }
+}
+
+/// How long a test waits for one HTTP answer, body included. The slowest answers of these suites
+/// (an export of 10^4 users, a page over a three-node cluster on two cores) take seconds, so a
+/// request still unanswered after this has hung: the test fails naming it instead of holding the
+/// whole run until CI's limit.
+const HTTP_ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// A client for the app under test that gives up after `HTTP_ANSWER_LIMIT`.
+pub fn http_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(HTTP_ANSWER_LIMIT)
+}
