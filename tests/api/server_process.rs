@@ -11,6 +11,8 @@ pub struct ServerProcess {
     pub url: String,
     pub port: u16,
     lines: Arc<Mutex<Vec<String>>>,
+    /// Reads the log until the process closes it.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -38,7 +40,7 @@ impl ServerProcess {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let stderr = process.stderr.take().unwrap();
         let collected = lines.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 collected.lock().unwrap().push(line);
             }
@@ -48,6 +50,7 @@ impl ServerProcess {
             url: format!("http://127.0.0.1:{port}"),
             port,
             lines,
+            reader: Some(reader),
         }
     }
 
@@ -91,11 +94,18 @@ impl ServerProcess {
         assert!(status.success(), "kill -TERM failed");
     }
 
-    /// How the process ended, waiting up to `within` for it.
+    /// How the process ended, waiting up to `within` for it; by then `log` has every line it
+    /// wrote.
     pub async fn exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let until = Instant::now() + within;
         while Instant::now() < until {
             if let Some(status) = self.process.try_wait().unwrap() {
+                if let Some(reader) = self.reader.take() {
+                    tokio::task::spawn_blocking(move || reader.join())
+                        .await
+                        .unwrap()
+                        .expect("the log reader ended well");
+                }
                 return Some(status);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

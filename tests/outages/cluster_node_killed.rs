@@ -29,7 +29,8 @@ struct Outcomes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_node_of_three_killed_under_create_and_edit_load() {
-    let db = TestDb::new(50).await;
+    // It checks every email of the table for duplicates: a keyspace of its own.
+    let db = TestDb::alone(50).await;
     let token = db.token(Role::Editor).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -116,13 +117,20 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // The load runs a number of answers on each side of the kill, however fast the machine is.
+    let answered_since = |since: Instant| {
+        let outcomes = outcomes.lock().unwrap();
+        outcomes.answers.iter().filter(|(sent, _)| *sent >= since).count()
+    };
+    let started = Instant::now();
+    wait_until("100 answers before the kill", || answered_since(started) >= 100).await;
     run_script("scripts/cluster.sh", &["kill", "2"]).await;
     let killed_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    wait_until("200 answers with node 2 down", || answered_since(killed_at) >= 200).await;
     run_script("scripts/cluster.sh", &["start-node", "2"]).await;
     let rejoined_after = killed_at.elapsed();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let rejoined_at = Instant::now();
+    wait_until("50 answers with node 2 back", || answered_since(rejoined_at) >= 50).await;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.await.unwrap();
@@ -190,6 +198,15 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
         agreed_after.as_secs_f64()
     );
     db.drop().await;
+}
+
+/// Waits until `condition` holds, checking every 100 ms; fails the test after two minutes.
+async fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !condition() {
+        assert!(Instant::now() < deadline, "not within 120 s: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// After a node was killed and started again: waits until the driver is connected to every

@@ -1,7 +1,7 @@
 //! Faults against the real node: the dev node is SIGKILLed under a create load and restarted.
 //! They stop Cassandra, so `make test` runs them alone, after every other suite.
 
-use crate::helpers::{spawn_app, TestDb};
+use crate::helpers::{email_tagged, spawn_app, TestDb};
 use crate::scripts::run_script;
 use cassandra_users::model::Role;
 use cassandra_users::server::Database;
@@ -26,13 +26,19 @@ struct Tally {
 fn create_load(
     url: String,
     token: String,
+    tag: String,
     stop: Arc<AtomicBool>,
     tally: Arc<Tally>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     (0..CLIENTS)
         .map(|client| {
-            let (url, token, stop, tally) =
-                (url.clone(), token.clone(), stop.clone(), tally.clone());
+            let (url, token, tag, stop, tally) = (
+                url.clone(),
+                token.clone(),
+                tag.clone(),
+                stop.clone(),
+                tally.clone(),
+            );
             tokio::spawn(async move {
                 let http = reqwest::Client::builder()
                     .timeout(Duration::from_secs(15))
@@ -41,7 +47,7 @@ fn create_load(
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let email = format!("load-{client}-{n}@example.com");
+                    let email = email_tagged(&tag, &format!("load-{client}-{n}"));
                     tally.sent.fetch_add(1, Ordering::Relaxed);
                     let response = http
                         .post(format!("{url}/api/users/create"))
@@ -88,14 +94,24 @@ fn create_load(
         .collect()
 }
 
+/// Waits until `condition` holds, checking every 100 ms; fails the test after a minute.
+async fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !condition() {
+        assert!(Instant::now() < deadline, "not within 60 s: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The dev node's pid, from the state folder `scripts/cassandra.sh` keeps it in (`make test`
+/// runs a node of its own, in `CASSANDRA_STATE_DIR`).
 fn dev_node_pid() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/.cassandra/cassandra.pid"
-    ))
-    .expect("the dev node's pid file (make cassandra-start)")
-    .trim()
-    .to_owned()
+    let state = std::env::var("CASSANDRA_STATE_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.cassandra").to_owned());
+    std::fs::read_to_string(format!("{state}/cassandra.pid"))
+        .expect("the dev node's pid file (make cassandra-start)")
+        .trim()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,30 +120,33 @@ async fn a_killed_node_loses_no_acknowledged_create() {
     let token = db.token(Role::Editor).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
-    let clients = create_load(url.clone(), token, stop.clone(), tally.clone());
+    let clients = create_load(url.clone(), token, db.tag.clone(), stop.clone(), tally.clone());
+    let acknowledged = || tally.acknowledged.lock().unwrap().len();
 
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let before_kill = tally.acknowledged.lock().unwrap().len();
+    wait_until("100 creates acknowledged before the kill", || acknowledged() >= 100).await;
+    let before_kill = acknowledged();
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &dev_node_pid()])
         .status()
         .unwrap();
     assert!(killed.success());
     let killed_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_until("a create answered 503 while the node is down", || {
+        tally.unavailable.load(Ordering::Relaxed) > 0
+    })
+    .await;
     run_script("make", &["--no-print-directory", "cassandra-start"]).await;
     // The app reconnects by itself: wait for new acknowledgements, then keep the load on a while.
-    let restarted = tally.acknowledged.lock().unwrap().len();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while tally.acknowledged.lock().unwrap().len() < restarted + 20 {
-        assert!(
-            Instant::now() < deadline,
-            "the app did not serve again within 60 s of the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let restarted = acknowledged();
+    wait_until("20 creates acknowledged after the restart", || {
+        acknowledged() >= restarted + 20
+    })
+    .await;
     let outage = killed_at.elapsed();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_until("100 creates acknowledged after the restart", || {
+        acknowledged() >= restarted + 100
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.await.unwrap();
