@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := bash
 
-.PHONY: help setup run watch test test-rust test-e2e dist image-test bench cassandra-start cassandra-stop cassandra-status \
+.PHONY: help setup run watch test test-soak test-rust test-e2e dist image-test bench cassandra-start cassandra-stop cassandra-status \
         cluster-start cluster-stop cluster-status
 
 help: ## Show this list
@@ -23,6 +23,10 @@ watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
 
 test: ## Set up, start Cassandra, run every test (unit, integration, browser), stop what it started
 	@scripts/test.sh
+
+RUNS ?= 10
+test-soak: ## The timing-sensitive suites RUNS times (default 10); STRESS=1 runs them under stress-ng
+	@scripts/soak-tests.sh $(RUNS) $(if $(STRESS),--stress)
 
 dist: ## Build the release and pack it: dist/cassandra-users-VERSION-x86_64-linux.tar.gz (INSTALL.md inside)
 	@scripts/dist.sh
