@@ -14,11 +14,12 @@ BINARYEN_VERSION=132.0.0   # Debian's binaryen (108) emits release modules that 
 # `cargo install --locked` of some tools pins crates that need a newer rustc than ours, or that the
 # registry no longer serves. We install those from a copy of their source with the pins adjusted.
 # Developer tools need not be fast, only built quickly: their crates' release profiles ask for
-# fat LTO and one codegen unit (15 of a fresh machine's minutes went to cargo-leptos alone).
+# fat LTO and one codegen unit (15 of a fresh machine's minutes went to cargo-leptos alone; 932 s
+# at opt-level 1, 383 s unoptimised, and it runs no slower that anyone notices: it waits on cargo).
 # Cargo lets the environment override a package's profile.
 cheap_release_profile() {
     CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false "$@"
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false "$@"
 }
 
 install_crate_with_pins() {
@@ -118,15 +119,21 @@ ensure_end2end_packages() {
     echo "$want" >"$stamp"
 }
 
+mode=${1:-all}
+# Debian's packages first, one apt at a time; then the downloads from npm and PyPI go on while
+# cargo builds the two tools (which keep both cores busy).
 ensure_openssl_headers
+ensure_java_and_maven
+[ "$mode" = build ] || ensure_chromium
+[ "$mode" = bench ] && ensure_wrk
+downloads=""
+if [ "$mode" != build ]; then
+    ( ensure_end2end_packages; ensure_cqlsh ) &
+    downloads=$!
+fi
+ensure_wasm_opt
 ensure_wasm_target
 ensure_cargo_leptos
 ensure_wasm_bindgen
-ensure_wasm_opt
-ensure_java_and_maven
-[ "${1:-all}" = build ] && exit 0
-ensure_chromium
-ensure_end2end_packages
-ensure_cqlsh
-[ "${1:-all}" = bench ] && ensure_wrk
+[ -z "$downloads" ] || wait "$downloads"
 exit 0
