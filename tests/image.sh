@@ -43,7 +43,14 @@ to_healthy=$(( $(date +%s) - started ))
 
 user=$(podman_here inspect --format '{{.Config.User}}' "$image")
 [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ] || fail "the image runs as root"
-podman_here logs "$name" 2>&1 | grep -q "setup code" || fail "the setup code is not in the container's log"
+# The code is logged once the server has asked Cassandra whether an administrator exists, which
+# may be just after /healthz turned healthy.
+logged=false
+for _ in $(seq 1 30); do
+    if podman_here logs "$name" 2>&1 | grep -q "setup code"; then logged=true; break; fi
+    sleep 1
+done
+$logged || fail "the setup code is not in the container's log 30 s after it turned healthy"
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/setup")
 [ "$status" = 200 ] || fail "the setup page answered $status"
 podman_here exec "$name" cassandra-users operator list >/dev/null || fail "the command line does not run in the container"

@@ -204,12 +204,26 @@ async fn announce_setup_code(database: Database, setup: SetupCode, address: Sock
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     };
-    if let Ok(false) = stores.operators.any_exists().await {
-        tracing::warn!(
-            "no administrator yet: open http://{address}/setup and enter the setup code {} \
-             (or run `cassandra-users operator add NAME --role admin`)",
-            setup.code()
-        );
+    // A failed look (a timeout on a busy node) is tried again: without the code in the log
+    // nobody can create the first administrator from a browser.
+    loop {
+        match stores.operators.any_exists().await {
+            Ok(true) => return,
+            Ok(false) => {
+                tracing::warn!(
+                    "no administrator yet: open http://{address}/setup and enter the setup code {} \
+                     (or run `cassandra-users operator add NAME --role admin`)",
+                    setup.code()
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(
+                    "could not tell whether an administrator exists ({error}); asking again"
+                );
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }
 
