@@ -21,19 +21,6 @@ phase() {
     return "$rc"
 }
 
-# `await_phase NAME PID LOG`: a phase that began in the background (PID, its output in LOG) is
-# waited for here; its seconds are those spent waiting, and its output is printed now.
-await_phase() {
-    local name=$1 pid=$2 log=$3 started=$SECONDS rc=0
-    say "$name"
-    wait "$pid" || rc=$?
-    cat "$log" >&2
-    local result=ok
-    [ "$rc" -eq 0 ] || result="FAILED (exit $rc)"
-    PHASE_ROWS+=("$name (waited)"$'\t'"$((SECONDS - started))"$'\t'"$result")
-    return "$rc"
-}
-
 print_phases() {
     local outcome=$1
     mkdir -p "$(dirname "$TEST_TIMES_FILE")"
