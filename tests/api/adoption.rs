@@ -23,11 +23,7 @@ async fn a_row_written_elsewhere_in_mixed_case_is_found_and_blocks_a_duplicate()
     let carol = db.insert_elsewhere("Carol", &written, HOUR).await;
     let normalised = db.email("carol.shaw");
 
-    let found = db
-        .users()
-        .find_by_email(&email(&normalised))
-        .await
-        .unwrap();
+    let found = db.users().find_by_email(&email(&normalised)).await.unwrap();
     assert_eq!((found.id, found.email.as_str()), (carol, written.as_str()));
     assert_eq!(
         db.claim_holder(&normalised).await,

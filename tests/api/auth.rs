@@ -353,7 +353,8 @@ async fn wrong_and_unknown_usernames_get_the_same_answer() {
     let app = start(&db).await;
     let client = browser();
     let (status, mut wrong) = sign_in(&client, &app, ada.as_str(), "not the password at all").await;
-    let (status2, mut unknown) = sign_in(&client, &app, nobody.as_str(), "not the password at all").await;
+    let (status2, mut unknown) =
+        sign_in(&client, &app, nobody.as_str(), "not the password at all").await;
     // Each answer names its own request; apart from that they must be the same.
     for answer in [&mut wrong, &mut unknown] {
         let reference = answer.as_object_mut().unwrap().remove("reference");
@@ -850,7 +851,11 @@ async fn an_admin_resets_a_password_and_the_old_sessions_end() {
     .await;
     assert_eq!(status, StatusCode::OK);
 
-    let page = adas_browser.get(format!("{}/", app.url)).send().await.unwrap();
+    let page = adas_browser
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         page.status(),
         StatusCode::SEE_OTHER,
@@ -861,7 +866,9 @@ async fn an_admin_resets_a_password_and_the_old_sessions_end() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        sign_in(&adas_browser, &app, ada.as_str(), new_password).await.0,
+        sign_in(&adas_browser, &app, ada.as_str(), new_password)
+            .await
+            .0,
         StatusCode::OK
     );
 

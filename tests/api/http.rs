@@ -172,10 +172,16 @@ async fn validation_failures_are_422_with_a_message_per_field() {
 #[tokio::test]
 async fn a_taken_email_is_409() {
     let app = App::start().await;
-    app.post("users/create", &[("name", "Ada"), ("email", &app.db.email("ada"))])
-        .await;
+    app.post(
+        "users/create",
+        &[("name", "Ada"), ("email", &app.db.email("ada"))],
+    )
+    .await;
     let (status, body) = app
-        .post("users/create", &[("name", "Eve"), ("email", &app.db.email("ADA"))])
+        .post(
+            "users/create",
+            &[("name", "Eve"), ("email", &app.db.email("ADA"))],
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"], "email_taken");
@@ -350,15 +356,15 @@ async fn plain_form_posts_are_redirected_back_to_a_page() {
             .send()
     };
     let ok = form_post(vec![("name", "Ada".into()), ("email", app.db.email("ada"))])
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let location = ok.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert!(location.starts_with("/?added="), "{location}");
 
     let bad = form_post(vec![("name", "Eve".into()), ("email", app.db.email("ada"))])
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::FOUND);
     let location = bad.headers()[header::LOCATION].to_str().unwrap();
     assert!(

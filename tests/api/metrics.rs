@@ -45,7 +45,10 @@ async fn metrics_count_requests_cassandra_and_sign_ins_for_the_token_or_on_their
     let created = http
         .post(format!("{}/api/users/create", server.url))
         .bearer_auth(&token)
-        .form(&[("name", "Counted Once"), ("email", &db.email("counted.once"))])
+        .form(&[
+            ("name", "Counted Once"),
+            ("email", &db.email("counted.once")),
+        ])
         .send()
         .await
         .unwrap();

@@ -32,7 +32,10 @@ async fn create_read_update_delete() {
     let store = &db.stores.users;
 
     let created = store
-        .create(&user("  Ada Lovelace ", &format!(" {} ", db.email("Ada"))), &CLI)
+        .create(
+            &user("  Ada Lovelace ", &format!(" {} ", db.email("Ada"))),
+            &CLI,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -310,11 +313,7 @@ async fn a_stale_claim_is_taken_over() {
         .await
         .unwrap();
     claim(fresh.clone(), Duration::ZERO).await.unwrap();
-    let eager = db
-        .stores
-        .users
-        .create(&user("Eager", &fresh), &CLI)
-        .await;
+    let eager = db.stores.users.create(&user("Eager", &fresh), &CLI).await;
     if db.users().uses_transactions() {
         // A user and its claim are written together, so a claim without its user is never a
         // create in flight: it is taken over at once.

@@ -120,17 +120,30 @@ async fn one_node_of_three_killed_under_create_and_edit_load() {
     // The load runs a number of answers on each side of the kill, however fast the machine is.
     let answered_since = |since: Instant| {
         let outcomes = outcomes.lock().unwrap();
-        outcomes.answers.iter().filter(|(sent, _)| *sent >= since).count()
+        outcomes
+            .answers
+            .iter()
+            .filter(|(sent, _)| *sent >= since)
+            .count()
     };
     let started = Instant::now();
-    wait_until("100 answers before the kill", || answered_since(started) >= 100).await;
+    wait_until("100 answers before the kill", || {
+        answered_since(started) >= 100
+    })
+    .await;
     run_script("scripts/cluster.sh", &["kill", "2"]).await;
     let killed_at = Instant::now();
-    wait_until("200 answers with node 2 down", || answered_since(killed_at) >= 200).await;
+    wait_until("200 answers with node 2 down", || {
+        answered_since(killed_at) >= 200
+    })
+    .await;
     run_script("scripts/cluster.sh", &["start-node", "2"]).await;
     let rejoined_after = killed_at.elapsed();
     let rejoined_at = Instant::now();
-    wait_until("50 answers with node 2 back", || answered_since(rejoined_at) >= 50).await;
+    wait_until("50 answers with node 2 back", || {
+        answered_since(rejoined_at) >= 50
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.await.unwrap();

@@ -120,10 +120,19 @@ async fn a_killed_node_loses_no_acknowledged_create() {
     let token = db.token(Role::Editor).await;
     let url = spawn_app(Database::connected(db.stores.clone())).await;
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
-    let clients = create_load(url.clone(), token, db.tag.clone(), stop.clone(), tally.clone());
+    let clients = create_load(
+        url.clone(),
+        token,
+        db.tag.clone(),
+        stop.clone(),
+        tally.clone(),
+    );
     let acknowledged = || tally.acknowledged.lock().unwrap().len();
 
-    wait_until("100 creates acknowledged before the kill", || acknowledged() >= 100).await;
+    wait_until("100 creates acknowledged before the kill", || {
+        acknowledged() >= 100
+    })
+    .await;
     let before_kill = acknowledged();
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &dev_node_pid()])

@@ -51,4 +51,3 @@ pub async fn refresh_estimates(db: &TestDb, table: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
-

@@ -1,11 +1,10 @@
 //! A test's view of the database: the app's stores over its keyspace (see `keyspaces`), and what
 //! tests ask of the data as other clients would.
 
-use super::keyspaces::{
-    borrow, config_over, connect, empty, fresh_keyspace_config, make_schema_once, test_config,
-    Loan,
-};
 use super::at_quorum;
+use super::keyspaces::{
+    borrow, config_over, connect, empty, fresh_keyspace_config, make_schema_once, test_config, Loan,
+};
 use cassandra_users::model::{AuditEvent, Role, User};
 use cassandra_users::server::{
     audit::Actor, cassandra::error::describe, cassandra::schema::drop_keyspace, config::Config,
@@ -63,7 +62,11 @@ impl TestDb {
     /// Like `alone`, with other settings.
     pub async fn alone_with(overrides: &[(&str, String)]) -> TestDb {
         let (keyspace, loan) = borrow(overrides);
-        let db = Self::over(config_over(&keyspace, overrides), Isolation::Borrowed { _loan: loan }).await;
+        let db = Self::over(
+            config_over(&keyspace, overrides),
+            Isolation::Borrowed { _loan: loan },
+        )
+        .await;
         empty(db.session(), db.keyspace()).await;
         db
     }
@@ -258,7 +261,9 @@ impl TestDb {
     /// The end of the test: its background work (an import worker) stops, a borrowed keyspace
     /// goes back to the pool, a new one is dropped.
     pub async fn drop(self) {
-        self.stores.stop_background_work(Duration::from_secs(10)).await;
+        self.stores
+            .stop_background_work(Duration::from_secs(10))
+            .await;
         if !matches!(self.keyspace, Isolation::Fresh) {
             return;
         }
