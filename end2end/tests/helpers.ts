@@ -65,7 +65,7 @@ export async function createUser(request: APIRequestContext, name: string, email
 
 /** Fills the "Add a user" form and submits it. */
 export async function addThroughForm(page: Page, name: string, email: string) {
-  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Add user' }).click();
 }

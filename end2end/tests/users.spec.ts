@@ -14,7 +14,7 @@ test('create a user', async ({ page }) => {
 
   await expect(page.getByRole('status').filter({ hasText: 'User added.' })).toBeVisible();
   await expect(rowWith(page, email)).toContainText('Grace Hopper');
-  await expect(page.getByLabel('Name')).toHaveValue('');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('');
   expect(new URL(page.url()).searchParams.get('added')).toMatch(/^[0-9a-f-]{36}$/);
 });
 
@@ -29,7 +29,7 @@ test('a duplicate email is refused next to the field, keeping what was typed', a
   await expect(emailInput).toHaveAttribute('aria-invalid', 'true');
   await expect(emailInput).toHaveAccessibleDescription('That email is already in use');
   await expect(emailInput).toHaveValue(email);
-  await expect(page.getByLabel('Name')).toHaveValue('Second Owner');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Second Owner');
 });
 
 test('an invalid email is explained and nothing is lost', async ({ page }) => {
@@ -40,7 +40,7 @@ test('an invalid email is explained and nothing is lost', async ({ page }) => {
   await expect(page.getByText('An email address needs an @')).toBeVisible();
   await expect(emailInput).toHaveAttribute('aria-invalid', 'true');
   await expect(emailInput).toHaveValue('typo.example.com');
-  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'false');
 });
 
 test('with JavaScript the browser checks the form before anything is sent', async ({ page }) => {
@@ -52,7 +52,7 @@ test('with JavaScript the browser checks the form before anything is sent', asyn
   await addThroughForm(page, '', 'typo.example.com');
 
   await expect(page.getByLabel('Email', { exact: true })).toHaveAccessibleDescription(/An email address needs an @/);
-  await expect(page.getByLabel('Name')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByLabel('Email', { exact: true })).toHaveValue('typo.example.com');
   expect(posts, 'the shared rules ran in the browser').toEqual([]);
 });
@@ -65,7 +65,7 @@ test('edit a user', async ({ page }) => {
   await rowWith(page, email).getByRole('link', { name: 'Edit' }).click();
 
   await expect(page.getByRole('heading', { name: 'Edit Alan' })).toBeVisible();
-  await page.getByLabel('Name').fill('Alan Turing');
+  await page.getByLabel('Name', { exact: true }).fill('Alan Turing');
   await page.getByLabel('Email', { exact: true }).fill(newEmail);
   await page.getByRole('button', { name: 'Save' }).click();
 
@@ -183,7 +183,7 @@ test.describe('with JavaScript disabled', () => {
     await expect(page.getByText('An email address needs an @')).toBeVisible();
     await expect(page.getByLabel('Email', { exact: true })).toHaveAttribute('aria-invalid', 'true');
     await expect(page.getByLabel('Email', { exact: true })).toHaveValue('not-an-email');
-    await expect(page.getByLabel('Name')).toHaveValue('No Script');
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('No Script');
   });
 
   test('a taken email on edit is refused, keeping what was typed', async ({ page, request }) => {
@@ -191,11 +191,11 @@ test.describe('with JavaScript disabled', () => {
     await createUser(request, 'Owner', taken);
     const user = await createUser(request, 'Editor', uniqueEmail('editor'));
     await page.goto(`/users/${user.id}`);
-    await page.getByLabel('Name').fill('Renamed Editor');
+    await page.getByLabel('Name', { exact: true }).fill('Renamed Editor');
     await page.getByLabel('Email', { exact: true }).fill(taken);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByText('That email is already in use')).toBeVisible();
-    await expect(page.getByLabel('Name')).toHaveValue('Renamed Editor');
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Renamed Editor');
     await expect(page.getByLabel('Email', { exact: true })).toHaveValue(taken);
   });
 });
@@ -207,7 +207,7 @@ async function saveAfterSomeoneElse(page: Page, request: APIRequestContext, open
   const myEmail = uniqueEmail('mine');
   await open(`/users/${user.id}`);
   await updateUser(request, user.id, 'Their Name', theirEmail);
-  await page.getByLabel('Name').fill('My Name');
+  await page.getByLabel('Name', { exact: true }).fill('My Name');
   await page.getByLabel('Email', { exact: true }).fill(myEmail);
   await page.getByRole('button', { name: 'Save' }).click();
 
@@ -218,7 +218,7 @@ async function saveAfterSomeoneElse(page: Page, request: APIRequestContext, open
   await expect(values.getByRole('row', { name: /Name/ })).toContainText('My Name');
   await expect(values.getByRole('row', { name: /Email/ })).toContainText(theirEmail);
   await expect(values.getByRole('row', { name: /Email/ })).toContainText(myEmail);
-  await expect(page.getByLabel('Name')).toHaveValue('My Name');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('My Name');
   await expect(page.getByLabel('Email', { exact: true })).toHaveValue(myEmail);
   return { user, conflict, theirEmail, myEmail };
 }
@@ -238,7 +238,7 @@ for (const javaScriptEnabled of [true, false]) {
     test('starting again from theirs shows their values', async ({ page, request }) => {
       const { conflict, theirEmail } = await saveAfterSomeoneElse(page, request, open(page));
       await conflict.getByRole('link', { name: 'Start again from theirs' }).click();
-      await expect(page.getByLabel('Name')).toHaveValue('Their Name');
+      await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Their Name');
       await expect(page.getByLabel('Email', { exact: true })).toHaveValue(theirEmail);
       await expect(page.getByText('Someone changed this user since you opened it')).toHaveCount(0);
     });
