@@ -12,11 +12,11 @@ use crate::app::{shell, App};
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos::prelude::LeptosOptions;
-use leptos_axum::generate_route_list;
+use leptos_axum::{generate_route_list, AxumRouteListing};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -150,14 +150,16 @@ pub fn app_router(
     settings: WebSettings,
     setup: SetupCode,
 ) -> Router {
-    router(
-        options,
-        database,
-        settings,
-        setup,
-        generate_route_list(App),
-        shell,
-    )
+    router(options, database, settings, setup, app_routes(), shell)
+}
+
+/// The app's routes, listed once per process. Listing them renders the app once, and while it
+/// does Leptos holds back the data loading of every page rendered in the process at that moment,
+/// for good (leptos#4773): a page asked for while a second router was being built never
+/// answered. Every router after the first reuses the list.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Starts connecting in the background, retrying with backoff until it succeeds.

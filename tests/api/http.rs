@@ -556,3 +556,74 @@ async fn searches_that_are_too_short_or_too_long_are_422_with_a_message() {
     assert_eq!(json, serde_json::json!({"users": [], "next": null}));
     app.db.drop().await;
 }
+
+/// Building a router lists the app's routes by rendering the app once, and while that runs
+/// Leptos holds back the data loading of every page rendered anywhere in the process
+/// (leptos#4773): a user's page asked for then never answered. Pages keep answering however many
+/// routers the process builds (these tests build one each; an embedding program may too).
+#[tokio::test]
+async fn pages_answer_while_the_process_builds_more_routers() {
+    use cassandra_users::server::{operators::SetupCode, startup::app_router};
+    use leptos::prelude::LeptosOptions;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    use std::sync::Arc;
+
+    let app = App::start().await;
+    let name = format!("Rowan {}", app.db.tag);
+    let (status, created) = app
+        .post(
+            "users/create",
+            &[("name", &name), ("email", &app.db.email("rowan"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    /// Stops the builder when the test ends, however it ends.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Relaxed);
+        }
+    }
+    let (stop, built) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let _stop_the_builder = Stop(stop.clone());
+    let builder = std::thread::spawn({
+        let (stop, built) = (stop.clone(), built.clone());
+        let settings = test_config(&[]).web_settings();
+        move || {
+            while !stop.load(Relaxed) {
+                let options = LeptosOptions::builder()
+                    .output_name("cassandra-users")
+                    .site_root("target/site")
+                    .build();
+                let setup = SetupCode::generate("127.0.0.1:1".parse().unwrap());
+                drop(app_router(
+                    options,
+                    Database::default(),
+                    settings.clone(),
+                    setup,
+                ));
+                built.fetch_add(1, Relaxed);
+            }
+        }
+    });
+    let mut pages = 0;
+    while pages < 20 || built.load(Relaxed) < 20 {
+        let response = app
+            .client
+            .get(format!("{}/users/{id}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.text().await.unwrap().contains(&name));
+        pages += 1;
+    }
+    stop.store(true, Relaxed);
+    builder.join().unwrap();
+    app.db.drop().await;
+}
