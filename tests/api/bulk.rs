@@ -193,7 +193,7 @@ async fn limits_and_roles_have_their_answers() {
 
     assert_eq!(
         api.db.still_there(&[&ann]).await,
-        [ann.clone()],
+        std::slice::from_ref(&ann),
         "nothing was deleted"
     );
     api.db.drop().await;

@@ -19,7 +19,7 @@ async fn get(url: &str, token: &str) -> Response {
         .unwrap()
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).map(|value| value.to_str().unwrap())
 }
 
