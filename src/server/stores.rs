@@ -9,7 +9,7 @@ use super::config::Config;
 use super::imports::{self, Importer};
 use super::operators::{self, ApiTokens, Operators, SessionTable, SignIns};
 use super::reconcile::{self, Reconciler};
-use super::users::accord_statements::AccordStatements;
+use super::users::writes::cassandra6_accord::statements::AccordStatements;
 use super::users::{self, indexes, UserStore};
 use crate::error::AppError;
 use crate::model::DatabaseInfo;

@@ -227,6 +227,35 @@ async fn changing_or_deleting_releases_the_old_email() {
     db.drop().await;
 }
 
+/// An import keeps the case of a file's emails (`ADA@EXAMPLE.COM`); the claim that keeps the
+/// address unique is on the address as validated (`ada@example.com`), on every write path.
+#[tokio::test]
+async fn a_user_written_with_its_email_as_typed_claims_the_address_as_validated() {
+    let db = TestDb::new(50).await;
+    let address = db.email("ada");
+    let typed = address.to_uppercase();
+    let ada = User {
+        id: Uuid::new_v4(),
+        name: "Ada".into(),
+        email: typed.clone(),
+    };
+    let email = Email::parse(&typed).unwrap();
+    db.users()
+        .create_as_written(&ada, &email, &CLI)
+        .await
+        .unwrap();
+    assert_eq!(db.users().get(ada.id).await.unwrap().email, typed);
+    assert_eq!(db.claim_holder(&address).await, Some(ada.id));
+
+    db.users().delete(ada.id, None, &CLI).await.unwrap();
+    assert_eq!(
+        db.claim_holder(&address).await,
+        None,
+        "released with the user"
+    );
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn rows_written_by_other_clients_show_up_and_can_be_edited() {
     let db = TestDb::alone(50).await;

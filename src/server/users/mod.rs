@@ -1,8 +1,5 @@
 //! The users domain: `UserStore` and everything under it.
 
-pub mod accord_statements;
-pub mod cassandra5_steps;
-pub mod cassandra6_accord;
 pub mod claims;
 pub mod conflicts;
 pub mod constraints;
@@ -14,6 +11,7 @@ pub mod search;
 pub mod search_terms;
 pub mod statements;
 pub mod store;
+pub mod writes;
 
 pub use claims::{RowReconciled, STALE_CLAIM_AFTER};
 pub use error::UserError;

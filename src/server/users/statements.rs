@@ -1,5 +1,5 @@
 //! Every plain and LWT statement on `users` and `users_by_email`, prepared once at start-up.
-//! (The Accord transactions are in `accord_statements`.)
+//! (The Accord transactions are in `writes::cassandra6_accord`.)
 
 use crate::server::cassandra::statements::{lwt, plain, use_accord_levels};
 use crate::server::config::Keyspace;

@@ -1,13 +1,11 @@
 //! The users of the app, in Cassandra: what the rest of the server asks of them. Reads are
-//! here; each change checks what the person saw, then takes the path the node allows:
-//! `cassandra5_steps` (ordered steps) or `cassandra6_accord` (one Accord transaction).
+//! here; each change checks what the person saw, then writes through the `UserWrites` of the
+//! node: `writes::cassandra5_steps` (ordered steps) or `writes::cassandra6_accord` (one Accord
+//! transaction).
 //!
 //! Edits and deletes are conditional on the values the person saw, so a change made since they
 //! opened the user is never overwritten silently (`UserError::Conflict`).
 
-use super::accord_statements::AccordStatements;
-use super::cassandra5_steps::OrderedSteps;
-use super::cassandra6_accord::AccordTransactions;
 use super::claims::{Claims, RowReconciled};
 use super::conflicts::refuse;
 use super::error::UserError;
@@ -15,6 +13,10 @@ use super::rows::{Rows, UserRow};
 use super::search::Search;
 use super::search_terms::{terms, SearchWords};
 use super::statements::Statements;
+use super::writes::cassandra5_steps::ordered_steps::OrderedSteps;
+use super::writes::cassandra6_accord::accord_transactions::AccordTransactions;
+use super::writes::cassandra6_accord::statements::AccordStatements;
+use super::writes::user_writes::UserWrites;
 use crate::model::{BulkDeleteResult, Cursor, DeleteOutcome, User, UserCount, UserPage};
 use crate::server::audit::{Actor, AuditLog};
 use crate::server::cassandra::estimates::Estimates;
@@ -51,9 +53,10 @@ struct SearchTermsIfUnchanged<'a> {
 
 pub struct UserStore {
     claims: Claims,
-    steps: OrderedSteps,
-    /// On Cassandra 6 with Accord: one transaction per create, email change and delete.
-    accord: Option<AccordTransactions>,
+    /// Ordered steps, or on Cassandra 6 with Accord one transaction per create, email change and
+    /// delete.
+    writes: Box<dyn UserWrites>,
+    uses_transactions: bool,
     search: Search,
     estimates: Estimates,
     keyspace: Keyspace,
@@ -79,15 +82,22 @@ impl UserStore {
             statements: Arc::new(statements),
         };
         let claims = Claims { rows, audit };
-        Ok(UserStore {
-            steps: OrderedSteps {
-                claims: claims.clone(),
-                insert_user_audited,
-            },
-            accord: accord.map(|statements| AccordTransactions {
+        let steps = OrderedSteps {
+            claims: claims.clone(),
+            insert_user_audited,
+        };
+        let uses_transactions = accord.is_some();
+        let writes: Box<dyn UserWrites> = match accord {
+            Some(statements) => Box::new(AccordTransactions {
                 claims: claims.clone(),
                 statements,
+                steps,
             }),
+            None => Box::new(steps),
+        };
+        Ok(UserStore {
+            writes,
+            uses_transactions,
             claims,
             search,
             estimates,
@@ -102,7 +112,7 @@ impl UserStore {
 
     /// Whether creates, email changes and deletes run as Accord transactions (Cassandra 6).
     pub fn uses_transactions(&self) -> bool {
-        self.accord.is_some()
+        self.uses_transactions
     }
 
     /// One page of users in token order, starting after `after` (or at the start).
@@ -163,10 +173,7 @@ impl UserStore {
         self.claims
             .refuse_if_rows_elsewhere_have(email, user.id, actor)
             .await?;
-        match &self.accord {
-            Some(accord) => accord.create(user, email, actor).await,
-            None => self.steps.create(user, email, actor).await,
-        }
+        self.writes.create_user(user, email, actor).await
     }
 
     /// Gives the user a new name if it still has the values the person saw (`shown`), keeping
@@ -191,8 +198,8 @@ impl UserStore {
             return Ok(renamed);
         }
         let email = Email::parse(&current.email).map_err(|_| UserError::StoredEmailInvalid)?;
-        self.steps
-            .update(&stored, shown, &renamed, &email, actor)
+        self.writes
+            .update_user(&stored, shown, &renamed, &email, actor)
             .await
     }
 
@@ -231,19 +238,9 @@ impl UserStore {
         if updated == current {
             return Ok(updated);
         }
-        let email_changes = !user.email.matches(&current.email);
-        match &self.accord {
-            Some(accord) if email_changes => {
-                accord
-                    .update(&stored, shown, &updated, &user.email, actor)
-                    .await
-            }
-            _ => {
-                self.steps
-                    .update(&stored, shown, &updated, &user.email, actor)
-                    .await
-            }
-        }
+        self.writes
+            .update_user(&stored, shown, &updated, &user.email, actor)
+            .await
     }
 
     /// Deletes the user if it still has the values the person saw (`shown`; `None` takes the
@@ -261,10 +258,7 @@ impl UserStore {
             let audit = &self.claims.audit;
             return Err(refuse(audit, shown, None, current.clone(), actor).await);
         }
-        match &self.accord {
-            Some(accord) => accord.delete(&stored, shown, actor).await,
-            None => self.steps.delete(&stored, shown, actor).await,
-        }
+        self.writes.delete_user(&stored, shown, actor).await
     }
 
     /// One page of the users a search finds, in token order. An email that a user has finds
