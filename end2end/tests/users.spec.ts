@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { addThroughForm, createUser, gotoHydrated, rowWith, searchFor, uniqueEmail, updateUser } from './helpers';
 
 test('the page shows the Cassandra version from the real node', async ({ page }) => {
@@ -258,3 +258,32 @@ for (const javaScriptEnabled of [true, false]) {
     });
   });
 }
+
+test.describe('on a desktop', () => {
+  test.use({ viewport: { width: 1366, height: 768 } });
+
+  test('each user is one line: checkbox, name, email and buttons centred on it', async ({ page, request }) => {
+    const email = uniqueEmail('one-line');
+    await createUser(request, 'Ada Lovelace', email);
+    await gotoHydrated(page, `/?q=${encodeURIComponent(email)}`);
+    const row = rowWith(page, email);
+    const name = row.getByRole('link', { name: 'Ada Lovelace' });
+    const middle = async (locator: Locator) => {
+      const box = await locator.boundingBox();
+      expect(box, 'laid out').not.toBeNull();
+      return box!.y + box!.height / 2;
+    };
+    const nameMiddle = await middle(name);
+    for (const [what, control] of [
+      ['checkbox', row.getByRole('checkbox')],
+      ['email', row.locator('td.email')],
+      ['Edit', row.getByRole('link', { name: 'Edit' })],
+      ['Delete', row.getByRole('button', { name: 'Delete' })],
+    ] as const) {
+      expect(Math.abs((await middle(control)) - nameMiddle), `${what} is centred on the name`).toBeLessThanOrEqual(4);
+    }
+    const lineHeight = await name.evaluate((link) => parseFloat(getComputedStyle(link).lineHeight));
+    const rowHeight = (await row.boundingBox())!.height;
+    expect(rowHeight, `a row of ${rowHeight}px for a line of ${lineHeight}px`).toBeLessThanOrEqual(2 * lineHeight);
+  });
+});
