@@ -56,7 +56,6 @@ pub struct UserStore {
     /// Ordered steps, or on Cassandra 6 with Accord one transaction per create, email change and
     /// delete.
     writes: Box<dyn UserWrites>,
-    uses_transactions: bool,
     search: Search,
     estimates: Estimates,
     keyspace: Keyspace,
@@ -86,7 +85,6 @@ impl UserStore {
             claims: claims.clone(),
             insert_user_audited,
         };
-        let uses_transactions = accord.is_some();
         let writes: Box<dyn UserWrites> = match accord {
             Some(statements) => Box::new(AccordTransactions {
                 claims: claims.clone(),
@@ -97,7 +95,6 @@ impl UserStore {
         };
         Ok(UserStore {
             writes,
-            uses_transactions,
             claims,
             search,
             estimates,
@@ -112,7 +109,7 @@ impl UserStore {
 
     /// Whether creates, email changes and deletes run as Accord transactions (Cassandra 6).
     pub fn uses_transactions(&self) -> bool {
-        self.uses_transactions
+        self.writes.runs_transactions()
     }
 
     /// One page of users in token order, starting after `after` (or at the start).

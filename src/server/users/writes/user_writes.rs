@@ -15,6 +15,10 @@ use async_trait::async_trait;
 
 #[async_trait]
 pub trait UserWrites: Send + Sync {
+    /// Whether the changes that touch both tables run as one transaction (Cassandra 6 with
+    /// Accord) rather than as ordered steps.
+    fn runs_transactions(&self) -> bool;
+
     /// Writes the new user `created` and claims `email`, its address as validated. Writing the
     /// same user again (a retry) changes nothing.
     async fn create_user(

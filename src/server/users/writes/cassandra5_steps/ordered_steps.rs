@@ -30,6 +30,10 @@ pub struct OrderedSteps {
 
 #[async_trait]
 impl UserWrites for OrderedSteps {
+    fn runs_transactions(&self) -> bool {
+        false
+    }
+
     async fn create_user(
         &self,
         created: &User,

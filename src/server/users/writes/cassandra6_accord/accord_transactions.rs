@@ -28,6 +28,10 @@ pub struct AccordTransactions {
 
 #[async_trait]
 impl UserWrites for AccordTransactions {
+    fn runs_transactions(&self) -> bool {
+        true
+    }
+
     async fn create_user(
         &self,
         created: &User,

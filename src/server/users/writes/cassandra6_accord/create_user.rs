@@ -6,11 +6,10 @@ use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::users::claims::Claims;
 use crate::server::users::error::UserError;
-use crate::server::users::search_terms::terms;
+use crate::server::users::rows::NewUserRow;
 use crate::validate::Email;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::{DeserializeRow, SerializeRow};
-use std::collections::BTreeSet;
 use uuid::Uuid;
 
 pub fn cql(ks: &str) -> String {
@@ -28,11 +27,9 @@ pub fn cql(ks: &str) -> String {
 
 #[derive(SerializeRow)]
 struct Values<'a> {
-    id: Uuid,
-    name: &'a str,
-    /// As written (an import keeps the case of a file's emails).
-    email: &'a str,
-    search_terms: BTreeSet<String>,
+    /// The email as written (an import keeps the case of a file's emails).
+    #[scylla(flatten)]
+    row: NewUserRow<'a>,
     /// The email as validated: the key of its claim.
     claim_key: &'a str,
 }
@@ -53,10 +50,7 @@ pub async fn run(
 ) -> Result<(), UserError> {
     let session = &claims.rows.session;
     let values = Values {
-        id: created.id,
-        name: &created.name,
-        email: &created.email,
-        search_terms: terms(&created.name, &created.email),
+        row: NewUserRow::from(created),
         claim_key: email.as_str(),
     };
     for _ in 0..2 {

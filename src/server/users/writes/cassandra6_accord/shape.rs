@@ -87,7 +87,8 @@ pub struct OldClaim {
 pub struct ByShape(Vec<PreparedStatement>);
 
 impl ByShape {
-    /// Prepares the variant of every shape, `cql` giving each one's text.
+    /// Prepares the variant of every shape, `cql` giving each one's text. (A plain generic
+    /// future rather than an `AsyncFn`, whose future the compiler cannot prove `Send`.)
     pub async fn prepare<Prepared, Error>(
         cql: impl Fn(Shape) -> String,
         mut prepare: impl FnMut(String) -> Prepared,
