@@ -27,12 +27,60 @@ impl User {
     }
 }
 
-/// One page of the user list, in Cassandra token order.
+/// One page of the user list (in name or storage order) or of a search's results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub users: Vec<User>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<Cursor>,
+    /// Where the next page starts (its `after`); `None` on the last page.
+    pub next: Option<String>,
+    /// Where the page before this one ends (its `before`); `None` on the first page, and always
+    /// in storage order (Cassandra cannot walk tokens backwards).
+    pub previous: Option<String>,
+}
+
+/// The order of the user list: the `sort` parameter of the page and the API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SortOrder {
+    /// By full name, case and accents ignored, ties by email: `sort=name`, the default.
+    #[default]
+    Name,
+    /// Cassandra's storage (token) order: `sort=token`. Every row shows at once, whoever wrote it.
+    Storage,
+}
+
+impl SortOrder {
+    pub fn param(self) -> &'static str {
+        match self {
+            SortOrder::Name => "name",
+            SortOrder::Storage => "token",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::Name => "Name",
+            SortOrder::Storage => "Storage order",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "name" => Some(SortOrder::Name),
+            "token" => Some(SortOrder::Storage),
+            _ => None,
+        }
+    }
+
+    /// The order a page position was given in, when no `sort` says it: a bare id is a position
+    /// in storage order (every bookmark made before name order existed), anything else in name
+    /// order.
+    pub fn of_position(position: &str) -> Self {
+        if position.trim().parse::<Cursor>().is_ok() {
+            SortOrder::Storage
+        } else {
+            SortOrder::Name
+        }
+    }
 }
 
 /// About how many users there are, from Cassandra's own estimates.

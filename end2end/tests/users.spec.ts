@@ -133,6 +133,51 @@ test('paging goes through every user once, and Back returns to the previous page
   await expect(page).toHaveURL(/\/$/);
 });
 
+for (const javaScriptEnabled of [true, false]) {
+  test.describe(`sorting (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, () => {
+    test.use({ javaScriptEnabled });
+
+    test('users are listed by name, case and accents aside; Previous page walks back; Storage order is a choice', async ({ page, request }) => {
+      const tag = `Sortcheck${Date.now().toString(36)}${javaScriptEnabled ? 'j' : 'n'}`;
+      const mine = ['Émile', 'adam', 'Zoë', 'beth', 'ÇAĞRI', 'dora'];
+      for (const [i, first] of mine.entries()) await createUser(request, `${tag} ${first}`, uniqueEmail(`sort${i}`));
+      await page.goto('/');
+      await expect(page.getByLabel('Sort by')).toHaveValue('name');
+      const namesShown = () => page.locator('table.users tbody tr td:has(a[href^="/users/"]) a').allTextContents();
+      const seen: string[] = [];
+      for (let pages = 0; pages < 200; pages++) {
+        const names = await namesShown();
+        seen.push(...names);
+        const next = page.getByRole('link', { name: 'Next page' });
+        if ((await next.count()) === 0) break;
+        await next.click();
+        await expect.poll(async () => (await namesShown()).join('|')).not.toBe(names.join('|'));
+      }
+      const ours = seen.filter((name) => name.startsWith(tag)).map((name) => name.slice(tag.length + 1));
+      expect(ours).toEqual(['adam', 'beth', 'ÇAĞRI', 'dora', 'Émile', 'Zoë']);
+
+      // Back from the last page, one page at a time, to the first.
+      const lastPage = await namesShown();
+      let walkedBack = 0;
+      while ((await page.getByRole('link', { name: 'Previous page' }).count()) > 0 && walkedBack < 200) {
+        const before = await namesShown();
+        await page.getByRole('link', { name: 'Previous page' }).click();
+        await expect.poll(async () => (await namesShown()).join('|')).not.toBe(before.join('|'));
+        walkedBack++;
+      }
+      expect(walkedBack).toBeGreaterThan(0);
+      expect(await namesShown()).toEqual(seen.slice(0, (await namesShown()).length));
+      expect(lastPage.length).toBeGreaterThan(0);
+
+      await page.getByLabel('Sort by').selectOption({ label: 'Storage order' });
+      await page.getByRole('button', { name: 'Sort', exact: true }).click();
+      await expect(page).toHaveURL(/sort=token/);
+      await expect(page.getByText("Listed in Cassandra's storage (token) order")).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Previous page' })).toHaveCount(0);
+    });
+  });
+}
+
 test('a whole email finds exactly its user, in any case', async ({ page, request }) => {
   const email = uniqueEmail('find');
   await createUser(request, 'Findable Person', email);

@@ -9,18 +9,58 @@ use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    model::{Cursor, Role},
+    model::{Cursor, Role, SortOrder},
+    server::users::name_order::{key::NameKey, pages::NameFrom},
     server::web::forms::finish_form_post,
     server::web::request::{acting_as, require, stores},
     validate::{validate_user, Email, FieldErrors, SearchQuery},
 };
 
-/// One page of users in token order. `after` is the cursor from the previous page's `next`.
+/// One page of users. `sort` is `name` (by full name, case and accents ignored, ties by email;
+/// the default) or `token` (Cassandra's storage order, which shows rows other clients wrote at
+/// once). `after` is a page's `next`, `before` a page's `previous` (name order only). Without
+/// `sort`, a bare id as `after` means storage order, as before name order existed.
 #[server(prefix = "/api", endpoint = "users/list")]
-pub async fn list_users(after: Option<String>) -> Result<UserPage, AppError> {
+pub async fn list_users(
+    sort: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<UserPage, AppError> {
     require(Role::Viewer)?;
-    let after = cursor(after)?;
-    Ok(stores()?.users.list(after).await?)
+    let (after, before) = (non_blank(after), non_blank(before));
+    let order = match non_blank(sort) {
+        Some(sort) => SortOrder::parse(&sort).ok_or_else(|| {
+            FieldErrors::one(
+                "sort",
+                "Sort by 'name' or 'token' (storage order).".to_owned(),
+            )
+        })?,
+        None => after
+            .as_deref()
+            .or(before.as_deref())
+            .map(SortOrder::of_position)
+            .unwrap_or_default(),
+    };
+    let users = &stores()?.users;
+    match (order, after, before) {
+        (_, Some(_), Some(_)) => Err(AppError::BadRequest {
+            detail: "send either after or before, not both".into(),
+        }),
+        (SortOrder::Storage, _, Some(_)) => Err(FieldErrors::one(
+            "before",
+            "Storage order pages forwards only: Cassandra cannot walk tokens backwards.".to_owned(),
+        )
+        .into()),
+        (SortOrder::Storage, after, None) => Ok(users.list(cursor(after)?).await?),
+        (SortOrder::Name, after, before) => {
+            let from = match (after, before) {
+                (Some(after), _) => NameFrom::After(name_position(&after)?),
+                (_, Some(before)) => NameFrom::Before(name_position(&before)?),
+                (None, None) => NameFrom::Start,
+            };
+            Ok(users.list_by_name(from).await?)
+        }
+    }
 }
 
 /// Users with a word of the name that starts with each typed word, or (one word) whose email
@@ -47,6 +87,17 @@ pub async fn count_users() -> Result<UserCount, AppError> {
 #[server(prefix = "/api", endpoint = "users/count", input = leptos::server_fn::codec::GetUrl)]
 pub async fn count_users_get() -> Result<UserCount, AppError> {
     count_users().await
+}
+
+#[cfg(feature = "ssr")]
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.trim().is_empty())
+}
+
+/// A position in name order, as a page's `next` or `previous` gave it.
+#[cfg(feature = "ssr")]
+fn name_position(text: &str) -> Result<NameKey, AppError> {
+    NameKey::from_cursor(text).map_err(|detail| AppError::BadRequest { detail })
 }
 
 /// A page position from a form field: empty means the start.

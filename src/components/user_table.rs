@@ -29,17 +29,17 @@ impl Selected {
     }
 }
 
-/// The rows, then the pager. `pinned` goes first, marked (a user just added or saved).
+/// The rows, then the pager (`previous` and `next`: the cursors of the pages around this one). `pinned` goes first, marked (a user just added or saved).
 pub fn users_table(
     users: Vec<User>,
     pinned: Option<User>,
-    next: Option<String>,
+    (previous, next): (Option<String>, Option<String>),
     position: ListPosition,
     editor: bool,
     selected: Selected,
 ) -> AnyView {
     let pinned = pinned.filter(|user| !users.iter().any(|u| u.id == user.id));
-    let pager = view! { <Pager next position=position.clone()/> };
+    let pager = view! { <Pager previous next position=position.clone()/> };
     if users.is_empty() && pinned.is_none() {
         return view! { {pager} }.into_any();
     }
@@ -68,11 +68,15 @@ pub fn users_table(
     if !editor {
         return view! { {table} {pager} }.into_any();
     }
-    let (q, after) = (position.q.clone(), position.after.clone());
+    // The position goes along, so Cancel and the report lead back to this page.
+    let kept = position
+        .params()
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view();
     view! {
         <form method="get" action="/delete-selected" class="bulk" aria-label="Selected users">
-            {q.map(|q| view! { <input type="hidden" name="q" value=q/> })}
-            {after.map(|after| view! { <input type="hidden" name="after" value=after/> })}
+            {kept}
             <div class="bulk-actions">
                 <SelectAllOnPage/>
                 <button type="submit" class="danger">"Delete selected"</button>
@@ -135,15 +139,15 @@ fn email_with_breaks(email: &str) -> impl IntoView {
 }
 
 #[component]
-fn Pager(next: Option<String>, position: ListPosition) -> impl IntoView {
-    let first = position
-        .after
-        .is_some()
+fn Pager(previous: Option<String>, next: Option<String>, position: ListPosition) -> impl IntoView {
+    let first = (position.after.is_some() || position.before.is_some())
         .then(|| position.first_page().href());
+    let previous = previous.map(|cursor| position.before(cursor).href());
     let next = next.map(|cursor| position.after(cursor).href());
     view! {
         <nav class="pager" aria-label="Pages">
             {first.map(|href| view! { <a href=href>"First page"</a> })}
+            {previous.map(|href| view! { <a href=href>"Previous page"</a> })}
             {next.map(|href| view! { <a href=href>"Next page"</a> })}
         </nav>
     }

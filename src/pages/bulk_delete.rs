@@ -19,10 +19,8 @@ pub fn DeleteSelectedPage() -> impl IntoView {
 #[component]
 fn ConfirmSelected() -> impl IntoView {
     let query = use_query_map().get_untracked();
-    let back = ListPosition {
-        q: query.get("q").filter(|q| !q.trim().is_empty()),
-        after: query.get("after").filter(|after| !after.trim().is_empty()),
-    };
+    let back =
+        ListPosition::from_query(|key| query.get(key).filter(|value| !value.trim().is_empty()));
     let asked = query.get_all("id").unwrap_or_default();
     let mut ids: Vec<Uuid> = Vec::new();
     for id in asked

@@ -2,9 +2,10 @@
 //! confirmation. With `q`, the table shows what the search finds instead of every user.
 //!
 //! Everything that selects what is shown lives in the query string, so every state is a link
-//! that works with JavaScript off and survives Back and reload: `q` (search), `after` (page
-//! cursor), `delete` (confirm), `id` and `select` (rows checked), `added` / `saved` / `deleted`,
-//! and `draft_name` / `draft_email` (what was typed before a failed post without JavaScript).
+//! that works with JavaScript off and survives Back and reload: `q` (search), `sort` (`name` or
+//! `token`), `after` / `before` (page cursors), `delete` (confirm), `id` and `select` (rows
+//! checked), `added` / `saved` / `deleted`, and `draft_name` / `draft_email` (what was typed
+//! before a failed post without JavaScript).
 
 use crate::api::{get_user, list_users, search_users};
 use crate::components::confirm_delete::ConfirmDelete;
@@ -16,7 +17,7 @@ use crate::components::user_count::UserCountLine;
 use crate::components::user_table::{users_table, Selected};
 use crate::context::may;
 use crate::error::AppError;
-use crate::model::{Role, User, UserPage};
+use crate::model::{Role, SortOrder, User, UserPage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
@@ -40,11 +41,7 @@ pub fn UsersPage() -> impl IntoView {
     let highlighted = id_param("added").or_else(|| id_param("saved"));
     // Viewers see no way to change anything (the server refuses them anyway).
     let editor = may(Role::Editor);
-    // `email` is what "Find by email" used to send: such links now search.
-    let position = ListPosition {
-        q: param("q").or_else(|| param("email")),
-        after: param("after"),
-    };
+    let position = ListPosition::from_query(param);
     let selected = if param("select").as_deref() == Some("all") {
         Selected::All
     } else {
@@ -64,6 +61,7 @@ pub fn UsersPage() -> impl IntoView {
             <UserCountLine/>
             <SearchBox q=position.q.clone()/>
         </div>
+        {position.q.is_none().then(|| view! { <SortChoice sort=position.sort/> })}
         <p class="transfer">
             // A plain download: the browser saves the file as it streams in.
             <a href="/api/users/export.csv" download>"Export CSV"</a>
@@ -90,9 +88,10 @@ fn UserList(
         Resource::new(
             move || position.clone(),
             |position| async move {
+                let sort = Some(position.sort.param().to_owned());
                 match position.q {
                     Some(q) => search_users(q, position.after).await,
-                    None => list_users(position.after).await,
+                    None => list_users(sort, position.after, position.before).await,
                 }
             },
         )
@@ -107,14 +106,21 @@ fn UserList(
             }
         },
     );
-    let (heading, hint) = match &searching {
-        Some(q) => (
+    let (heading, hint) = match (&searching, position.sort) {
+        (Some(q), _) => (
             format!("Users matching “{q}”"),
             "Results are not ranked: they come in Cassandra's storage (token) order.",
         ),
-        None => (
+        (None, SortOrder::Name) => (
             "All users".to_owned(),
-            "Listed in Cassandra's storage (token) order, not alphabetically.",
+            "By name, without regard to case or accents; the same name by email. Rows that other \
+             clients write join this order once they are reconciled (Reconcile page) or edited \
+             here; Storage order shows every row at once.",
+        ),
+        (None, SortOrder::Storage) => (
+            "All users".to_owned(),
+            "Listed in Cassandra's storage (token) order, not alphabetically: every row, whoever \
+             wrote it, shows here at once.",
         ),
     };
     view! {
@@ -150,7 +156,7 @@ fn shown(
     let table = users_table(
         page.users,
         pinned,
-        page.next.map(|cursor| cursor.to_string()),
+        (page.previous, page.next),
         position,
         editor,
         selected,
@@ -164,4 +170,22 @@ fn shown(
         view! { <p class="empty" role="status">{text}</p> }
     });
     view! { {empty} {table} }.into_any()
+}
+
+/// "Sort by": a GET form, so the order is a bookmarkable link that works with JavaScript off.
+#[component]
+fn SortChoice(sort: SortOrder) -> impl IntoView {
+    let options = [SortOrder::Name, SortOrder::Storage]
+        .into_iter()
+        .map(|order| {
+            view! { <option value=order.param() selected=order == sort>{order.label()}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/" class="sort" aria-label="Order">
+            <label for="sort">"Sort by"</label>
+            <select id="sort" name="sort">{options}</select>
+            <button type="submit">"Sort"</button>
+        </form>
+    }
 }

@@ -3,6 +3,8 @@
 
 use crate::helpers::TestDb;
 use cassandra_users::server::audit::Actor;
+use cassandra_users::server::users::name_order::pages::NameFrom;
+use cassandra_users::server::users::search_terms::fold;
 use cassandra_users::server::users::UserError;
 use cassandra_users::validate::{validate_user, Email};
 use futures_util::{stream, StreamExt};
@@ -129,6 +131,12 @@ async fn a_row_elsewhere_can_change_only_the_case_of_its_own_email() {
     db.drop().await;
 }
 
+/// The names of the first page of users in name order.
+async fn names_by_name(db: &TestDb) -> Vec<String> {
+    let page = db.users().list_by_name(NameFrom::Start).await.unwrap();
+    page.users.into_iter().map(|u| u.name).collect()
+}
+
 /// Rows as another client writes them: `count` with their own emails in mixed case, two that
 /// share one email, and one whose email is not an address.
 async fn rows_written_elsewhere(db: &TestDb, count: usize) -> (Uuid, Uuid) {
@@ -164,6 +172,12 @@ async fn reconcile_claims_every_row_written_elsewhere_and_lists_shared_emails() 
         .await
         .unwrap();
 
+    assert_eq!(
+        names_by_name(&db).await,
+        ["App"],
+        "rows other clients wrote are not in name order before reconcile"
+    );
+
     let mut seen = Vec::new();
     let run = db
         .stores
@@ -198,6 +212,12 @@ async fn reconcile_claims_every_row_written_elsewhere_and_lists_shared_emails() 
         "the oldest wins"
     );
     assert_eq!(db.claim_holder("app@example.com").await, Some(app_user.id));
+
+    let sorted = names_by_name(&db).await;
+    assert_eq!(sorted.len(), 50, "a whole page in name order now");
+    let mut expected = sorted.clone();
+    expected.sort_by_key(|name| fold(name));
+    assert_eq!(sorted, expected);
 
     let status = db.stores.reconcile.status().await.unwrap();
     assert_eq!(status.duplicates.len(), 1);

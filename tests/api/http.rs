@@ -553,7 +553,10 @@ async fn searches_that_are_too_short_or_too_long_are_422_with_a_message() {
     let nobody = format!("nobody{}", app.db.tag);
     let (status, json) = app.post("users/search", &[("q", &nobody)]).await;
     assert_eq!(status, StatusCode::OK, "{json}");
-    assert_eq!(json, serde_json::json!({"users": [], "next": null}));
+    assert_eq!(
+        json,
+        serde_json::json!({"users": [], "next": null, "previous": null})
+    );
     app.db.drop().await;
 }
 

@@ -21,6 +21,7 @@ mod http;
 mod import_jobs;
 mod imports;
 mod metrics;
+mod name_order;
 mod proxies;
 mod quickstart;
 mod request_ids;

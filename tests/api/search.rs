@@ -24,7 +24,7 @@ async fn found(db: &TestDb, typed: &str) -> Vec<String> {
         let page = db.users().search(&query, after).await.expect("search");
         names.extend(page.users.into_iter().map(|user| user.name));
         match page.next {
-            Some(next) => after = Some(next),
+            Some(next) => after = Some(next.parse().unwrap()),
             None => break,
         }
     }
@@ -158,7 +158,7 @@ async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_
             assert!(seen.insert(user.id), "{} came twice", user.name);
         }
         match page.next {
-            Some(next) => after = Some(next),
+            Some(next) => after = Some(next.parse().unwrap()),
             None => break,
         }
     }

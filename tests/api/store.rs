@@ -105,7 +105,7 @@ async fn paging_visits_every_user_once_in_pages_of_the_configured_size() {
         );
         seen.extend(page.users.iter().map(|u| u.id));
         match page.next {
-            Some(cursor) => after = Some(cursor),
+            Some(cursor) => after = Some(cursor.parse().unwrap()),
             None => break,
         }
         assert!(pages < 10, "paging does not end");

@@ -5,6 +5,7 @@ pub mod conflicts;
 pub mod constraints;
 pub mod error;
 pub mod indexes;
+pub mod name_order;
 pub mod rows;
 pub mod schema;
 pub mod search;

@@ -1,5 +1,6 @@
 //! The users and their email claims: the quickstart's `users` table, exactly as it creates it
-//! (plus the search terms, added to a table that exists), and `users_by_email`.
+//! (plus the search terms, added to a table that exists), `users_by_email`, and the name order
+//! (`name_order::schema`).
 
 use crate::server::config::Keyspace;
 
@@ -18,10 +19,12 @@ pub fn tables(keyspace: &Keyspace, accord: bool, constraints: bool) -> Vec<Strin
     } else {
         "name text, email text".to_owned()
     };
-    vec![
+    let mut tables = vec![
         format!("CREATE TABLE IF NOT EXISTS {ks}.users (id uuid PRIMARY KEY, {columns}){transactional}"),
         format!("CREATE TABLE IF NOT EXISTS {ks}.users_by_email (email text PRIMARY KEY, id uuid){transactional}"),
-    ]
+    ];
+    tables.extend(super::name_order::schema::tables(keyspace));
+    tables
 }
 
 /// Columns the app adds to the quickstart's table: (table, column, CQL type).

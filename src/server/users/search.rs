@@ -118,6 +118,10 @@ impl Search {
             users.truncate(page_size);
             after = users.last().map(|user| Cursor(user.id));
         }
-        Ok(UserPage { users, next: after })
+        Ok(UserPage {
+            users,
+            next: after.map(|cursor| cursor.to_string()),
+            previous: None,
+        })
     }
 }

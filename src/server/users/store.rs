@@ -9,6 +9,8 @@
 use super::claims::{Claims, RowReconciled};
 use super::conflicts::refuse;
 use super::error::UserError;
+use super::name_order::entries::NameEntries;
+use super::name_order::pages::{NameFrom, NamePages};
 use super::rows::{Rows, UserRow};
 use super::search::Search;
 use super::search_terms::{terms, SearchWords};
@@ -57,6 +59,8 @@ pub struct UserStore {
     /// delete.
     writes: Box<dyn UserWrites>,
     search: Search,
+    names: Arc<NameEntries>,
+    name_pages: NamePages,
     estimates: Estimates,
     keyspace: Keyspace,
     page_size: u16,
@@ -73,17 +77,21 @@ impl UserStore {
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace, accord.is_some()).await?;
-        let insert_user_audited = audit.batch_with(&statements.insert_user);
+        let names = Arc::new(NameEntries::new(session.clone(), keyspace).await?);
+        let mut insert_user_audited = audit.batch_with(&statements.insert_user);
+        insert_user_audited.append_statement(names.statements.insert_entry.clone());
         let search = Search::new(session.clone(), keyspace, accord.is_some(), page_size).await?;
         let estimates = Estimates::new(&session).await?;
         let rows = Rows {
             session,
             statements: Arc::new(statements),
         };
+        let name_pages = NamePages::new(rows.clone(), names.clone(), keyspace, page_size).await?;
         let claims = Claims { rows, audit };
         let steps = OrderedSteps {
             claims: claims.clone(),
             insert_user_audited,
+            names: names.clone(),
         };
         let writes: Box<dyn UserWrites> = match accord {
             Some(statements) => Box::new(AccordTransactions {
@@ -97,6 +105,8 @@ impl UserStore {
             writes,
             claims,
             search,
+            names,
+            name_pages,
             estimates,
             keyspace: keyspace.clone(),
             page_size,
@@ -136,11 +146,26 @@ impl UserStore {
             .collect::<Result<_, _>>()?;
         let next = if users.len() > usize::from(self.page_size) {
             users.truncate(usize::from(self.page_size));
-            users.last().map(|last| Cursor(last.id))
+            users.last().map(|last| Cursor(last.id).to_string())
         } else {
             None
         };
-        Ok(UserPage { users, next })
+        Ok(UserPage {
+            users,
+            next,
+            previous: None,
+        })
+    }
+
+    /// One page of users in name order (`name_order::pages`): a few bounded reads, whatever the
+    /// number of users. Rows other clients wrote are in it once they have their entry.
+    pub async fn list_by_name(&self, from: NameFrom) -> Result<UserPage, UserError> {
+        let page = self.name_pages.page(from).await?;
+        Ok(UserPage {
+            users: page.users,
+            next: page.next.map(|key| key.cursor()),
+            previous: page.previous.map(|key| key.cursor()),
+        })
     }
 
     pub async fn get(&self, id: Uuid) -> Result<User, UserError> {
@@ -273,7 +298,11 @@ impl UserStore {
                     } else {
                         Vec::new()
                     };
-                    return Ok(UserPage { users, next: None });
+                    return Ok(UserPage {
+                        users,
+                        next: None,
+                        previous: None,
+                    });
                 }
                 // Still on the way to someone's address (`bob@example.co`…m): its start.
                 Err(UserError::NotFound) => {}
@@ -285,6 +314,7 @@ impl UserStore {
             None => Ok(UserPage {
                 users: Vec::new(),
                 next: None,
+                previous: None,
             }),
         }
     }
@@ -333,7 +363,9 @@ impl UserStore {
     }
 
     /// Reconciles one row as stored, with its search terms (see `reconcile`): the claim on its
-    /// email, and the search terms it lacks, given only if nobody changed the row meanwhile.
+    /// email, its entry in name order (written again whether or not it had it: a write that
+    /// changes nothing when it had), and the search terms it lacks, given only if nobody changed
+    /// the row meanwhile.
     pub async fn reconcile_row(
         &self,
         row: UserRow,
@@ -342,6 +374,7 @@ impl UserStore {
     ) -> Result<Reconciled, UserError> {
         let user = User::from(row.clone());
         let claim = self.claims.reconcile_row(&user, actor).await?;
+        self.names.place(user.id, &user.name, &user.email).await?;
         let wanted = terms(&user.name, &user.email);
         let has = stored_terms.unwrap_or_default();
         let made_searchable = wanted != has && {

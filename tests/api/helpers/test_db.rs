@@ -132,7 +132,7 @@ impl TestDb {
             let page = self.users().list(after).await.expect("list users");
             users.extend(page.users);
             match page.next {
-                Some(next) => after = Some(next),
+                Some(next) => after = Some(next.parse().unwrap()),
                 None => return users,
             }
         }

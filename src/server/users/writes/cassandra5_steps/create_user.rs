@@ -1,29 +1,35 @@
-//! Creating a user on Cassandra 5: claim the email, then write the user with its audit event in
-//! one logged batch; undo the claim if the batch fails.
+//! Creating a user on Cassandra 5: claim the email, then write the user with its audit event and
+//! its entry in name order in one logged batch; undo the claim if the batch fails.
 
 use crate::model::User;
 use crate::server::audit::{Actor, Event, Recorded};
 use crate::server::cassandra::retries::with_retries;
 use crate::server::users::claims::Claims;
 use crate::server::users::error::UserError;
+use crate::server::users::name_order::entries::NameEntries;
 use crate::server::users::rows::NewUserRow;
 use crate::validate::Email;
 use scylla::statement::batch::Batch;
 
-/// `insert_user_audited`: the batch of the row and its audit event (`AuditLog::batch_with`).
+/// `insert_user_audited`: the batch of the row, its audit event (`AuditLog::batch_with`) and its
+/// entry in name order.
 pub async fn run(
     claims: &Claims,
+    names: &NameEntries,
     insert_user_audited: &Batch,
     created: &User,
     email: &Email,
     actor: &Actor,
 ) -> Result<(), UserError> {
+    let entry = names
+        .entry(created.id, &created.name, &created.email)
+        .await?;
     claims.claim(email, created.id).await?;
     let event = Recorded::now(actor, Event::user_created(created));
     let row = NewUserRow::from(created);
     // The batch writes fixed values under a fixed event time, so repeating it is safe.
     let (by_slot, slot, day) = event.activity();
-    let values = (&row, event.by_user(), by_slot, slot, day);
+    let values = (&row, event.by_user(), by_slot, slot, day, &entry);
     let write = with_retries(|| claims.rows.session.batch(insert_user_audited, &values)).await;
     if let Err(error) = write {
         claims.release(email.as_str(), created.id).await;

@@ -1,5 +1,5 @@
 //! Deleting a user on Cassandra 5: delete the row if it still has the values read (LWT) → record
-//! the event → release the email.
+//! the event → remove its entry in name order → release the email.
 
 use super::if_unchanged::apply_if_unchanged;
 use crate::model::User;
@@ -7,6 +7,8 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
+use crate::server::users::name_order::entries::{log_if_not_kept, NameEntries};
+use crate::server::users::name_order::key::NameKey;
 use crate::server::users::rows::UserRow;
 use scylla::SerializeRow;
 use uuid::Uuid;
@@ -21,6 +23,7 @@ struct DeleteIfUnchanged<'a> {
 
 pub async fn run(
     claims: &Claims,
+    names: &NameEntries,
     stored: &UserRow,
     shown: &User,
     actor: &Actor,
@@ -41,10 +44,13 @@ pub async fn run(
             Err(error) => return Err(error),
         }
     }
+    let deleted = User::from(stored.clone());
     claims
         .audit
-        .record_applied(actor, Event::user_deleted(&User::from(stored.clone())))
+        .record_applied(actor, Event::user_deleted(&deleted))
         .await;
+    let key = NameKey::of(id, &deleted.name, &deleted.email);
+    log_if_not_kept(names.remove(id, &key).await, id);
     claims.release(&stored.claim_key(), id).await;
     Ok(())
 }

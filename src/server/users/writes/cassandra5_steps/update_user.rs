@@ -1,5 +1,6 @@
 //! Updating a user on Cassandra 5: claim the new email (if it changes) → update the user if it
-//! still has the values read (LWT) → record the event → release the old email.
+//! still has the values read (LWT) → record the event → move its entry in name order → release
+//! the old email.
 
 use super::if_unchanged::apply_if_unchanged;
 use crate::model::User;
@@ -7,6 +8,7 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
+use crate::server::users::name_order::entries::{log_if_not_kept, NameEntries};
 use crate::server::users::rows::UserRow;
 use crate::server::users::search_terms::terms;
 use crate::validate::Email;
@@ -27,6 +29,7 @@ struct UpdateIfUnchanged<'a> {
 
 pub async fn run(
     claims: &Claims,
+    names: &NameEntries,
     stored: &UserRow,
     shown: &User,
     updated: &User,
@@ -72,6 +75,12 @@ pub async fn run(
         .audit
         .record_applied(actor, Event::user_updated(&current, updated))
         .await;
+    let moved = names.relocate(
+        id,
+        (&current.name, &current.email),
+        (&updated.name, &updated.email),
+    );
+    log_if_not_kept(moved.await, id);
     if email_changes {
         claims.release(&stored.claim_key(), id).await;
     } else {

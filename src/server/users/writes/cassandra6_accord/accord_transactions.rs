@@ -1,6 +1,8 @@
 //! Creates, email changes and deletes on Cassandra 6 with Accord: each changes `users` and
 //! `users_by_email` in one `BEGIN TRANSACTION … COMMIT TRANSACTION`, so a user and the claim on
-//! its email can never be seen apart. The audit event is recorded once the transaction applied.
+//! its email can never be seen apart. The audit event is recorded once the transaction applied,
+//! then the user's entry in name order is written (an entry only points at its user, and pages
+//! check it against the row, so it need not be in the transaction).
 //!
 //! Used when the node runs Accord and both tables were created with `transactional_mode = 'full'`
 //! (the app creates them so on such a node). A change of the name alone touches one table and
@@ -13,6 +15,8 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
+use crate::server::users::name_order::entries::log_if_not_kept;
+use crate::server::users::name_order::key::NameKey;
 use crate::server::users::rows::UserRow;
 use crate::server::users::writes::cassandra5_steps::ordered_steps::OrderedSteps;
 use crate::server::users::writes::user_writes::UserWrites;
@@ -44,6 +48,9 @@ impl UserWrites for AccordTransactions {
             .audit
             .record_applied(actor, Event::user_created(created))
             .await;
+        let names = &self.steps.names;
+        let placed = names.place(created.id, &created.name, &created.email);
+        log_if_not_kept(placed.await, created.id);
         Ok(())
     }
 
@@ -73,6 +80,12 @@ impl UserWrites for AccordTransactions {
                     .audit
                     .record_applied(actor, Event::user_updated(&current, updated))
                     .await;
+                let moved = self.steps.names.relocate(
+                    stored.id,
+                    (&current.name, &current.email),
+                    (&updated.name, &updated.email),
+                );
+                log_if_not_kept(moved.await, stored.id);
                 Ok(updated.clone())
             }
             Err(UserError::Conflict(now)) => {
@@ -96,10 +109,13 @@ impl UserWrites for AccordTransactions {
             }
             Err(other) => return Err(other),
         }
+        let deleted = User::from(stored.clone());
         claims
             .audit
-            .record_applied(actor, Event::user_deleted(&User::from(stored.clone())))
+            .record_applied(actor, Event::user_deleted(&deleted))
             .await;
+        let key = NameKey::of(stored.id, &deleted.name, &deleted.email);
+        log_if_not_kept(self.steps.names.remove(stored.id, &key).await, stored.id);
         Ok(())
     }
 }

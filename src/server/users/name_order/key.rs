@@ -1,0 +1,162 @@
+//! Where a user sits in name order: its full name folded (case and accents ignored, runs of
+//! spaces as one), then its email folded (ties), then its id (rows another client wrote with the
+//! same name and email), in one text key. Cassandra and Rust both order text by its UTF-8 bytes,
+//! so a page merged here from several slices is in the order each slice came in.
+//!
+//! The key's first `BUCKET_CHARS` characters are its bucket (`users_by_name` is partitioned by
+//! bucket and shard), so a partition holds the users whose names start alike.
+
+use crate::server::users::search_terms::fold;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+
+/// Characters of the key that make its bucket: `an`, `ma`, …
+pub const BUCKET_CHARS: usize = 2;
+/// Between the parts of a key: it sorts before every character a name or an email holds, so
+/// `Ann` comes before `Anna`.
+const SEPARATOR: char = '\u{1}';
+/// A name another client stored longer than this sorts by its first characters.
+const NAME_CHARS_SORTED: usize = 200;
+/// The same for an email.
+const EMAIL_CHARS_SORTED: usize = 320;
+/// Page positions longer than this (base64 text) are not ones the app gave out.
+const CURSOR_MAX_CHARS: usize = 1200;
+/// How a name-order position starts in a URL; a storage-order position is a bare id.
+const CURSOR_PREFIX: &str = "n.";
+
+/// A user's key in name order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NameKey(String);
+
+impl NameKey {
+    pub fn of(id: Uuid, name: &str, email: &str) -> Self {
+        let name: String = fold(name)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(NAME_CHARS_SORTED)
+            .collect();
+        let email: String = fold(email.trim())
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(EMAIL_CHARS_SORTED)
+            .collect();
+        NameKey(format!("{name}{SEPARATOR}{email}{SEPARATOR}{id}"))
+    }
+
+    /// A key as `users_by_name` holds it.
+    pub fn from_stored(key: String) -> Self {
+        NameKey(key)
+    }
+
+    /// The smallest key: where the first page starts.
+    pub fn start() -> Self {
+        NameKey(String::new())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn bucket(&self) -> String {
+        self.0.chars().take(BUCKET_CHARS).collect()
+    }
+
+    /// A key before every key of `bucket` (and after those of the buckets before it).
+    pub fn start_of(bucket: &str) -> Self {
+        NameKey(bucket.to_owned())
+    }
+
+    /// A key after every key of `bucket` (and before those of the buckets after it).
+    pub fn end_of(bucket: &str) -> Self {
+        NameKey(format!("{bucket}{}", char::MAX))
+    }
+
+    /// The key as a page position in a URL or a form: `n.` and the key in base64url.
+    pub fn cursor(&self) -> String {
+        format!("{CURSOR_PREFIX}{}", URL_SAFE_NO_PAD.encode(&self.0))
+    }
+
+    /// Whether `text` is meant as a name-order position (as `cursor` writes them).
+    pub fn is_cursor(text: &str) -> bool {
+        text.trim().starts_with(CURSOR_PREFIX)
+    }
+
+    pub fn from_cursor(text: &str) -> Result<Self, String> {
+        let refused = || format!("'{text}' is not a page position in name order.");
+        let encoded = text
+            .trim()
+            .strip_prefix(CURSOR_PREFIX)
+            .filter(|encoded| encoded.len() <= CURSOR_MAX_CHARS)
+            .ok_or_else(refused)?;
+        let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| refused())?;
+        String::from_utf8(bytes).map(NameKey).map_err(|_| refused())
+    }
+}
+
+/// The shard of `bucket` that holds the user `id` when the bucket has `shards` shards.
+pub fn shard_of(id: Uuid, shards: i32) -> i32 {
+    let shards = u128::from(shards.max(1).unsigned_abs());
+    // Below `shards`, which is an i32.
+    (id.as_u128() % shards) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, email: &str) -> NameKey {
+        NameKey::of(Uuid::nil(), name, email)
+    }
+
+    #[test]
+    fn names_sort_without_case_or_accents_then_by_email() {
+        let mut keys = [
+            key("Zoë Adams", "z@example.com"),
+            key("anna", "a@example.com"),
+            key("Ann", "b@example.com"),
+            key("ÅSA", "c@example.com"),
+            key("zoe  adams", "a@example.com"),
+            key("Émile", "e@example.com"),
+        ];
+        keys.sort();
+        let order: Vec<&str> = keys
+            .iter()
+            .map(|k| k.as_str().split(SEPARATOR).next().unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            ["ann", "anna", "asa", "emile", "zoe adams", "zoe adams"]
+        );
+        assert!(keys[4].as_str().contains("a@example.com"), "ties by email");
+    }
+
+    #[test]
+    fn a_key_is_in_its_bucket_and_before_the_end_of_it() {
+        let k = key("Martin Lee", "m@example.com");
+        assert_eq!(k.bucket(), "ma");
+        assert!(k < NameKey::end_of("ma"));
+        assert!(NameKey::end_of("ma") < key("Mb", "x@example.com"));
+    }
+
+    #[test]
+    fn positions_round_trip_and_strangers_are_refused() {
+        let k = key("Zoë", "zoe@example.com");
+        assert!(NameKey::is_cursor(&k.cursor()));
+        assert_eq!(NameKey::from_cursor(&k.cursor()), Ok(k));
+        assert!(NameKey::from_cursor("n.%%%").is_err());
+        assert!(NameKey::from_cursor("0c0a0000-0000-0000-0000-000000000000").is_err());
+        assert!(NameKey::from_cursor(&format!("n.{}", "A".repeat(5000))).is_err());
+    }
+
+    #[test]
+    fn shards_spread_ids_and_one_shard_holds_all() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(shard_of(id, 1), 0);
+        assert_eq!(shard_of(id, 4), 3);
+        assert_eq!(shard_of(id, 0), 0);
+    }
+}
