@@ -65,13 +65,26 @@ pub async fn list_users(
 
 /// Users with a word of the name that starts with each typed word, or (one word) whose email
 /// starts with it, whatever the case and accents; a complete email finds exactly its user. A page
-/// at a time in token order, not ranked. `q` has 2 to 100 characters (422 otherwise); `after` is
-/// the previous page's `next`.
+/// at a time by the word that matched, then by name (`sort=name`, the only order of search;
+/// anything else is 422). `q` has 2 to 100 characters (422 otherwise); `after` is the previous
+/// page's `next`.
 #[server(prefix = "/api", endpoint = "users/search")]
-pub async fn search_users(q: String, after: Option<String>) -> Result<UserPage, AppError> {
+pub async fn search_users(
+    q: String,
+    after: Option<String>,
+    sort: Option<String>,
+) -> Result<UserPage, AppError> {
     require(Role::Viewer)?;
     let query = SearchQuery::parse(&q).map_err(|message| FieldErrors::one("q", message))?;
-    let after = cursor(after)?;
+    if let Some(sort) =
+        non_blank(sort).filter(|sort| SortOrder::parse(sort) != Some(SortOrder::Name))
+    {
+        let message = format!("Search results come in name order only (sort=name), not '{sort}'.");
+        return Err(FieldErrors::one("sort", message).into());
+    }
+    let after = non_blank(after)
+        .map(|after| name_position(&after))
+        .transpose()?;
     Ok(stores()?.users.search(&query, after).await?)
 }
 

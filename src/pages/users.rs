@@ -90,7 +90,7 @@ fn UserList(
             |position| async move {
                 let sort = Some(position.sort.param().to_owned());
                 match position.q {
-                    Some(q) => search_users(q, position.after).await,
+                    Some(q) => search_users(q, position.after, None).await,
                     None => list_users(sort, position.after, position.before).await,
                 }
             },
@@ -109,7 +109,8 @@ fn UserList(
     let (heading, hint) = match (&searching, position.sort) {
         (Some(q), _) => (
             format!("Users matching “{q}”"),
-            "Results are not ranked: they come in Cassandra's storage (token) order.",
+            "By the word that matched, then by name, like a phone book: \u{201c}mart\u{201d} lists \
+             Martin Lee (filed under martin) before Ana Martínez (filed under martinez).",
         ),
         (None, SortOrder::Name) => (
             "All users".to_owned(),

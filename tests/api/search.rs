@@ -3,8 +3,9 @@
 //! paging; each page one bounded index read.
 
 use crate::helpers::TestDb;
-use cassandra_users::model::{Cursor, User};
+use cassandra_users::model::User;
 use cassandra_users::server::audit::Actor;
+use cassandra_users::server::users::name_order::key::NameKey;
 use cassandra_users::validate::{validate_user, SearchQuery};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -19,12 +20,12 @@ async fn add(db: &TestDb, name: &str, email: &str) -> User {
 /// The names every page of the search finds, page by page to the end.
 async fn found(db: &TestDb, typed: &str) -> Vec<String> {
     let query = SearchQuery::parse(typed).expect("a valid search");
-    let (mut names, mut after) = (Vec::new(), None::<Cursor>);
+    let (mut names, mut after) = (Vec::new(), None::<NameKey>);
     loop {
         let page = db.users().search(&query, after).await.expect("search");
         names.extend(page.users.into_iter().map(|user| user.name));
         match page.next {
-            Some(next) => after = Some(next.parse().unwrap()),
+            Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
             None => break,
         }
     }
@@ -158,11 +159,51 @@ async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_
             assert!(seen.insert(user.id), "{} came twice", user.name);
         }
         match page.next {
-            Some(next) => after = Some(next.parse().unwrap()),
+            Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
             None => break,
         }
     }
     assert_eq!(seen.len(), 120);
     assert_eq!(pages, [50, 50, 20]);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn results_come_by_the_word_that_matched_then_by_name_each_user_once() {
+    let db = TestDb::new(50).await;
+    let word = format!("Q{}", db.tag);
+    let mart = |rest: &str| format!("{word}mart{rest}");
+    add(&db, &format!("Ana {}", mart("ínez")), &db.email("ana")).await;
+    add(&db, &format!("{} Lee", mart("in")), &db.email("lee")).await;
+    add(&db, &format!("Zed {}", mart("")), &db.email("zed")).await;
+    add(&db, &format!("Abe {}", mart("")), &db.email("abe")).await;
+    let twice = add(
+        &db,
+        &format!("{} {}", mart(""), mart("in")),
+        &db.email("both"),
+    )
+    .await;
+    let by_email = add(
+        &db,
+        "Emma Mail",
+        &format!("{}@example.com", mart("")).to_lowercase(),
+    )
+    .await;
+
+    let query = SearchQuery::parse(&mart("")).unwrap();
+    let page = db.users().search(&query, None).await.unwrap();
+    let names: Vec<&str> = page.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            format!("Abe {}", mart("")).as_str(),
+            twice.name.as_str(),
+            format!("Zed {}", mart("")).as_str(),
+            by_email.name.as_str(),
+            format!("{} Lee", mart("in")).as_str(),
+            format!("Ana {}", mart("ínez")).as_str(),
+        ],
+        "by the word that matched (…mart, its email …mart@, …martin, …martinez), then by name"
+    );
     db.drop().await;
 }

@@ -8,7 +8,6 @@ pub mod indexes;
 pub mod name_order;
 pub mod rows;
 pub mod schema;
-pub mod search;
 pub mod search_terms;
 pub mod statements;
 pub mod store;

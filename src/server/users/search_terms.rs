@@ -46,7 +46,7 @@ pub fn fold(text: &str) -> String {
 
 /// The words a name is found by, folded: each whitespace-separated word, and the parts of a
 /// word that has punctuation in it (`o'neil` → `o'neil`, `o`, `neil`).
-fn name_words(name: &str) -> BTreeSet<String> {
+pub fn name_words(name: &str) -> BTreeSet<String> {
     let head: String = name.chars().take(NAME_CHARS_INDEXED).collect();
     let mut words = BTreeSet::new();
     for word in fold(&head).split_whitespace() {
@@ -110,6 +110,17 @@ impl SearchWords {
             }
         }
         (!words.is_empty()).then_some(SearchWords(words))
+    }
+
+    /// The longest word (the first of them when several are as long): the most selective.
+    pub fn longest(&self) -> &str {
+        let mut longest = self.0[0].as_str();
+        for word in &self.0[1..] {
+            if word.chars().count() > longest.chars().count() {
+                longest = word;
+            }
+        }
+        longest
     }
 
     /// The terms to ask the index for, longest (most selective) first, at most `most`: each

@@ -9,10 +9,11 @@
 use super::claims::{Claims, RowReconciled};
 use super::conflicts::refuse;
 use super::error::UserError;
-use super::name_order::entries::NameEntries;
+use super::name_order::key::NameKey;
 use super::name_order::pages::{NameFrom, NamePages};
+use super::name_order::search_pages::SearchPages;
+use super::name_order::user_entries::UserEntries;
 use super::rows::{Rows, UserRow};
-use super::search::Search;
 use super::search_terms::{terms, SearchWords};
 use super::statements::Statements;
 use super::writes::cassandra5_steps::ordered_steps::OrderedSteps;
@@ -58,8 +59,8 @@ pub struct UserStore {
     /// Ordered steps, or on Cassandra 6 with Accord one transaction per create, email change and
     /// delete.
     writes: Box<dyn UserWrites>,
-    search: Search,
-    names: Arc<NameEntries>,
+    names: Arc<UserEntries>,
+    search_pages: SearchPages,
     name_pages: NamePages,
     estimates: Estimates,
     keyspace: Keyspace,
@@ -77,16 +78,17 @@ impl UserStore {
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace, accord.is_some()).await?;
-        let names = Arc::new(NameEntries::new(session.clone(), keyspace).await?);
+        let names = Arc::new(UserEntries::new(session.clone(), keyspace).await?);
         let mut insert_user_audited = audit.batch_with(&statements.insert_user);
-        insert_user_audited.append_statement(names.statements.insert_entry.clone());
-        let search = Search::new(session.clone(), keyspace, accord.is_some(), page_size).await?;
+        insert_user_audited.append_statement(names.names.statements.insert_entry.clone());
         let estimates = Estimates::new(&session).await?;
         let rows = Rows {
             session,
             statements: Arc::new(statements),
         };
         let name_pages = NamePages::new(rows.clone(), names.clone(), keyspace, page_size).await?;
+        let search_pages =
+            SearchPages::new(rows.clone(), names.clone(), keyspace, page_size).await?;
         let claims = Claims { rows, audit };
         let steps = OrderedSteps {
             claims: claims.clone(),
@@ -104,8 +106,8 @@ impl UserStore {
         Ok(UserStore {
             writes,
             claims,
-            search,
             names,
+            search_pages,
             name_pages,
             estimates,
             keyspace: keyspace.clone(),
@@ -283,45 +285,47 @@ impl UserStore {
         self.writes.delete_user(&stored, shown, actor).await
     }
 
-    /// One page of the users a search finds, in token order. An email that a user has finds
-    /// exactly that user, as `find_by_email` does (rows written elsewhere included).
+    /// One page of the users a search finds, by the word that matched, then by name
+    /// (`name_order::search_pages`). An email that a user has finds exactly that user, as
+    /// `find_by_email` does (rows written elsewhere included).
     pub async fn search(
         &self,
         query: &SearchQuery,
-        after: Option<Cursor>,
+        after: Option<NameKey>,
     ) -> Result<UserPage, UserError> {
+        let nothing = UserPage {
+            users: Vec::new(),
+            next: None,
+            previous: None,
+        };
         if let Ok(email) = Email::parse(query.as_str()) {
             match self.find_by_email(&email).await {
-                Ok(user) => {
-                    let users = if after.is_none() {
-                        vec![user]
-                    } else {
-                        Vec::new()
-                    };
+                Ok(user) if after.is_none() => {
                     return Ok(UserPage {
-                        users,
-                        next: None,
-                        previous: None,
-                    });
+                        users: vec![user],
+                        ..nothing
+                    })
                 }
+                Ok(_) => return Ok(nothing),
                 // Still on the way to someone's address (`bob@example.co`…m): its start.
                 Err(UserError::NotFound) => {}
                 Err(other) => return Err(other),
             }
         }
-        match SearchWords::of(query.as_str()) {
-            Some(words) => self.search.page(&words, after).await,
-            None => Ok(UserPage {
-                users: Vec::new(),
-                next: None,
-                previous: None,
-            }),
-        }
+        let Some(words) = SearchWords::of(query.as_str()) else {
+            return Ok(nothing);
+        };
+        let page = self.search_pages.page(&words, after).await?;
+        Ok(UserPage {
+            users: page.users,
+            next: page.next.map(|key| key.cursor()),
+            previous: None,
+        })
     }
 
-    /// The search's statements, to see what one of its reads costs (tests trace it).
-    pub fn searcher(&self) -> &Search {
-        &self.search
+    /// Search's pages, to see what one of their reads costs (tests trace it).
+    pub fn searcher(&self) -> &SearchPages {
+        &self.search_pages
     }
 
     /// About how many users there are: Cassandra's estimate of the partitions of `users`.
@@ -374,7 +378,7 @@ impl UserStore {
     ) -> Result<Reconciled, UserError> {
         let user = User::from(row.clone());
         let claim = self.claims.reconcile_row(&user, actor).await?;
-        self.names.place(user.id, &user.name, &user.email).await?;
+        self.names.place(&user).await?;
         let wanted = terms(&user.name, &user.email);
         let has = stored_terms.unwrap_or_default();
         let made_searchable = wanted != has && {

@@ -1,9 +1,9 @@
-//! Writing the entries of `users_by_name`: a user's entry is placed when it is created, moved
-//! when its name or email changes, removed when it is deleted (and given to rows other clients
-//! wrote when reconcile or a page meets them). Every write here is idempotent.
+//! Writing the entries of one table of keys (`users_by_name` or `users_by_term`): placed, removed,
+//! every write idempotent. Which keys a user has is `user_entries`' business.
 //!
-//! A bucket is recorded in `name_buckets` before its first entry is written, so a page that walks
-//! the directory finds every entry; the buckets this server knows exist are kept in memory.
+//! A bucket is recorded in its directory of `name_buckets` before its first entry is written, so a
+//! page that walks the directory finds every entry; the buckets this server knows exist are kept
+//! in memory.
 
 use super::key::{shard_of, NameKey};
 use crate::server::cassandra::retries::with_retries;
@@ -12,8 +12,11 @@ use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
+use scylla::serialize::row::SerializeRow;
+use scylla::statement::batch::{Batch, BatchType};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::{DeserializeRow, SerializeRow};
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -21,16 +24,6 @@ use uuid::Uuid;
 /// Buckets remembered as existing; past this many the memory starts again (names in many
 /// scripts can start with many pairs of characters).
 const BUCKETS_REMEMBERED: usize = 10_000;
-
-/// Keeping the name order after a change that applied: a failure is logged, not returned, since
-/// the change itself is done (a page puts a stale entry right when it meets it, and reconcile
-/// gives a missing one).
-pub fn log_if_not_kept(kept: Result<(), UserError>, id: Uuid) {
-    if let Err(error) = kept {
-        let error = crate::server::cassandra::error::describe(&error);
-        tracing::warn!(%id, %error, "the name order was not updated for this change; reconcile will");
-    }
-}
 
 /// The values of an entry's INSERT, in the order of `insert_entry`.
 #[derive(SerializeRow)]
@@ -53,53 +46,63 @@ pub struct EntryStatements {
     shards_of_bucket: PreparedStatement,
 }
 
-pub struct NameEntries {
+/// The tables of keys, each with its directory in `name_buckets`.
+#[derive(Clone, Copy)]
+pub enum KeyTable {
+    /// `users_by_name`, directory 0.
+    Names,
+    /// `users_by_term`, directory 1.
+    Terms,
+}
+
+impl KeyTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyTable::Names => "users_by_name",
+            KeyTable::Terms => "users_by_term",
+        }
+    }
+
+    pub fn directory(self) -> i32 {
+        match self {
+            KeyTable::Names => 0,
+            KeyTable::Terms => 1,
+        }
+    }
+}
+
+pub struct Entries {
     session: Arc<Session>,
     pub statements: EntryStatements,
     /// Bucket → its number of shards, for the buckets known to be in `name_buckets`.
     known_buckets: Mutex<HashMap<String, i32>>,
 }
 
-impl NameEntries {
-    pub async fn new(session: Arc<Session>, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
+impl Entries {
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        table: KeyTable,
+    ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
+        let (entries, directory) = (table.name(), table.directory());
+        #[rustfmt::skip]
         let statements = EntryStatements {
-            insert_entry: plain(
-                &session,
-                format!(
-                    "INSERT INTO {ks}.users_by_name (bucket, shard, key, id) VALUES (?, ?, ?, ?)"
-                ),
-            )
-            .await?,
-            delete_entry: plain(
-                &session,
-                format!(
-                    "DELETE FROM {ks}.users_by_name WHERE bucket = ? AND shard = ? AND key = ?"
-                ),
-            )
-            .await?,
-            record_bucket: plain(
-                &session,
-                format!("INSERT INTO {ks}.name_buckets (directory, bucket) VALUES (0, ?)"),
-            )
-            .await?,
-            shards_of_bucket: plain(
-                &session,
-                format!("SELECT shards FROM {ks}.name_buckets WHERE directory = 0 AND bucket = ?"),
-            )
-            .await?,
+            insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (bucket, shard, key, id) VALUES (?, ?, ?, ?)")).await?,
+            delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE bucket = ? AND shard = ? AND key = ?")).await?,
+            record_bucket: plain(&session, format!("INSERT INTO {ks}.name_buckets (directory, bucket) VALUES ({directory}, ?)")).await?,
+            shards_of_bucket: plain(&session, format!("SELECT shards FROM {ks}.name_buckets WHERE directory = {directory} AND bucket = ?")).await?,
         };
-        Ok(NameEntries {
+        Ok(Entries {
             session,
             statements,
             known_buckets: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The entry of this user, in a bucket recorded in the directory: what a create writes (in
-    /// its batch) and `place` writes on its own.
-    pub async fn entry(&self, id: Uuid, name: &str, email: &str) -> Result<EntryRow, UserError> {
-        let key = NameKey::of(id, name, email);
+    /// The entry of `id` under `key`, in a bucket recorded in the directory: what a create writes
+    /// (in its batch) and `place` writes on its own.
+    pub async fn entry(&self, id: Uuid, key: &NameKey) -> Result<EntryRow, UserError> {
         let bucket = key.bucket();
         let shards = self.recorded(&bucket).await?;
         Ok(EntryRow {
@@ -110,61 +113,65 @@ impl NameEntries {
         })
     }
 
-    /// Writes the user's entry.
-    pub async fn place(&self, id: Uuid, name: &str, email: &str) -> Result<(), UserError> {
-        let entry = self.entry(id, name, email).await?;
-        with_retries(|| {
-            self.session
-                .execute_unpaged(&self.statements.insert_entry, &entry)
-        })
-        .await?;
-        Ok(())
+    /// Writes the entries of `id` under `keys`.
+    pub async fn place(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
+        let mut entries = Vec::with_capacity(keys.len());
+        for key in keys {
+            entries.push(self.entry(id, key).await?);
+        }
+        self.write_all(&self.statements.insert_entry, entries).await
     }
 
-    /// Removes the entry under `key` from every shard it may be in.
-    pub async fn remove(&self, id: Uuid, key: &NameKey) -> Result<(), UserError> {
-        let bucket = key.bucket();
-        let Some(shards) = self.shards_now(&bucket).await? else {
-            return Ok(()); // No entry was ever written in this bucket.
-        };
-        // Shards only ever double, so the entry is in the shard its id had at one of the counts.
-        let mut count = 1;
-        let mut candidates = Vec::new();
-        while count <= shards {
-            candidates.push(shard_of(id, count));
-            count *= 2;
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        for shard in candidates {
-            with_retries(|| {
-                self.session.execute_unpaged(
-                    &self.statements.delete_entry,
-                    (&bucket, shard, key.as_str()),
-                )
-            })
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Moves the user's entry from its old name and email to its new ones (placed first, so the
-    /// user is never missing from the list).
-    pub async fn relocate(
+    /// One statement for each of `values`, in one batch (one partition per key, rarely more
+    /// than a handful).
+    async fn write_all<Values: SerializeRow>(
         &self,
-        id: Uuid,
-        (old_name, old_email): (&str, &str),
-        (name, email): (&str, &str),
+        statement: &PreparedStatement,
+        values: Vec<Values>,
     ) -> Result<(), UserError> {
-        let (old, new) = (
-            NameKey::of(id, old_name, old_email),
-            NameKey::of(id, name, email),
-        );
-        if old != new {
-            self.place(id, name, email).await?;
-            self.remove(id, &old).await?;
+        if values.is_empty() {
+            return Ok(());
         }
+        let mut batch = Batch::new(BatchType::Unlogged);
+        for _ in &values {
+            batch.append_statement(statement.clone());
+        }
+        batch.set_is_idempotent(true);
+        with_retries(|| self.session.batch(&batch, &values)).await?;
         Ok(())
+    }
+
+    /// Removes the entries of `id` under `keys` from every shard each may be in.
+    pub async fn remove(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
+        let mut deletes = Vec::new();
+        for key in keys {
+            let bucket = key.bucket();
+            let Some(shards) = self.shards_now(&bucket).await? else {
+                continue; // No entry was ever written in this bucket.
+            };
+            // Shards only ever double: the entry is in the shard its id had at one of the counts.
+            let mut count = 1;
+            let mut candidates = Vec::new();
+            while count <= shards {
+                candidates.push(shard_of(id, count));
+                count *= 2;
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for shard in candidates {
+                deletes.push((bucket.clone(), shard, key.as_str().to_owned()));
+            }
+        }
+        self.write_all(&self.statements.delete_entry, deletes).await
+    }
+
+    /// The bucket's number of shards, as this server knows it or the directory says (1 for a
+    /// bucket that has none).
+    pub async fn shards(&self, bucket: &str) -> Result<i32, UserError> {
+        match self.remembered(bucket) {
+            Some(shards) => Ok(shards),
+            None => Ok(self.shards_now(bucket).await?.unwrap_or(1)),
+        }
     }
 
     /// The bucket's number of shards, recording the bucket first if this server has not seen it.

@@ -6,9 +6,10 @@
 //! The key's first `BUCKET_CHARS` characters are its bucket (`users_by_name` is partitioned by
 //! bucket and shard), so a partition holds the users whose names start alike.
 
-use crate::server::users::search_terms::fold;
+use crate::server::users::search_terms::{fold, name_words};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// Characters of the key that make its bucket: `an`, `ma`, …
@@ -20,6 +21,11 @@ const SEPARATOR: char = '\u{1}';
 const NAME_CHARS_SORTED: usize = 200;
 /// The same for an email.
 const EMAIL_CHARS_SORTED: usize = 320;
+/// A word of a name or an email longer than this is kept in `users_by_term` by its start; a typed
+/// word is read by the same start and matched in full on the users found.
+pub const TERM_CHARS: usize = 40;
+/// Typed words shorter than this are not looked up, nor are such terms kept.
+pub const TERM_MIN_CHARS: usize = 2;
 /// Page positions longer than this (base64 text) are not ones the app gave out.
 const CURSOR_MAX_CHARS: usize = 1200;
 /// How a name-order position starts in a URL; a storage-order position is a bare id.
@@ -45,6 +51,28 @@ impl NameKey {
             .take(EMAIL_CHARS_SORTED)
             .collect();
         NameKey(format!("{name}{SEPARATOR}{email}{SEPARATOR}{id}"))
+    }
+
+    /// The user's keys in `users_by_term`: each word of its name (and each part of a word with
+    /// punctuation, `jean-luc` → `jean`, `luc`) and its email, folded and followed by its key in
+    /// name order, so the users a word finds come by that word, then by name (a phone book).
+    pub fn terms_of(id: Uuid, name: &str, email: &str) -> BTreeSet<NameKey> {
+        let in_name_order = NameKey::of(id, name, email);
+        let email = fold(email.trim());
+        name_words(name)
+            .into_iter()
+            .chain(std::iter::once(email))
+            .filter(|term| term.chars().count() >= TERM_MIN_CHARS)
+            .map(|term| {
+                let term = term_as_kept(&term);
+                NameKey(format!("{term}{SEPARATOR}{}", in_name_order.0))
+            })
+            .collect()
+    }
+
+    /// The word of a key of `users_by_term`.
+    pub fn term(&self) -> &str {
+        self.0.split(SEPARATOR).next().unwrap_or_default()
     }
 
     /// A key as `users_by_name` holds it.
@@ -95,6 +123,15 @@ impl NameKey {
         let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| refused())?;
         String::from_utf8(bytes).map(NameKey).map_err(|_| refused())
     }
+}
+
+/// A word as `users_by_term` keeps it: its first `TERM_CHARS` characters, without control
+/// characters (the separator among them).
+pub fn term_as_kept(word: &str) -> String {
+    word.chars()
+        .filter(|c| !c.is_control())
+        .take(TERM_CHARS)
+        .collect()
 }
 
 /// The shard of `bucket` that holds the user `id` when the bucket has `shards` shards.
@@ -150,6 +187,27 @@ mod tests {
         assert!(NameKey::from_cursor("n.%%%").is_err());
         assert!(NameKey::from_cursor("0c0a0000-0000-0000-0000-000000000000").is_err());
         assert!(NameKey::from_cursor(&format!("n.{}", "A".repeat(5000))).is_err());
+    }
+
+    #[test]
+    fn a_user_is_kept_under_each_word_of_its_name_and_its_email() {
+        let id = Uuid::nil();
+        let terms: Vec<String> = NameKey::terms_of(id, "Jean-Luc Picard", "JL@example.com")
+            .iter()
+            .map(|key| key.term().to_owned())
+            .collect();
+        assert_eq!(
+            terms,
+            ["jean", "jean-luc", "jl@example.com", "luc", "picard"]
+        );
+        let long = "x".repeat(300);
+        let kept = NameKey::terms_of(id, &long, "a@b.co");
+        assert!(kept
+            .iter()
+            .all(|key| key.term().chars().count() <= TERM_CHARS));
+        assert!(NameKey::terms_of(id, "J Doe", "j@x.io")
+            .iter()
+            .all(|k| k.term() != "j"));
     }
 
     #[test]

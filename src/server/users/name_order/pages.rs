@@ -7,23 +7,21 @@
 //! shown: it is removed, and the user is given its right entry. So every page costs a few
 //! bounded reads, whatever the number of users.
 
-use super::entries::NameEntries;
+use super::entries::KeyTable;
 use super::key::NameKey;
+use super::read_entries::{merged, with_users, Entry};
+use super::user_entries::UserEntries;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
-use crate::server::users::claims::STALE_CLAIM_AFTER;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
-use futures_util::future::join_all;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
-use uuid::Uuid;
 
 /// Buckets one read of the directory returns.
 const BUCKETS_PER_READ: i32 = 16;
@@ -60,39 +58,6 @@ struct BucketRow {
     shards: Option<i32>,
 }
 
-#[derive(DeserializeRow)]
-struct EntryRow {
-    key: String,
-    id: Uuid,
-    /// When the entry was written (microseconds since the epoch).
-    written: Option<i64>,
-}
-
-/// An entry as a page reads it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    key: NameKey,
-    id: Uuid,
-    written: Option<i64>,
-}
-
-impl Entry {
-    /// Whether the entry is older than any write in flight: a create writes its row and its
-    /// entry in one batch, which another reader may see half done, so a younger entry whose
-    /// user is not found yet is only left out, never removed.
-    fn settled(&self) -> bool {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|since| since.as_micros())
-            .unwrap_or_default();
-        let written = self
-            .written
-            .and_then(|at| u128::try_from(at).ok())
-            .unwrap_or(0);
-        now.saturating_sub(written) > STALE_CLAIM_AFTER.as_micros()
-    }
-}
-
 struct Statements {
     buckets_from: PreparedStatement,
     buckets_after: PreparedStatement,
@@ -105,7 +70,7 @@ struct Statements {
 pub struct NamePages {
     session: Arc<Session>,
     statements: Statements,
-    entries: Arc<NameEntries>,
+    entries: Arc<UserEntries>,
     rows: Rows,
     page_size: u16,
 }
@@ -113,7 +78,7 @@ pub struct NamePages {
 impl NamePages {
     pub async fn new(
         rows: Rows,
-        entries: Arc<NameEntries>,
+        entries: Arc<UserEntries>,
         keyspace: &Keyspace,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
@@ -301,65 +266,26 @@ impl NamePages {
             Direction::Backwards => &self.statements.entries_before,
         };
         let limit_value = i32::try_from(limit).unwrap_or(i32::MAX);
-        let reads = (0..shards).map(|shard| {
-            with_retries(move || {
-                self.session
-                    .execute_unpaged(statement, (bucket, shard, from.as_str(), limit_value))
-            })
-        });
-        let mut merged = Vec::new();
-        for read in join_all(reads).await {
-            for row in read?.into_rows_result()?.rows::<EntryRow>()? {
-                let row = row?;
-                merged.push(Entry {
-                    key: NameKey::from_stored(row.key),
-                    id: row.id,
-                    written: row.written,
-                });
-            }
-        }
-        merged.sort();
-        if direction == Direction::Backwards {
-            merged.reverse();
-        }
-        merged.truncate(limit);
-        Ok(merged)
+        let values = |shard| (bucket, shard, from.as_str(), limit_value);
+        let descending = direction == Direction::Backwards;
+        merged(&self.session, statement, shards, values, limit, descending).await
     }
 
     /// The users of these entries, read by id at once, in the entries' order; an entry whose
     /// user is gone or sorts elsewhere now is left out and put right.
     async fn checked(&self, entries: Vec<Entry>) -> Result<Vec<(NameKey, User)>, UserError> {
-        let reads = join_all(entries.iter().map(|entry| self.rows.get(entry.id))).await;
         let mut shown = Vec::new();
-        let mut repairs = Vec::new();
-        for (entry, read) in entries.into_iter().zip(reads) {
-            let user = match read {
-                Ok(user) => Some(user),
-                Err(UserError::NotFound) => None,
-                Err(error) => return Err(error),
-            };
+        let mut stale = Vec::new();
+        for (entry, user) in with_users(&self.rows, entries).await? {
             match user {
                 Some(user) if NameKey::of(user.id, &user.name, &user.email) == entry.key => {
                     shown.push((entry.key, user));
                 }
                 _ if !entry.settled() => {}
-                user => repairs.push(self.repair(entry.id, entry.key, user)),
+                user => stale.push((entry, user)),
             }
         }
-        for repaired in join_all(repairs).await {
-            if let Err(error) = repaired {
-                let error = crate::server::cassandra::error::describe(&error);
-                tracing::warn!(%error, "an entry of the name order could not be put right");
-            }
-        }
+        self.entries.put_all_right(KeyTable::Names, stale).await;
         Ok(shown)
-    }
-
-    /// Removes an entry whose user is gone or moved, and gives a moved user its right entry.
-    async fn repair(&self, id: Uuid, stale: NameKey, user: Option<User>) -> Result<(), UserError> {
-        if let Some(user) = user {
-            self.entries.place(id, &user.name, &user.email).await?;
-        }
-        self.entries.remove(id, &stale).await
     }
 }

@@ -6,7 +6,7 @@ use crate::server::audit::{Actor, Event, Recorded};
 use crate::server::cassandra::retries::with_retries;
 use crate::server::users::claims::Claims;
 use crate::server::users::error::UserError;
-use crate::server::users::name_order::entries::NameEntries;
+use crate::server::users::name_order::user_entries::{log_if_not_kept, UserEntries};
 use crate::server::users::rows::NewUserRow;
 use crate::validate::Email;
 use scylla::statement::batch::Batch;
@@ -15,15 +15,13 @@ use scylla::statement::batch::Batch;
 /// entry in name order.
 pub async fn run(
     claims: &Claims,
-    names: &NameEntries,
+    names: &UserEntries,
     insert_user_audited: &Batch,
     created: &User,
     email: &Email,
     actor: &Actor,
 ) -> Result<(), UserError> {
-    let entry = names
-        .entry(created.id, &created.name, &created.email)
-        .await?;
+    let entry = names.name_entry(created).await?;
     claims.claim(email, created.id).await?;
     let event = Recorded::now(actor, Event::user_created(created));
     let row = NewUserRow::from(created);
@@ -35,5 +33,7 @@ pub async fn run(
         claims.release(email.as_str(), created.id).await;
         return Err(error.into());
     }
+    // Search finds the user once these are written too; reconcile writes them if this fails.
+    log_if_not_kept(names.place_terms(created).await, created.id);
     Ok(())
 }

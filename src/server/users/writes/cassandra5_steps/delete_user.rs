@@ -7,8 +7,7 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
-use crate::server::users::name_order::entries::{log_if_not_kept, NameEntries};
-use crate::server::users::name_order::key::NameKey;
+use crate::server::users::name_order::user_entries::{log_if_not_kept, UserEntries};
 use crate::server::users::rows::UserRow;
 use scylla::SerializeRow;
 use uuid::Uuid;
@@ -23,7 +22,7 @@ struct DeleteIfUnchanged<'a> {
 
 pub async fn run(
     claims: &Claims,
-    names: &NameEntries,
+    names: &UserEntries,
     stored: &UserRow,
     shown: &User,
     actor: &Actor,
@@ -49,8 +48,7 @@ pub async fn run(
         .audit
         .record_applied(actor, Event::user_deleted(&deleted))
         .await;
-    let key = NameKey::of(id, &deleted.name, &deleted.email);
-    log_if_not_kept(names.remove(id, &key).await, id);
+    log_if_not_kept(names.remove(&deleted).await, id);
     claims.release(&stored.claim_key(), id).await;
     Ok(())
 }

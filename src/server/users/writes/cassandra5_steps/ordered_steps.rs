@@ -16,7 +16,7 @@ use crate::model::User;
 use crate::server::audit::Actor;
 use crate::server::users::claims::Claims;
 use crate::server::users::error::UserError;
-use crate::server::users::name_order::entries::NameEntries;
+use crate::server::users::name_order::user_entries::UserEntries;
 use crate::server::users::rows::UserRow;
 use crate::server::users::writes::user_writes::UserWrites;
 use crate::validate::Email;
@@ -29,7 +29,7 @@ pub struct OrderedSteps {
     /// A new user together with its audit event (see `AuditLog::batch_with`) and its entry in
     /// name order.
     pub insert_user_audited: Batch,
-    pub names: Arc<NameEntries>,
+    pub names: Arc<UserEntries>,
 }
 
 #[async_trait]

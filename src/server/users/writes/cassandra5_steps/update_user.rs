@@ -8,7 +8,7 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
-use crate::server::users::name_order::entries::{log_if_not_kept, NameEntries};
+use crate::server::users::name_order::user_entries::{log_if_not_kept, UserEntries};
 use crate::server::users::rows::UserRow;
 use crate::server::users::search_terms::terms;
 use crate::validate::Email;
@@ -29,7 +29,7 @@ struct UpdateIfUnchanged<'a> {
 
 pub async fn run(
     claims: &Claims,
-    names: &NameEntries,
+    names: &UserEntries,
     stored: &UserRow,
     shown: &User,
     updated: &User,
@@ -75,11 +75,7 @@ pub async fn run(
         .audit
         .record_applied(actor, Event::user_updated(&current, updated))
         .await;
-    let moved = names.relocate(
-        id,
-        (&current.name, &current.email),
-        (&updated.name, &updated.email),
-    );
+    let moved = names.relocate(&current, updated);
     log_if_not_kept(moved.await, id);
     if email_changes {
         claims.release(&stored.claim_key(), id).await;

@@ -15,8 +15,7 @@ use crate::server::audit::{Actor, Event};
 use crate::server::users::claims::Claims;
 use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
-use crate::server::users::name_order::entries::log_if_not_kept;
-use crate::server::users::name_order::key::NameKey;
+use crate::server::users::name_order::user_entries::log_if_not_kept;
 use crate::server::users::rows::UserRow;
 use crate::server::users::writes::cassandra5_steps::ordered_steps::OrderedSteps;
 use crate::server::users::writes::user_writes::UserWrites;
@@ -49,7 +48,7 @@ impl UserWrites for AccordTransactions {
             .record_applied(actor, Event::user_created(created))
             .await;
         let names = &self.steps.names;
-        let placed = names.place(created.id, &created.name, &created.email);
+        let placed = names.place(created);
         log_if_not_kept(placed.await, created.id);
         Ok(())
     }
@@ -80,11 +79,7 @@ impl UserWrites for AccordTransactions {
                     .audit
                     .record_applied(actor, Event::user_updated(&current, updated))
                     .await;
-                let moved = self.steps.names.relocate(
-                    stored.id,
-                    (&current.name, &current.email),
-                    (&updated.name, &updated.email),
-                );
+                let moved = self.steps.names.relocate(&current, updated);
                 log_if_not_kept(moved.await, stored.id);
                 Ok(updated.clone())
             }
@@ -114,8 +109,7 @@ impl UserWrites for AccordTransactions {
             .audit
             .record_applied(actor, Event::user_deleted(&deleted))
             .await;
-        let key = NameKey::of(stored.id, &deleted.name, &deleted.email);
-        log_if_not_kept(self.steps.names.remove(stored.id, &key).await, stored.id);
+        log_if_not_kept(self.steps.names.remove(&deleted).await, stored.id);
         Ok(())
     }
 }

@@ -1,0 +1,165 @@
+//! Search in name order: the users a search finds, by the word that matched, then by name (a phone
+//! book: "mart" lists Martin Lee, filed under *martin*, before Ana Martínez, filed under
+//! *martínez*).
+//!
+//! The typed words' longest is looked up in `users_by_term`: every word starting with it is in one
+//! bucket (its first two characters), so a page is one slice per shard of that bucket, merged,
+//! from the page's position up to the end of the words it starts. Each entry's user is read by id;
+//! it is shown if it is current, matches every typed word (`SearchWords::match_user`) and this is
+//! the first of its entries the word finds (a user found by two of its words, or by a word and its
+//! email, shows once). A page examines at most `examined_per_page` entries: a search too broad to
+//! fill a page within that ends the page short, and Next page goes on.
+
+use super::entries::KeyTable;
+use super::key::{term_as_kept, NameKey, BUCKET_CHARS};
+use super::read_entries::{merged, with_users, Entry};
+use super::user_entries::UserEntries;
+use crate::model::User;
+use crate::server::cassandra::statements::plain;
+use crate::server::config::Keyspace;
+use crate::server::users::error::UserError;
+use crate::server::users::rows::Rows;
+use crate::server::users::search_terms::SearchWords;
+use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::statement::prepared::PreparedStatement;
+use std::sync::Arc;
+
+/// Entries a page examines at most, in pages' worth.
+const PAGES_EXAMINED: usize = 10;
+
+pub struct SearchPage {
+    pub users: Vec<User>,
+    /// Where the next page starts; `None` when nothing more is found.
+    pub next: Option<NameKey>,
+}
+
+pub struct SearchPages {
+    session: Arc<Session>,
+    entries_between: PreparedStatement,
+    entries: Arc<UserEntries>,
+    rows: Rows,
+    page_size: u16,
+}
+
+impl SearchPages {
+    pub async fn new(
+        rows: Rows,
+        entries: Arc<UserEntries>,
+        keyspace: &Keyspace,
+        page_size: u16,
+    ) -> Result<Self, ExecutionError> {
+        let session = rows.session.clone();
+        let ks = keyspace.as_str();
+        let entries_between = plain(&session, format!("SELECT key, id, writetime(id) AS written FROM {ks}.users_by_term WHERE bucket = ? AND shard = ? AND key > ? AND key < ? LIMIT ?")).await?;
+        Ok(SearchPages {
+            session,
+            entries_between,
+            entries,
+            rows,
+            page_size,
+        })
+    }
+
+    /// The most entries one page examines.
+    pub fn examined_per_page(&self) -> usize {
+        PAGES_EXAMINED * (usize::from(self.page_size) + 1)
+    }
+
+    /// The read a page of `words` starts with: the statement and the values of its first shard.
+    pub fn first_read(
+        &self,
+        words: &SearchWords,
+    ) -> (&PreparedStatement, (String, i32, String, String, i32)) {
+        let (bucket, lower, upper) = bounds(words);
+        let limit = i32::from(self.page_size) + 1;
+        (&self.entries_between, (bucket, 0, lower, upper, limit))
+    }
+
+    /// One page of the users `words` finds, after `after` (or from the start).
+    pub async fn page(
+        &self,
+        words: &SearchWords,
+        after: Option<NameKey>,
+    ) -> Result<SearchPage, UserError> {
+        let size = usize::from(self.page_size);
+        let wanted = size + 1;
+        let (bucket, lower, upper) = bounds(words);
+        let typed = term_as_kept(words.longest());
+        let shards = self.entries.terms.shards(&bucket).await?;
+        // A position from another search starts this one at its beginning.
+        let mut from = after
+            .map(|key| key.as_str().to_owned())
+            .filter(|key| *key > lower && *key < upper)
+            .unwrap_or(lower);
+        let (mut shown, mut stale, mut examined) = (Vec::new(), Vec::new(), 0);
+        let mut more = true;
+        while shown.len() < wanted && examined < self.examined_per_page() {
+            let limit = wanted - shown.len();
+            let limit_value = i32::try_from(limit).unwrap_or(i32::MAX);
+            let values = |shard| (&bucket, shard, from.as_str(), upper.as_str(), limit_value);
+            let statement = &self.entries_between;
+            let entries = merged(&self.session, statement, shards, values, limit, false).await?;
+            examined += entries.len();
+            more = entries.len() == limit;
+            if let Some(last) = entries.last() {
+                from = last.key.as_str().to_owned();
+            }
+            for (entry, user) in with_users(&self.rows, entries).await? {
+                match shown_by(&entry, user.as_ref(), words, &typed) {
+                    Shown::Yes => shown.extend(user.map(|user| (entry.key, user))),
+                    Shown::ElsewhereOrNot => {}
+                    Shown::Stale if entry.settled() => stale.push((entry, user)),
+                    Shown::Stale => {}
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        self.entries.put_all_right(KeyTable::Terms, stale).await;
+        let next = if shown.len() > size {
+            shown.truncate(size);
+            shown.last().map(|(key, _)| key.clone())
+        } else {
+            more.then(|| NameKey::from_stored(from))
+        };
+        Ok(SearchPage {
+            users: shown.into_iter().map(|(_, user)| user).collect(),
+            next,
+        })
+    }
+}
+
+/// The bucket of the longest typed word and the keys it starts: after `lower`, before `upper`.
+fn bounds(words: &SearchWords) -> (String, String, String) {
+    let typed = term_as_kept(words.longest());
+    let bucket = typed.chars().take(BUCKET_CHARS).collect();
+    let upper = format!("{typed}{}", char::MAX);
+    (bucket, typed, upper)
+}
+
+enum Shown {
+    Yes,
+    /// Current, but not a match, or the user shows at another of its entries.
+    ElsewhereOrNot,
+    /// The user is gone or has other keys now.
+    Stale,
+}
+
+/// Whether `entry` shows its user in the results of `words` (`typed`: the longest, as kept).
+fn shown_by(entry: &Entry, user: Option<&User>, words: &SearchWords, typed: &str) -> Shown {
+    let Some(user) = user else {
+        return Shown::Stale;
+    };
+    let keys = NameKey::terms_of(user.id, &user.name, &user.email);
+    if !keys.contains(&entry.key) {
+        return Shown::Stale;
+    }
+    let first_found = keys.iter().find(|key| key.term().starts_with(typed));
+    if first_found == Some(&entry.key) && words.match_user(&user.name, &user.email) {
+        Shown::Yes
+    } else {
+        Shown::ElsewhereOrNot
+    }
+}
