@@ -1,14 +1,15 @@
 //! The database half of `make bench` (scripts/bench.sh drives it):
 //!
 //! - `load KEYSPACE N`: fills a bench keyspace with N users, each with its email claim and its
-//!   search terms, as the app would have written them, with a progress bar; prints one JSON line
+//!   entries in name order and search, as the app would have written them, with a progress bar; prints one JSON line
 //!   `{"users":…,"seconds":…}` (seconds 0 when a keyspace already holding N users from an earlier
 //!   run is reused as it is; one holding anything else is emptied first). Names come from lists
 //!   of first and last names, so a prefix such as `ma` is common, and emails start `u<n>.`, so
 //!   `u777.` is one user at any size.
 //! - `row-writes KEYSPACE SECONDS`: rows written straight into `users` at concurrency 32, with
-//!   their search terms and without (as before search existed), for SECONDS each; prints one JSON
-//!   line of both rates: what the terms cost a write, index upkeep included.
+//!   their entries in name order and search and without (as before either existed), for SECONDS
+//!   each; prints one JSON line of both rates (`with_terms_rps`, `without_terms_rps`): what the
+//!   entries cost a write.
 //! - `bulk-deletes KEYSPACE URL TOKEN`: 500 new users deleted by one `users/delete-many`, and 500
 //!   more by 500 `users/delete` sent one after the other; prints one JSON line of both times.
 //! - `creates KEYSPACE CONCURRENCY SECONDS`: creates users through the store for SECONDS, with
@@ -16,7 +17,7 @@
 //!   index check, the LWT claim, the user and its audit event), minus HTTP. Prints one JSON line:
 //!   `{"requests":…,"rps":…,"p50_ms":…,"p99_ms":…}`.
 
-use cassandra_users::server::users::search_terms::terms;
+use cassandra_users::model::User;
 use cassandra_users::server::{audit::Actor, config::Config, Stores};
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
@@ -79,16 +80,24 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
 
     // A keyspace loaded by an older dataset (or a load that stopped) starts empty, so it holds
     // exactly `users` rows afterwards, not those plus the earlier ones.
-    for table in ["users", "users_by_email", "bench_dataset"] {
+    for table in [
+        "users",
+        "users_by_email",
+        "users_by_name",
+        "users_by_term",
+        "name_buckets",
+        "bench_dataset",
+    ] {
         session
             .query_unpaged(format!("TRUNCATE {keyspace}.{table}"), ())
             .await?;
     }
     let insert_user: PreparedStatement = session
         .prepare(format!(
-            "INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"
+            "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
         ))
         .await?;
+    let stores = Arc::new(stores);
     let insert_claim: PreparedStatement = session
         .prepare(format!(
             "INSERT INTO {keyspace}.users_by_email (email, id) VALUES (?, ?)"
@@ -101,23 +110,37 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
     let started = Instant::now();
     let failures = stream::iter(0..users)
         .map(|i| {
-            let (session, insert_user, insert_claim) =
-                (session.clone(), insert_user.clone(), insert_claim.clone());
+            let (session, insert_user, insert_claim, stores) = (
+                session.clone(),
+                insert_user.clone(),
+                insert_claim.clone(),
+                stores.clone(),
+            );
             async move {
                 let id = uuid::Uuid::new_v4();
                 let (name, email) = person(i);
-                let search_terms = terms(&name, &email);
+                let user = User { id, name, email };
                 let mut attempt = 1;
                 loop {
                     let written = async {
-                        session.execute_unpaged(&insert_claim, (&email, id)).await?;
                         session
-                            .execute_unpaged(&insert_user, (id, &name, &email, &search_terms))
+                            .execute_unpaged(&insert_claim, (&user.email, id))
                             .await
+                            .map_err(|e| e.to_string())?;
+                        session
+                            .execute_unpaged(&insert_user, (id, &user.name, &user.email))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        stores
+                            .users
+                            .entries()
+                            .place(&user)
+                            .await
+                            .map_err(|e| e.to_string())
                     };
                     match written.await {
                         Ok(_) => return Ok(()),
-                        Err(error) if attempt >= LOAD_ATTEMPTS => return Err(error.to_string()),
+                        Err(error) if attempt >= LOAD_ATTEMPTS => return Err(error),
                         Err(_) => {
                             tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
                             attempt += 1;
@@ -157,9 +180,9 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
-/// What a loaded dataset is called in `bench_dataset`: a keyspace from before search terms
-/// existed is loaded again.
-const DATASET: &str = "users-with-search-terms-2";
+/// What a loaded dataset is called in `bench_dataset`: a keyspace from before the entries in name
+/// order and search existed is loaded again.
+const DATASET: &str = "users-with-entries-3";
 
 const FIRST_NAMES: [&str; 24] = [
     "Ana", "María", "Martin", "Zoë", "Åsa", "Jean-Luc", "Marco", "Sofia", "Liam", "Noah", "Emma",
@@ -203,44 +226,44 @@ fn person(i: u64) -> (String, String) {
     (name, format!("u{i}.{local}@bench.example.com"))
 }
 
-/// Row writes a second, with the search terms and without, one after the other.
+/// Row writes a second, with their entries and without, one after the other.
 async fn row_writes(keyspace: &str, seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
     let stores = stores(keyspace).await?;
     let session = stores.users.session().clone();
-    let with_terms = session
-        .prepare(format!(
-            "INSERT INTO {keyspace}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)"
-        ))
-        .await?;
+    let stores = Arc::new(stores);
     let without_terms = session
         .prepare(format!(
             "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
         ))
         .await?;
     let rate = |terms_too: bool| {
-        let (session, with_terms, without_terms) =
-            (session.clone(), with_terms.clone(), without_terms.clone());
+        let (session, stores, without_terms) =
+            (session.clone(), stores.clone(), without_terms.clone());
         async move {
             let deadline = Instant::now() + Duration::from_secs(seconds);
             let started = Instant::now();
             let written = stream::iter(0u64..)
                 .take_while(|_| std::future::ready(Instant::now() < deadline))
                 .map(|i| {
-                    let (session, with_terms, without_terms) =
-                        (session.clone(), with_terms.clone(), without_terms.clone());
+                    let (session, stores, without_terms) =
+                        (session.clone(), stores.clone(), without_terms.clone());
                     async move {
                         let (name, email) = person(i);
                         let id = uuid::Uuid::new_v4();
+                        let row = session
+                            .execute_unpaged(&without_terms, (id, &name, &email))
+                            .await
+                            .map_err(|e| e.to_string())?;
                         if terms_too {
-                            let search_terms = terms(&name, &email);
-                            session
-                                .execute_unpaged(&with_terms, (id, &name, &email, &search_terms))
+                            let user = User { id, name, email };
+                            stores
+                                .users
+                                .entries()
+                                .place(&user)
                                 .await
-                        } else {
-                            session
-                                .execute_unpaged(&without_terms, (id, &name, &email))
-                                .await
+                                .map_err(|e| e.to_string())?;
                         }
+                        Ok::<_, String>(row)
                     }
                 })
                 .buffer_unordered(32)

@@ -149,8 +149,9 @@ search_page, list_page = median("search-page"), median("list-page")
 load_1m = figures("load-1m.json")
 index_bytes = int((results / "search-index-bytes").read_text().strip() or 0)
 table_bytes = int((results / "table-data-bytes").read_text().strip() or 0)
+name_bytes = int((results / "name-order-bytes").read_text().strip() or 0)
 loaded = (
-    f"{load_1m['seconds']:,.0f} s ({load_1m['users'] / load_1m['seconds']:,.0f} users/s, each with its claim and terms)"
+    f"{load_1m['seconds']:,.0f} s ({load_1m['users'] / load_1m['seconds']:,.0f} users/s, each with its claim and entries)"
     if load_1m["seconds"]
     else "reused from an earlier run (see its report)"
 )
@@ -164,8 +165,9 @@ lines += [
     f"| `GET /` (list) | {speed(list_page)} | {each_round('list-page')} |",
     f"| search ÷ list | **{ratio(search_page['rps'], list_page['rps'])}** | | | |",
     "",
-    f"- The search index (`users_search_idx`) on disk with 10^6 users, flushed: {index_bytes / 1e6:,.1f} MB"
-    f" (the table's data files: {table_bytes / 1e6:,.1f} MB).",
+    f"- Search's entries (`users_by_term`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
+    f" the name order's (`users_by_name`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
+    f" search ÷ users **{ratio(index_bytes, table_bytes)}**.",
     f"- Loading the 10^6 users: {loaded}.",
     "",
     "## Bulk delete: 500 selected users in one request, against 500 single deletes one after the other",

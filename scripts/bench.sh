@@ -119,10 +119,11 @@ settle() {
     say "compactions still running after 30 minutes; measuring anyway"
 }
 
-say "the search index on disk, 10^6 users (flushed, compacted)"
-scripts/cassandra.sh nodetool flush "$LARGE" users
+say "the search and name-order entries on disk against the users, 10^6 users (flushed, compacted)"
+scripts/cassandra.sh nodetool flush "$LARGE" users users_by_term users_by_name
 settle
-du -cb .cassandra/data/data/"$LARGE"/users-*/*SAI*users_search_idx* | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
+du -cb .cassandra/data/data/"$LARGE"/users_by_term-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
+du -cb .cassandra/data/data/"$LARGE"/users_by_name-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/name-order-bytes"
 du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/table-data-bytes"
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"

@@ -51,10 +51,7 @@ impl Stores {
             imports::schema::tables(keyspace),
         ];
         run_ddl(&session, tables.concat()).await?;
-        for (table, column, cql_type) in users::schema::ADDED_COLUMNS
-            .into_iter()
-            .chain(reconcile::schema::ADDED_COLUMNS)
-        {
+        for (table, column, cql_type) in reconcile::schema::ADDED_COLUMNS {
             add_column_if_missing(&session, keyspace, table, column, cql_type).await?;
         }
         await_agreement(&session).await?;

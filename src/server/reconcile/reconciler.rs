@@ -23,7 +23,6 @@ use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,14 +33,13 @@ use uuid::Uuid;
 const PAGE_ROWS: i32 = 200;
 const ROWS_AT_ONCE: usize = 16;
 
-/// A row of `users` with its token, the position a run keeps, and its search terms.
+/// A row of `users` with its token, the position a run keeps.
 #[derive(DeserializeRow)]
 struct TokenedUser {
     ring_token: i64,
     id: Uuid,
     name: Option<String>,
     email: Option<String>,
-    search_terms: Option<BTreeSet<String>>,
 }
 
 impl TokenedUser {
@@ -86,7 +84,7 @@ impl Reconciler {
         let ks = keyspace.as_str();
         let mut rows_from = plain(
             &session,
-            format!("SELECT token(id) AS ring_token, id, name, email, search_terms FROM {ks}.users WHERE token(id) > ? LIMIT ?"),
+            format!("SELECT token(id) AS ring_token, id, name, email FROM {ks}.users WHERE token(id) > ? LIMIT ?"),
         )
         .await?;
         // `users` takes part in Accord, which answers QUORUM reads only.
@@ -244,10 +242,9 @@ impl Reconciler {
             };
             let mut outcomes = Vec::with_capacity(page.len());
             for rows in page.chunks(ROWS_AT_ONCE) {
-                let checks = rows.iter().map(|row| {
-                    self.users
-                        .reconcile_row(row.row(), row.search_terms.clone(), actor)
-                });
+                let checks = rows
+                    .iter()
+                    .map(|row| self.users.reconcile_row(row.row(), actor));
                 outcomes.extend(try_join_all(checks).await?);
             }
             for (row, outcome) in page.iter().zip(outcomes) {

@@ -1,10 +1,12 @@
-//! The Storage-Attached Indexes on `users`:
-//! - on `email`, case-insensitive, which finds rows other clients wrote whatever the case of their
-//!   email: `Ann@Example.com` is found by `ann@example.com`. It must be the only index on that
-//!   column: given a second, case-sensitive one, Cassandra's planner may choose it, and
-//!   case-insensitive lookups then silently find nothing. So an index on `email` without
-//!   `case_sensitive = false` stops start-up with the command that removes it;
-//! - on `search_terms`, which search reads (`search_terms` in this folder says what it holds).
+//! The Storage-Attached Index on `users(email)`, case-insensitive, which finds rows other clients
+//! wrote whatever the case of their email: `Ann@Example.com` is found by `ann@example.com`. It
+//! must be the only index on that column: given a second, case-sensitive one, Cassandra's planner
+//! may choose it, and case-insensitive lookups then silently find nothing. So an index on `email`
+//! without `case_sensitive = false` stops start-up with the command that removes it.
+//!
+//! (Search once read an index on a `search_terms` column; it reads `users_by_term` now. A
+//! keyspace from then keeps that column and `users_search_idx`, which nothing writes or reads
+//! any more: `DROP INDEX users_search_idx` gives its disk back.)
 
 use crate::server::cassandra::schema::await_agreement;
 use crate::server::cassandra::session::ConnectError;
@@ -15,9 +17,8 @@ use scylla::DeserializeRow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The names of the indexes the app creates when their column has none.
+/// The name of the index the app creates when `email` has none.
 pub const EMAIL_INDEX: &str = "users_email_idx";
-pub const SEARCH_INDEX: &str = "users_search_idx";
 
 /// How long start-up waits for a new index to be built before it says so and keeps waiting.
 const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
@@ -27,28 +28,23 @@ const SAY_STILL_BUILDING_EVERY: Duration = Duration::from_secs(10);
 /// Without a bound, a replica that never reports its index as built held start-up forever.
 const GIVE_UP_WAITING_AFTER: Duration = Duration::from_secs(180);
 
-/// Creates both indexes where missing, refuses a case-sensitive index on `email`, and waits until
-/// both answer queries (a new index fails them until it is built).
+/// Creates the email index if missing, refuses a case-sensitive one, and waits until it answers
+/// queries (a new index fails them until it is built).
 /// `accord`: the table is an Accord table, which answers QUORUM reads only.
 pub async fn ensure(
     session: &Session,
     keyspace: &Keyspace,
     accord: bool,
 ) -> Result<(), ConnectError> {
-    let ks = keyspace.as_str();
     ensure_email_index(session, keyspace).await?;
-    let search = format!(
-        "CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON {ks}.users (search_terms) USING 'sai'"
-    );
-    session.query_unpaged(ddl(search), ()).await?;
     await_agreement(session).await?;
-    for probe in [
+    wait_until_queryable(
+        session,
+        keyspace,
         "email = 'index-probe@example.invalid'",
-        "search_terms CONTAINS 'index-probe'",
-    ] {
-        wait_until_queryable(session, keyspace, probe, accord).await?;
-    }
-    Ok(())
+        accord,
+    )
+    .await
 }
 
 async fn ensure_email_index(session: &Session, keyspace: &Keyspace) -> Result<(), ConnectError> {

@@ -1,14 +1,12 @@
 //! Rows of `users` as stored, and the reads of them that every change starts from.
 
 use super::error::UserError;
-use super::search_terms::terms;
 use super::statements::Statements;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
 use crate::validate::Email;
 use scylla::client::session::Session;
 use scylla::{DeserializeRow, SerializeRow};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -30,13 +28,12 @@ impl UserRow {
     }
 }
 
-/// A row as the app writes it: with the terms search finds it by.
+/// A row as the app writes it.
 #[derive(SerializeRow)]
 pub struct NewUserRow<'a> {
     pub id: Uuid,
     pub name: &'a str,
     pub email: &'a str,
-    pub search_terms: BTreeSet<String>,
 }
 
 impl<'a> From<&'a User> for NewUserRow<'a> {
@@ -45,7 +42,6 @@ impl<'a> From<&'a User> for NewUserRow<'a> {
             id: user.id,
             name: &user.name,
             email: &user.email,
-            search_terms: terms(&user.name, &user.email),
         }
     }
 }

@@ -1,6 +1,5 @@
-//! The users and their email claims: the quickstart's `users` table, exactly as it creates it
-//! (plus the search terms, added to a table that exists), `users_by_email`, and the name order
-//! (`name_order::schema`).
+//! The users and their email claims: the quickstart's `users` table, exactly as it creates it,
+//! `users_by_email`, and the name order and search entries (`name_order::schema`).
 
 use crate::server::config::Keyspace;
 
@@ -26,6 +25,3 @@ pub fn tables(keyspace: &Keyspace, accord: bool, constraints: bool) -> Vec<Strin
     tables.extend(super::name_order::schema::tables(keyspace));
     tables
 }
-
-/// Columns the app adds to the quickstart's table: (table, column, CQL type).
-pub const ADDED_COLUMNS: [(&str, &str, &str); 1] = [("users", "search_terms", "set<text>")];

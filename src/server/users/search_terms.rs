@@ -1,23 +1,11 @@
 //! What search finds: the words of a name and the start of an email, whatever their case and
-//! accents (`Zoë` = `zoe`, `ÅSA` = `åsa`). Every user row carries `search_terms`, the prefixes
-//! its name and email can be found by; a Storage-Attached Index on that set answers
-//! `CONTAINS`, so each search is one index read bounded by a page, at any table size.
-//!
-//! The set is small and bounded: the prefixes of each word of the first `NAME_CHARS_INDEXED`
-//! characters of the name (a word such as `jean-luc` also counts its parts, `jean` and `luc`) and
-//! of the email, but only those of the lengths in `WORD_PREFIXES` and `EMAIL_PREFIXES`: every
-//! length up to 6, then fewer and fewer. A typed word is looked up by its longest stored prefix
-//! and matched in full on the rows that read returns. "Ana Martínez" with a 37-character email
-//! has 20 terms instead of 45, which is what most of a row write's cost is (SAI indexes each
-//! term); no row has more than 213, whatever another client stored.
+//! accents (`Zoë` = `zoe`, `ÅSA` = `åsa`). A user is kept in `users_by_term` under each word of
+//! its name (`name_words`) and its email, folded (`name_order::key`); a typed word is looked up by
+//! its start, and every typed word is matched in full on the users found (`SearchWords`).
 
 use std::collections::BTreeSet;
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
-/// The lengths of the prefixes of a name word that are stored.
-pub const WORD_PREFIXES: [usize; 10] = [2, 3, 4, 5, 6, 8, 10, 13, 16, 20];
-/// The lengths of the prefixes of an email that are stored.
-pub const EMAIL_PREFIXES: [usize; 13] = [2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40];
 const PREFIX_MIN: usize = 2;
 /// A name longer than this (written by another client) is found by its first 100 characters.
 const NAME_CHARS_INDEXED: usize = 100;
@@ -60,41 +48,6 @@ pub fn name_words(name: &str) -> BTreeSet<String> {
     words
 }
 
-/// The prefixes of `word` of the `lengths` it is long enough for.
-fn prefixes(word: &str, lengths: &[usize]) -> Vec<String> {
-    let ends: Vec<usize> = word
-        .char_indices()
-        .map(|(at, c)| at + c.len_utf8())
-        .collect();
-    lengths
-        .iter()
-        .filter(|length| **length <= ends.len())
-        .map(|length| word[..ends[length - 1]].to_owned())
-        .collect()
-}
-
-/// The longest prefix of `word` that the terms of any row that it starts a word of hold.
-fn stored_prefix(word: &str, lengths: &[usize]) -> String {
-    let length = word.chars().count();
-    let usable = lengths
-        .iter()
-        .copied()
-        .filter(|l| *l <= length)
-        .max()
-        .unwrap_or(length);
-    word.chars().take(usable).collect()
-}
-
-/// Every term a row with this name and email is found by.
-pub fn terms(name: &str, email: &str) -> BTreeSet<String> {
-    let mut terms = BTreeSet::new();
-    for word in name_words(name) {
-        terms.extend(prefixes(&word, &WORD_PREFIXES));
-    }
-    terms.extend(prefixes(fold(email.trim()).as_str(), &EMAIL_PREFIXES));
-    terms
-}
-
 /// What a person typed, as words to find: folded, split at whitespace, each at least 2
 /// characters long (shorter ones are left out: they would match nearly everyone).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,20 +76,6 @@ impl SearchWords {
         longest
     }
 
-    /// The terms to ask the index for, longest (most selective) first, at most `most`: each
-    /// word's longest prefix of a length that both names and emails store (`WORD_PREFIXES`).
-    pub fn index_terms(&self, most: usize) -> Vec<String> {
-        let mut terms: Vec<String> = self
-            .0
-            .iter()
-            .map(|word| stored_prefix(word, &WORD_PREFIXES))
-            .collect();
-        terms.sort_by_key(|term: &String| std::cmp::Reverse(term.chars().count()));
-        terms.dedup();
-        terms.truncate(most);
-        terms
-    }
-
     /// Whether a row with this name and email is what was asked for: every word starts a word
     /// of the name, or (one word) the email starts with it.
     pub fn match_user(&self, name: &str, email: &str) -> bool {
@@ -161,15 +100,8 @@ mod tests {
         assert_eq!(fold("Martínez Groß Øre"), "martinez gross ore");
     }
 
-    /// What a search for `typed` reads from the index, the row's terms hold, and the row matches.
     fn finds(typed: &str, name: &str, email: &str) -> bool {
-        let search = SearchWords::of(typed).unwrap();
-        let stored = terms(name, email);
-        search
-            .index_terms(3)
-            .iter()
-            .all(|term| stored.contains(term))
-            && search.match_user(name, email)
+        SearchWords::of(typed).unwrap().match_user(name, email)
     }
 
     #[test]
@@ -180,8 +112,6 @@ mod tests {
             "ana",
             "ma",
             "mart",
-            "marti",
-            "martine",
             "martinez",
             "ana.m",
             "ana.m@exa",
@@ -190,10 +120,6 @@ mod tests {
             assert!(finds(typed, name, email), "{typed}");
         }
         assert!(!finds("tinez", name, email), "only the start of a word");
-        assert!(
-            !terms(name, email).contains("a"),
-            "one letter would match nearly everyone"
-        );
     }
 
     #[test]
@@ -201,17 +127,6 @@ mod tests {
         for typed in ["jean-l", "jean", "luc", "o'n", "neil"] {
             assert!(finds(typed, "Jean-Luc O'Neil", "jl@example.com"), "{typed}");
         }
-    }
-
-    #[test]
-    fn the_number_of_terms_is_bounded_whatever_was_stored() {
-        let huge_name = "abcdefghijklmnopqrstuvwxyz ".repeat(400);
-        let huge_email = format!("{}@example.com", "x".repeat(5000));
-        assert!(terms(&huge_name, &huge_email).len() <= 213);
-        let words: Vec<String> = (0..50).map(|i| format!("w{i}")).collect();
-        assert!(terms(&words.join(" "), "a@b.co").len() <= 213);
-        let typical = terms("Ana Martínez", "u12345.ana.martinez@bench.example.com");
-        assert_eq!(typical.len(), 20, "{typical:?}");
     }
 
     #[test]
@@ -231,19 +146,9 @@ mod tests {
     }
 
     #[test]
-    fn short_words_are_left_out_and_long_ones_are_cut_for_the_index() {
+    fn short_words_are_left_out_and_the_longest_is_looked_up() {
         assert_eq!(SearchWords::of("a b"), None);
-        let search = SearchWords::of("x martinezlopezgarciafernandez").unwrap();
-        assert_eq!(search.index_terms(3), ["martinezlopezgarciaf"]);
-        let between = SearchWords::of("marti").unwrap();
-        assert_eq!(between.index_terms(3), ["marti"]);
-        let seven = SearchWords::of("martine").unwrap();
-        assert_eq!(
-            seven.index_terms(3),
-            ["martin"],
-            "the longest stored length below 7 is 6"
-        );
-        assert!(!search.match_user("Martinezlopezgarciaf Ruiz", "r@example.com"));
-        assert!(search.match_user("Martinezlopezgarciafernandez Ruiz", "r@example.com"));
+        let search = SearchWords::of("x martinez lopez").unwrap();
+        assert_eq!(search.longest(), "martinez");
     }
 }

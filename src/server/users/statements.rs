@@ -26,7 +26,6 @@ pub struct Statements {
     pub claim_email: PreparedStatement,
     pub take_over_claim: PreparedStatement,
     pub release_email: PreparedStatement,
-    pub set_search_terms_if_unchanged: PreparedStatement,
 }
 
 impl Statements {
@@ -47,16 +46,14 @@ impl Statements {
             user_by_id: plain(session, format!("SELECT id, name, email FROM {ks}.users WHERE id = ?")).await?,
             owner_of_email: plain(session, format!("SELECT id FROM {ks}.users_by_email WHERE email = ?")).await?,
             claim_written_at: plain(session, format!("SELECT id, writetime(id) AS written FROM {ks}.users_by_email WHERE email = ?")).await?,
-            insert_user: plain(session, format!("INSERT INTO {ks}.users (id, name, email, search_terms) VALUES (?, ?, ?, ?)")).await?,
-            update_user_if_unchanged: lwt(session, format!("UPDATE {ks}.users SET name = :name, email = :email, search_terms = :search_terms WHERE id = :id IF name = :expected_name AND email = :expected_email")).await?,
+            insert_user: plain(session, format!("INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)")).await?,
+            update_user_if_unchanged: lwt(session, format!("UPDATE {ks}.users SET name = :name, email = :email WHERE id = :id IF name = :expected_name AND email = :expected_email")).await?,
             delete_user_if_unchanged: lwt(session, format!("DELETE FROM {ks}.users WHERE id = :id IF name = :expected_name AND email = :expected_email")).await?,
             // Served by the case-insensitive email index; the oldest row first is sorted here.
             users_with_email: plain(session, format!("SELECT id, name, email, writetime(email) AS written FROM {ks}.users WHERE email = ? LIMIT {EMAIL_MATCHES_READ}")).await?,
             claim_email: lwt(session, format!("INSERT INTO {ks}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS")).await?,
             take_over_claim: lwt(session, format!("UPDATE {ks}.users_by_email SET id = ? WHERE email = ? IF id = ?")).await?,
             release_email: lwt(session, format!("DELETE FROM {ks}.users_by_email WHERE email = ? IF id = ?")).await?,
-            // For rows written elsewhere (reconcile): only if nobody changed them meanwhile.
-            set_search_terms_if_unchanged: lwt(session, format!("UPDATE {ks}.users SET search_terms = :search_terms WHERE id = :id IF name = :expected_name AND email = :expected_email")).await?,
         };
         statements.all_users.set_page_size(ROWS_PER_EXPORT_PAGE);
         if accord {
@@ -80,7 +77,6 @@ impl Statements {
             &mut self.claim_email,
             &mut self.take_over_claim,
             &mut self.release_email,
-            &mut self.set_search_terms_if_unchanged,
         ] {
             use_accord_levels(statement);
         }

@@ -14,7 +14,7 @@ use super::name_order::pages::{NameFrom, NamePages};
 use super::name_order::search_pages::SearchPages;
 use super::name_order::user_entries::UserEntries;
 use super::rows::{Rows, UserRow};
-use super::search_terms::{terms, SearchWords};
+use super::search_terms::SearchWords;
 use super::statements::Statements;
 use super::writes::cassandra5_steps::ordered_steps::OrderedSteps;
 use super::writes::cassandra6_accord::accord_transactions::AccordTransactions;
@@ -23,14 +23,11 @@ use super::writes::user_writes::UserWrites;
 use crate::model::{BulkDeleteResult, Cursor, DeleteOutcome, User, UserCount, UserPage};
 use crate::server::audit::{Actor, AuditLog};
 use crate::server::cassandra::estimates::Estimates;
-use crate::server::cassandra::lwt::lwt_applied;
 use crate::server::config::Keyspace;
 use crate::validate::{Email, Name, SearchQuery, ValidUser};
 use futures_util::{stream, Stream, StreamExt};
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
-use scylla::SerializeRow;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -41,17 +38,9 @@ const DELETES_AT_ONCE: usize = 32;
 /// What reconciling one row did (see `reconcile`).
 pub struct Reconciled {
     pub claim: RowReconciled,
-    /// Whether the row was given the search terms it lacked.
+    /// Whether the row lacked its entry in name order (and so, most likely, in search) and was
+    /// given its entries.
     pub made_searchable: bool,
-}
-
-/// The values of `UPDATE users SET search_terms ... IF name = ... AND email = ...`.
-#[derive(SerializeRow)]
-struct SearchTermsIfUnchanged<'a> {
-    id: Uuid,
-    search_terms: BTreeSet<String>,
-    expected_name: Option<&'a str>,
-    expected_email: Option<&'a str>,
 }
 
 pub struct UserStore {
@@ -323,6 +312,11 @@ impl UserStore {
         })
     }
 
+    /// The entries in name order and search (the bench loads them as the app writes them).
+    pub fn entries(&self) -> &UserEntries {
+        &self.names
+    }
+
     /// Search's pages, to see what one of their reads costs (tests trace it).
     pub fn searcher(&self) -> &SearchPages {
         &self.search_pages
@@ -366,32 +360,16 @@ impl UserStore {
             .await
     }
 
-    /// Reconciles one row as stored, with its search terms (see `reconcile`): the claim on its
-    /// email, its entry in name order (written again whether or not it had it: a write that
-    /// changes nothing when it had), and the search terms it lacks, given only if nobody changed
-    /// the row meanwhile.
+    /// Reconciles one row as stored (see `reconcile`): the claim on its email, and its entries
+    /// in name order and search.
     pub async fn reconcile_row(
         &self,
         row: UserRow,
-        stored_terms: Option<BTreeSet<String>>,
         actor: &Actor,
     ) -> Result<Reconciled, UserError> {
-        let user = User::from(row.clone());
+        let user = User::from(row);
         let claim = self.claims.reconcile_row(&user, actor).await?;
-        self.names.place(&user).await?;
-        let wanted = terms(&user.name, &user.email);
-        let has = stored_terms.unwrap_or_default();
-        let made_searchable = wanted != has && {
-            let values = SearchTermsIfUnchanged {
-                id: row.id,
-                search_terms: wanted,
-                expected_name: row.name.as_deref(),
-                expected_email: row.email.as_deref(),
-            };
-            let statement = &self.claims.rows.statements.set_search_terms_if_unchanged;
-            let result = self.session().execute_unpaged(statement, &values).await?;
-            lwt_applied(result)?
-        };
+        let made_searchable = self.names.give(&user).await?;
         Ok(Reconciled {
             claim,
             made_searchable,

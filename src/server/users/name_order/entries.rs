@@ -42,6 +42,7 @@ struct Shards {
 pub struct EntryStatements {
     pub insert_entry: PreparedStatement,
     delete_entry: PreparedStatement,
+    entry_at: PreparedStatement,
     record_bucket: PreparedStatement,
     shards_of_bucket: PreparedStatement,
 }
@@ -90,6 +91,7 @@ impl Entries {
         let statements = EntryStatements {
             insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (bucket, shard, key, id) VALUES (?, ?, ?, ?)")).await?,
             delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE bucket = ? AND shard = ? AND key = ?")).await?,
+            entry_at: plain(&session, format!("SELECT id FROM {ks}.{entries} WHERE bucket = ? AND shard = ? AND key = ?")).await?,
             record_bucket: plain(&session, format!("INSERT INTO {ks}.name_buckets (directory, bucket) VALUES ({directory}, ?)")).await?,
             shards_of_bucket: plain(&session, format!("SELECT shards FROM {ks}.name_buckets WHERE directory = {directory} AND bucket = ?")).await?,
         };
@@ -146,23 +148,45 @@ impl Entries {
         let mut deletes = Vec::new();
         for key in keys {
             let bucket = key.bucket();
-            let Some(shards) = self.shards_now(&bucket).await? else {
-                continue; // No entry was ever written in this bucket.
-            };
-            // Shards only ever double: the entry is in the shard its id had at one of the counts.
-            let mut count = 1;
-            let mut candidates = Vec::new();
-            while count <= shards {
-                candidates.push(shard_of(id, count));
-                count *= 2;
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            for shard in candidates {
+            for shard in self.shards_it_may_be_in(id, &bucket).await? {
                 deletes.push((bucket.clone(), shard, key.as_str().to_owned()));
             }
         }
         self.write_all(&self.statements.delete_entry, deletes).await
+    }
+
+    /// Whether `id` has its entry under `key`.
+    pub async fn has(&self, id: Uuid, key: &NameKey) -> Result<bool, UserError> {
+        let bucket = key.bucket();
+        for shard in self.shards_it_may_be_in(id, &bucket).await? {
+            let values = (&bucket, shard, key.as_str());
+            let found = with_retries(|| {
+                self.session
+                    .execute_unpaged(&self.statements.entry_at, values)
+            })
+            .await?;
+            if found.into_rows_result()?.rows_num() > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The shards of `bucket` an entry of `id` can be in: shards only ever double, so the one
+    /// its id had at one of the counts (none when the bucket never had an entry).
+    async fn shards_it_may_be_in(&self, id: Uuid, bucket: &str) -> Result<Vec<i32>, UserError> {
+        let Some(shards) = self.shards_now(bucket).await? else {
+            return Ok(Vec::new());
+        };
+        let mut count = 1;
+        let mut candidates = Vec::new();
+        while count <= shards {
+            candidates.push(shard_of(id, count));
+            count *= 2;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        Ok(candidates)
     }
 
     /// The bucket's number of shards, as this server knows it or the directory says (1 for a

@@ -64,6 +64,15 @@ impl UserEntries {
         self.place_terms(user).await
     }
 
+    /// All of the user's entries, whether or not it had them (a write that changes nothing when
+    /// it had); says whether its entry in name order was missing.
+    pub async fn give(&self, user: &User) -> Result<bool, UserError> {
+        let key = NameKey::of(user.id, &user.name, &user.email);
+        let had = self.names.has(user.id, &key).await?;
+        self.place(user).await?;
+        Ok(!had)
+    }
+
     pub async fn remove(&self, user: &User) -> Result<(), UserError> {
         self.names.remove(user.id, &name_keys(user)).await?;
         self.terms.remove(user.id, &term_keys(user)).await

@@ -10,10 +10,8 @@ use crate::server::users::conflicts::refuse;
 use crate::server::users::error::UserError;
 use crate::server::users::name_order::user_entries::{log_if_not_kept, UserEntries};
 use crate::server::users::rows::UserRow;
-use crate::server::users::search_terms::terms;
 use crate::validate::Email;
 use scylla::SerializeRow;
-use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// The values of `UPDATE users ... IF name = :expected_name AND email = :expected_email`.
@@ -22,7 +20,6 @@ struct UpdateIfUnchanged<'a> {
     id: Uuid,
     name: &'a str,
     email: &'a str,
-    search_terms: BTreeSet<String>,
     expected_name: Option<&'a str>,
     expected_email: Option<&'a str>,
 }
@@ -50,7 +47,6 @@ pub async fn run(
         id,
         name: &updated.name,
         email: &updated.email,
-        search_terms: terms(&updated.name, &updated.email),
         expected_name: stored.name.as_deref(),
         expected_email: stored.email.as_deref(),
     };

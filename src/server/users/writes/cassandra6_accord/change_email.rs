@@ -8,7 +8,6 @@ use crate::model::User;
 use crate::server::users::claims::Claims;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::UserRow;
-use crate::server::users::search_terms::terms;
 use crate::validate::Email;
 use scylla::value::CqlValue;
 use scylla::DeserializeRow;
@@ -29,7 +28,7 @@ pub fn cql(ks: &str, shape: Shape) -> String {
            {old_read}
            SELECT cur.id, cur.name, cur.email, taken.id{old_selected};
            IF cur IS NOT NULL AND {name} AND {email} AND taken IS NULL{old_condition} THEN
-             UPDATE {ks}.users SET name = :name, email = :email, search_terms = :search_terms WHERE id = :id;
+             UPDATE {ks}.users SET name = :name, email = :email WHERE id = :id;
              INSERT INTO {ks}.users_by_email (email, id) VALUES (:claim_key, :id);
              {old_delete}
            END IF
@@ -76,7 +75,6 @@ pub async fn run(
             ("name", CqlValue::Text(updated.name.clone())),
             ("email", CqlValue::Text(updated.email.clone())),
             ("claim_key", CqlValue::Text(email.as_str().to_owned())),
-            ("search_terms", search_terms(updated)),
         ]);
         add_expected(&mut values, stored);
         if releases_old_claim {
@@ -103,11 +101,6 @@ pub async fn run(
         return Ok(());
     }
     Err(UserError::ClaimsKeptChanging)
-}
-
-fn search_terms(user: &User) -> CqlValue {
-    let terms = terms(&user.name, &user.email);
-    CqlValue::Set(terms.into_iter().map(CqlValue::Text).collect())
 }
 
 impl From<Selected> for Read {

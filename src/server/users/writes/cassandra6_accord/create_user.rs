@@ -18,7 +18,7 @@ pub fn cql(ks: &str) -> String {
            LET claim = (SELECT id FROM {ks}.users_by_email WHERE email = :claim_key);
            SELECT claim.id;
            IF claim IS NULL THEN
-             INSERT INTO {ks}.users (id, name, email, search_terms) VALUES (:id, :name, :email, :search_terms);
+             INSERT INTO {ks}.users (id, name, email) VALUES (:id, :name, :email);
              INSERT INTO {ks}.users_by_email (email, id) VALUES (:claim_key, :id);
            END IF
          COMMIT TRANSACTION"
