@@ -9,6 +9,7 @@ use crate::pages::{
     edit_user::EditUserPage,
     import::ImportPage,
     import_job::ImportJobPage,
+    new_user::NewUserPage,
     not_found::NotFoundPage,
     operators::OperatorsPage,
     reconcile::ReconcilePage,
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                 // works without JavaScript (streamed placeholders need JS to be filled in).
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/new") view=NewUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/:id") view=EditUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/delete-selected") view=DeleteSelectedPage ssr=SsrMode::Async/>
                     <Route path=path!("/deleted") view=DeletedPage ssr=SsrMode::Async/>

@@ -63,8 +63,14 @@ export async function createUser(request: APIRequestContext, name: string, email
   return response.json();
 }
 
-/** Fills the "Add a user" form and submits it. */
+/** Opens "Add a user" from the users page (unless it is open), fills its form and submits it. */
 export async function addThroughForm(page: Page, name: string, email: string) {
+  if (new URL(page.url()).pathname !== '/users/new') {
+    const hydrated = (await page.locator('body[data-hydrated="true"]').count()) > 0;
+    await page.getByRole('link', { name: 'Add a user' }).click();
+    await expect(page.getByRole('heading', { name: 'Add a user', level: 1 })).toBeVisible();
+    if (hydrated) await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  }
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Add user' }).click();

@@ -63,7 +63,7 @@ test.describe('as a viewer', () => {
     await gotoHydrated(page, `/?q=${encodeURIComponent(email)}`);
     await expect(rowWith(page, email)).toContainText('Viewed Person');
     await expect(rowWith(page, email).getByRole('checkbox')).toHaveCount(0);
-    await expect(page.getByRole('heading', { name: 'Add a user' })).toHaveCount(0);
+    await expect(page.getByRole('link', { name: 'Add a user' })).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
     await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
     await expect(page.getByRole('link', { name: 'Operators' })).toHaveCount(0);

@@ -15,7 +15,7 @@ test('search finds the start of name words whatever the case and accents', async
   await gotoHydrated(page, '/');
   await searchFor(page, `ZOE ${word.slice(0, 4).toLowerCase()}`);
   await expect(page.getByRole('heading', { name: /Users matching/ })).toBeVisible();
-  await expect(page.getByText('Results are not ranked')).toBeVisible();
+  await expect(page.getByText('By the word that matched, then by name')).toBeVisible();
   await expect(rowWith(page, zoe)).toContainText(`Zoë ${word}`);
   await expect(page.locator('table.users tbody tr')).toHaveCount(1);
   expect(new URL(page.url()).searchParams.get('q')).toBe(`ZOE ${word.slice(0, 4).toLowerCase()}`);
@@ -38,9 +38,8 @@ test('"/" focuses the search box, except while typing', async ({ page }) => {
   await page.keyboard.press('/');
   await expect(page.getByLabel('Search', { exact: true })).toBeFocused();
   await expect(page.getByLabel('Search', { exact: true })).toHaveValue('');
-  await page.getByLabel('Name', { exact: true }).click();
   await page.keyboard.type('a/b');
-  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('a/b');
+  await expect(page.getByLabel('Search', { exact: true })).toHaveValue('a/b');
 });
 
 test.describe('on a phone', () => {
@@ -54,6 +53,16 @@ test.describe('on a phone', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, 'no sideways scrolling').toBeLessThanOrEqual(0);
     await expect(page.getByLabel('Search', { exact: true })).toBeInViewport();
+  });
+
+  test('the first users show without scrolling, and Add a user opens its own page', async ({ page, request }) => {
+    await createUser(request, 'Phone Visible Person', uniqueEmail('phone'));
+    await gotoHydrated(page, '/');
+    await expect(page.locator('table.users tbody tr').first()).toBeInViewport();
+    await expect(page.getByRole('textbox', { name: 'Name', exact: true })).toHaveCount(0);
+    await page.getByRole('link', { name: 'Add a user' }).click();
+    await expect(page).toHaveURL(/\/users\/new$/);
+    await expect(page.getByLabel('Name', { exact: true })).toBeInViewport();
   });
 });
 

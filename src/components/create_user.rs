@@ -1,5 +1,5 @@
-//! "Add a user": the create form, checked in the browser first (an island), posted as a plain
-//! form either way.
+//! The form of "Add a user" (`/users/new`), checked in the browser first (an island), posted as
+//! a plain form either way.
 
 use crate::api::CreateUser;
 use crate::components::form::{server_field_errors, CheckedForm, FormRules};
@@ -14,8 +14,7 @@ pub fn CreateUserForm(draft_name: Option<String>, draft_email: Option<String>) -
     let errors = server_field_errors(create.value().get_untracked());
     let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
     view! {
-        <section class="card" aria-labelledby="create-heading">
-            <h2 id="create-heading">"Add a user"</h2>
+        <section class="card" aria-label="New user">
             <ErrorBanner error=server_error/>
             <CheckedForm rules=FormRules::User>
                 <ActionForm action=create attr:novalidate=true>

@@ -3,6 +3,7 @@ pub mod bulk_delete;
 pub mod edit_user;
 pub mod import;
 pub mod import_job;
+pub mod new_user;
 pub mod not_found;
 pub mod operators;
 pub mod reconcile;

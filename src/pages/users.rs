@@ -1,15 +1,14 @@
-//! `/`: the users, their count and the Search box above them, the create form, and the delete
-//! confirmation. With `q`, the table shows what the search finds instead of every user.
+//! `/`: the users, their count and the Search box above them, a link to "Add a user"
+//! (`/users/new`), and the delete confirmation. With `q`, the table shows what the search finds
+//! instead of every user.
 //!
 //! Everything that selects what is shown lives in the query string, so every state is a link
 //! that works with JavaScript off and survives Back and reload: `q` (search), `sort` (`name` or
 //! `token`), `after` / `before` (page cursors), `delete` (confirm), `id` and `select` (rows
-//! checked), `added` / `saved` / `deleted`, and `draft_name` / `draft_email` (what was typed
-//! before a failed post without JavaScript).
+//! checked), `added` / `saved` / `deleted`.
 
 use crate::api::{get_user, list_users, search_users};
 use crate::components::confirm_delete::ConfirmDelete;
-use crate::components::create_user::CreateUserForm;
 use crate::components::list_position::ListPosition;
 use crate::components::notice::{ErrorAlert, StatusBanner};
 use crate::components::search_box::SearchBox;
@@ -63,13 +62,11 @@ pub fn UsersPage() -> impl IntoView {
         </div>
         {position.q.is_none().then(|| view! { <SortChoice sort=position.sort/> })}
         <p class="transfer">
+            {editor.then(|| view! { <a href="/users/new" class="button-link">"Add a user"</a> })}
             // A plain download: the browser saves the file as it streams in.
             <a href="/api/users/export.csv" download>"Export CSV"</a>
             {editor.then(|| view! { <a href="/import">"Import CSV"</a> })}
         </p>
-        {editor.then(|| view! {
-            <div class="forms"><CreateUserForm draft_name=param("draft_name") draft_email=param("draft_email")/></div>
-        })}
         <UserList position highlighted editor selected/>
     }
 }
