@@ -20,6 +20,10 @@ pub struct Config {
     pub credentials: Option<Credentials>,
     pub tls_ca_file: Option<PathBuf>,
     pub page_size: u16,
+    /// A shard of a bucket of name order or search is split (its bucket's shards doubled) once
+    /// about this many entries were written to it (`ENTRIES_PER_SHARD`), so none holds more than
+    /// about twice it.
+    pub entries_per_shard: u32,
     pub request_timeout: Duration,
     pub sign_in: SignInSettings,
     /// The largest CSV file an import takes (`IMPORT_MAX_BYTES`).
@@ -155,6 +159,14 @@ impl Config {
             .ok_or_else(|| {
                 check("USERS_PAGE_SIZE")("must be a whole number from 1 to 1000".into())
             })?;
+        let entries_per_shard = read("ENTRIES_PER_SHARD", "50000")
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (4..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                check("ENTRIES_PER_SHARD")("must be a whole number from 4 to 1000000".into())
+            })?;
         let timeout_ms = read("CASSANDRA_REQUEST_TIMEOUT_MS", "5000")
             .trim()
             .parse::<u64>()
@@ -244,6 +256,7 @@ impl Config {
             credentials,
             tls_ca_file,
             page_size,
+            entries_per_shard,
             request_timeout: Duration::from_millis(timeout_ms),
             sign_in,
             import_max_bytes,
@@ -353,6 +366,7 @@ mod tests {
             ("CASSANDRA_REPLICATION", "NetworkTopologyStrategy:dc1'=3"),
             ("CASSANDRA_CONSISTENCY", "MOSTLY"),
             ("USERS_PAGE_SIZE", "0"),
+            ("ENTRIES_PER_SHARD", "2"),
             ("CASSANDRA_USERNAME", "alice"),
             ("CASSANDRA_TLS_CA_FILE", "/nonexistent/ca.pem"),
             ("CASSANDRA_REQUEST_TIMEOUT_MS", "soon"),

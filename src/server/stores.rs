@@ -70,6 +70,7 @@ impl Stores {
                 audit.clone(),
                 accord,
                 config.page_size,
+                config.entries_per_shard,
             )
             .await?,
         );

@@ -12,6 +12,7 @@ use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
 use reqwest::{header, StatusCode};
 use serde_json::Value;
+use std::collections::HashSet;
 use uuid::Uuid;
 
 const CLI: Actor = Actor::CommandLine;
@@ -280,5 +281,94 @@ async fn the_api_lists_by_name_by_default_and_by_token_when_asked() {
     }
     let (status, body) = post(vec![("sort", "name".into()), ("after", "n.%%".into())]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_hot_bucket_is_split_over_shards_and_still_pages_in_order() {
+    let db = TestDb::alone_with(&[
+        ("USERS_PAGE_SIZE", "7".to_owned()),
+        ("ENTRIES_PER_SHARD", "8".to_owned()),
+    ])
+    .await;
+    // 40 names that start alike: one bucket ("ho") in name order and in search.
+    let created: Vec<User> = stream::iter(0..40)
+        .map(|i| {
+            let db = &db;
+            async move {
+                create(
+                    db,
+                    &format!("Hot {:02}", (i * 17) % 40),
+                    &format!("h{i}@example.com"),
+                )
+                .await
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut expected = created.clone();
+    expected.sort_by_key(|u| NameKey::of(u.id, &u.name, &u.email));
+
+    let ks = db.keyspace();
+    for (directory, table) in [(0, "users_by_name"), (1, "users_by_term")] {
+        let shards: Option<i32> = db
+            .session()
+            .query_unpaged(
+                at_quorum(format!("SELECT shards FROM {ks}.name_buckets WHERE directory = {directory} AND bucket = 'ho'")),
+                (),
+            )
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap()
+            .first_row::<(Option<i32>,)>()
+            .unwrap()
+            .0;
+        assert!(
+            shards.unwrap_or(1) >= 4,
+            "{table}: 40 entries at 8 a shard: {shards:?}"
+        );
+        let used: HashSet<i32> = db
+            .session()
+            .query_unpaged(at_quorum(format!("SELECT shard FROM {ks}.{table}")), ())
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap()
+            .rows::<(i32,)>()
+            .unwrap()
+            .map(|row| row.unwrap().0)
+            .collect();
+        assert!(used.len() > 1, "{table}: entries in shards {used:?}");
+    }
+
+    let mut pages = vec![db.users().list_by_name(NameFrom::Start).await.unwrap()];
+    while let Some(next) = pages.last().unwrap().next.clone() {
+        assert!(pages.len() < 20, "paging does not end");
+        pages.push(db.users().list_by_name(from(&next, true)).await.unwrap());
+    }
+    let listed: Vec<User> = pages.iter().flat_map(|p| p.users.clone()).collect();
+    assert_eq!(
+        listed, expected,
+        "each once, in name order, across the shards"
+    );
+    let before = pages.last().unwrap().previous.clone().unwrap();
+    let back = db.users().list_by_name(from(&before, false)).await.unwrap();
+    assert_eq!(back.users, pages[pages.len() - 2].users, "and back");
+
+    let query = cassandra_users::validate::SearchQuery::parse("hot").unwrap();
+    let mut found = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db.users().search(&query, after).await.unwrap();
+        found.extend(page.users);
+        match page.next {
+            Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
+            None => break,
+        }
+        assert!(found.len() <= 40, "search pages do not end");
+    }
+    assert_eq!(found, expected, "search finds each once, by name");
     db.drop().await;
 }

@@ -2,6 +2,7 @@
 //! (`users_by_term`, what search reads), the directory of their buckets, and the pages read from
 //! them.
 
+pub mod directory;
 pub mod entries;
 pub mod key;
 pub mod pages;

@@ -4,7 +4,9 @@
 //! `name_buckets`: the buckets that have entries, in order, with their number of shards (one
 //! small partition per table, directory 0 for names and 1 for terms: at most one row per
 //! two-character start of a word), so a page can step from one bucket to the next without trying
-//! the empty ones.
+//! the empty ones;
+//! `name_bucket_sizes`: how many entries were written to each bucket (a counter, sampled), which
+//! says when to split it (`directory`).
 //!
 //! An entry only points at its user: a page reads each user's row by id and shows it only if its
 //! key is still the entry's (see `pages`), so an entry left behind by a crash or by another
@@ -18,5 +20,6 @@ pub fn tables(keyspace: &Keyspace) -> Vec<String> {
         format!("CREATE TABLE IF NOT EXISTS {ks}.users_by_name (bucket text, shard int, key text, id uuid, PRIMARY KEY ((bucket, shard), key))"),
         format!("CREATE TABLE IF NOT EXISTS {ks}.users_by_term (bucket text, shard int, key text, id uuid, PRIMARY KEY ((bucket, shard), key))"),
         format!("CREATE TABLE IF NOT EXISTS {ks}.name_buckets (directory int, bucket text, shards int, PRIMARY KEY (directory, bucket))"),
+        format!("CREATE TABLE IF NOT EXISTS {ks}.name_bucket_sizes (directory int, bucket text, written counter, PRIMARY KEY ((directory, bucket)))"),
     ]
 }

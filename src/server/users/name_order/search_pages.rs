@@ -86,7 +86,13 @@ impl SearchPages {
         let wanted = size + 1;
         let (bucket, lower, upper) = bounds(words);
         let typed = term_as_kept(words.longest());
-        let shards = self.entries.terms.shards(&bucket).await?;
+        let shards = self
+            .entries
+            .terms
+            .directory
+            .shards_now(&bucket)
+            .await?
+            .unwrap_or(1);
         // A position from another search starts this one at its beginning.
         let mut from = after
             .map(|key| key.as_str().to_owned())

@@ -40,10 +40,21 @@ fn term_keys(user: &User) -> BTreeSet<NameKey> {
 }
 
 impl UserEntries {
-    pub async fn new(session: Arc<Session>, keyspace: &Keyspace) -> Result<Self, ExecutionError> {
+    /// `entries_per_shard`: when a bucket's shards are doubled (`Entries`).
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        entries_per_shard: u32,
+    ) -> Result<Self, ExecutionError> {
         Ok(UserEntries {
-            names: Entries::new(session.clone(), keyspace, KeyTable::Names).await?,
-            terms: Entries::new(session, keyspace, KeyTable::Terms).await?,
+            names: Entries::new(
+                session.clone(),
+                keyspace,
+                KeyTable::Names,
+                entries_per_shard,
+            )
+            .await?,
+            terms: Entries::new(session, keyspace, KeyTable::Terms, entries_per_shard).await?,
         })
     }
 
