@@ -36,6 +36,10 @@ pub struct UserPage {
     /// Where the page before this one ends (its `before`); `None` on the first page, and always
     /// in storage order (Cassandra cannot walk tokens backwards).
     pub previous: Option<String>,
+    /// A search too broad to fill this page within the entries one page may examine: the page
+    /// is short, and `next` goes on. Only in the JSON when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// The order of the user list: the `sort` parameter of the page and the API.

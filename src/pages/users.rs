@@ -64,7 +64,7 @@ pub fn UsersPage() -> impl IntoView {
         <p class="transfer">
             {editor.then(|| view! { <a href="/users/new" class="button-link">"Add a user"</a> })}
             // A plain download: the browser saves the file as it streams in.
-            <a href="/api/users/export.csv" download>"Export CSV"</a>
+            {export_link(position.q.as_deref())}
             {editor.then(|| view! { <a href="/import">"Import CSV"</a> })}
         </p>
         <UserList position highlighted editor selected/>
@@ -111,9 +111,7 @@ fn UserList(
         ),
         (None, SortOrder::Name) => (
             "All users".to_owned(),
-            "By name, without regard to case or accents; the same name by email. Rows that other \
-             clients write join this order once they are reconciled (Reconcile page) or edited \
-             here; Storage order shows every row at once.",
+            "By name, without regard to case or accents; the same name by email.",
         ),
         (None, SortOrder::Storage) => (
             "All users".to_owned(),
@@ -125,6 +123,12 @@ fn UserList(
         <section aria-labelledby="list-heading">
             <h2 id="list-heading">{heading}</h2>
             <p class="hint">{hint}</p>
+            {(searching.is_none() && position.sort == SortOrder::Name).then(|| view! {
+                <p class="hint">
+                    "Rows that other clients write join this order once reconcile gives them their place, or once they are edited here; "
+                    <a href="/?sort=token">"Storage order"</a>" lists every row at once."
+                </p>
+            })}
             <Transition fallback=|| view! { <p>"Loading users…"</p> }>
                 {move || {
                     let (position, selected, searching) = (position.clone(), selected.clone(), searching.clone());
@@ -150,7 +154,15 @@ fn shown(
         Ok(page) => page,
         Err(error) => return view! { <ErrorAlert error/> }.into_any(),
     };
-    let empty = page.users.is_empty() && pinned.is_none();
+    let empty = page.users.is_empty() && pinned.is_none() && !page.partial;
+    let partial = page.partial.then(|| {
+        view! {
+            <p class="hint" role="status">
+                "This search is broad: this page stopped after looking through as many entries as one page may. \
+                 Next page looks further; more letters of a word narrow it."
+            </p>
+        }
+    });
     let table = users_table(
         page.users,
         pinned,
@@ -167,7 +179,24 @@ fn shown(
         };
         view! { <p class="empty" role="status">{text}</p> }
     });
-    view! { {empty} {table} }.into_any()
+    view! { {partial} {empty} {table} }.into_any()
+}
+
+/// "Export CSV": every user, or (while searching) what the search finds.
+fn export_link(q: Option<&str>) -> impl IntoView {
+    let (href, text) = match q {
+        Some(q) => {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("q", q)
+                .finish();
+            (
+                format!("/api/users/export.csv?{query}"),
+                "Export these results (CSV)",
+            )
+        }
+        None => ("/api/users/export.csv".to_owned(), "Export CSV"),
+    };
+    view! { <a href=href download>{text}</a> }
 }
 
 /// "Sort by": a GET form, so the order is a bookmarkable link that works with JavaScript off.

@@ -207,3 +207,48 @@ async fn results_come_by_the_word_that_matched_then_by_name_each_user_once() {
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn an_export_with_q_streams_what_the_search_finds_in_its_order() {
+    let db = TestDb::new(2).await;
+    let word = format!("X{}", db.tag);
+    for (name, local) in [("Cy", "cy"), ("Al", "al"), ("Bo", "bo")] {
+        add(&db, &format!("{name} {word}"), &db.email(local)).await;
+    }
+    add(&db, "Not Found", &db.email("other")).await;
+    let token = db.token(cassandra_users::model::Role::Viewer).await;
+    let url = crate::helpers::spawn_app(cassandra_users::server::Database::connected(
+        db.stores.clone(),
+    ))
+    .await;
+    let client = crate::helpers::http_client().build().unwrap();
+    let export = |q: String| {
+        client
+            .get(format!("{url}/api/users/export.csv"))
+            .query(&[("q", q)])
+            .bearer_auth(&token)
+            .send()
+    };
+    let response = export(word.to_lowercase()).await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let names: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap())
+        .collect();
+    let expected: Vec<String> = ["Al", "Bo", "Cy"]
+        .iter()
+        .map(|name| format!("{name} {word}"))
+        .collect();
+    assert_eq!(
+        names, expected,
+        "every page of the search (pages of 2), in its order"
+    );
+
+    let refused = export("x".to_owned()).await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("at least 2"), "{body}");
+    db.drop().await;
+}

@@ -24,7 +24,7 @@ pub async fn export(stores: &Stores) -> Result<(), String> {
         .unwrap_or(0);
     let bar = bar(estimate, "{bar:40} {pos}/~{len} users exported");
     let mut pieces = Box::pin(
-        users_as_csv(&stores.users, stores.audit.clone(), CLI)
+        users_as_csv(&stores.users, None, stores.audit.clone(), CLI)
             .await
             .map_err(|error| describe(&error))?,
     );

@@ -1,11 +1,14 @@
-//! The export: every user as CSV (`id,name,email`, token order), streamed page by page from
-//! Cassandra, so memory holds one page and one buffer whatever the size of the table. The audit
-//! trail records who exported how many rows, also when the download broke off.
+//! The export: every user as CSV (`id,name,email`, token order), or what a search finds (in its
+//! order), streamed page by page from Cassandra, so memory holds one page and one buffer whatever
+//! the size of the table. The audit trail records who exported how many rows, also when the
+//! download broke off.
 
 use super::cells::{protect, HEADER};
 use crate::model::User;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
+use crate::server::users::name_order::key::NameKey;
 use crate::server::users::{UserError, UserStore};
+use crate::validate::SearchQuery;
 use futures_util::{stream, Stream, StreamExt};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,12 +20,17 @@ type Users = Pin<Box<dyn Stream<Item = Result<User, UserError>> + Send>>;
 
 /// The export as pieces of the file. A read that fails midway ends the stream with the error,
 /// so the download fails instead of looking complete.
+/// `searched`: only what this search finds.
 pub async fn users_as_csv(
-    users: &UserStore,
+    users: &Arc<UserStore>,
+    searched: Option<SearchQuery>,
     audit: Arc<AuditLog>,
     actor: Actor,
 ) -> Result<impl Stream<Item = Result<Vec<u8>, UserError>> + Send + 'static, UserError> {
-    let rows: Users = Box::pin(users.all().await?);
+    let rows: Users = match searched {
+        None => Box::pin(users.all().await?),
+        Some(query) => search_results(users.clone(), query),
+    };
     let export = Export {
         rows,
         exported: 0,
@@ -42,6 +50,28 @@ pub async fn users_as_csv(
     })
     // The HTTP body may ask again after the end; a fused stream keeps answering `None`.
     .fuse())
+}
+
+/// Every page of a search, one user at a time.
+fn search_results(users: Arc<UserStore>, query: SearchQuery) -> Users {
+    // `None` once the last page was read; otherwise where the next page starts.
+    let pages = stream::unfold(Some(None::<NameKey>), move |position| {
+        let (users, query) = (users.clone(), query.clone());
+        async move {
+            let after = position?;
+            let page = match users.search(&query, after).await {
+                Ok(page) => page,
+                Err(error) => return Some((vec![Err(error)], None)),
+            };
+            let next = page
+                .next
+                .and_then(|cursor| NameKey::from_cursor(&cursor).ok())
+                .map(Some);
+            Some((page.users.into_iter().map(Ok).collect::<Vec<_>>(), next))
+        }
+    });
+    // Fused: the export may ask again after the end.
+    Box::pin(pages.flat_map(stream::iter).fuse())
 }
 
 /// One line of the file (with its line break), for a user.

@@ -146,6 +146,7 @@ impl UserStore {
             users,
             next,
             previous: None,
+            partial: false,
         })
     }
 
@@ -157,6 +158,7 @@ impl UserStore {
             users: page.users,
             next: page.next.map(|key| key.cursor()),
             previous: page.previous.map(|key| key.cursor()),
+            partial: false,
         })
     }
 
@@ -287,6 +289,7 @@ impl UserStore {
             users: Vec::new(),
             next: None,
             previous: None,
+            partial: false,
         };
         if let Ok(email) = Email::parse(query.as_str()) {
             match self.find_by_email(&email).await {
@@ -310,6 +313,7 @@ impl UserStore {
             users: page.users,
             next: page.next.map(|key| key.cursor()),
             previous: None,
+            partial: page.partial,
         })
     }
 

@@ -10,7 +10,7 @@
 //! `entries_per_shard` to every shard, so at the default (50,000) and 10^7 users, where the
 //! commonest two letters start about 500,000 entries (32 shards), a shard holds about 80,000.
 
-use super::entries::KeyTable;
+use super::schema::KeyTable;
 use crate::server::cassandra::lwt::lwt_applied;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::{lwt, plain};

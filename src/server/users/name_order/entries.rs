@@ -4,6 +4,7 @@
 
 use super::directory::BucketDirectory;
 use super::key::{shard_of, NameKey};
+use super::schema::KeyTable;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
@@ -31,31 +32,6 @@ pub struct EntryStatements {
     pub insert_entry: PreparedStatement,
     delete_entry: PreparedStatement,
     entry_at: PreparedStatement,
-}
-
-/// The tables of keys, each with its directory in `name_buckets`.
-#[derive(Clone, Copy)]
-pub enum KeyTable {
-    /// `users_by_name`, directory 0.
-    Names,
-    /// `users_by_term`, directory 1.
-    Terms,
-}
-
-impl KeyTable {
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyTable::Names => "users_by_name",
-            KeyTable::Terms => "users_by_term",
-        }
-    }
-
-    pub fn directory(self) -> i32 {
-        match self {
-            KeyTable::Names => 0,
-            KeyTable::Terms => 1,
-        }
-    }
 }
 
 pub struct Entries {

@@ -7,9 +7,9 @@
 //! shown: it is removed, and the user is given its right entry. So every page costs a few
 //! bounded reads, whatever the number of users.
 
-use super::entries::KeyTable;
 use super::key::NameKey;
 use super::read_entries::{merged, with_users, Entry};
+use super::schema::KeyTable;
 use super::user_entries::UserEntries;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;

@@ -23,3 +23,28 @@ pub fn tables(keyspace: &Keyspace) -> Vec<String> {
         format!("CREATE TABLE IF NOT EXISTS {ks}.name_bucket_sizes (directory int, bucket text, written counter, PRIMARY KEY ((directory, bucket)))"),
     ]
 }
+
+/// The tables of keys, each with its directory in `name_buckets`.
+#[derive(Clone, Copy)]
+pub enum KeyTable {
+    /// `users_by_name`, directory 0.
+    Names,
+    /// `users_by_term`, directory 1.
+    Terms,
+}
+
+impl KeyTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyTable::Names => "users_by_name",
+            KeyTable::Terms => "users_by_term",
+        }
+    }
+
+    pub fn directory(self) -> i32 {
+        match self {
+            KeyTable::Names => 0,
+            KeyTable::Terms => 1,
+        }
+    }
+}

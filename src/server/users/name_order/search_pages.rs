@@ -10,9 +10,9 @@
 //! email, shows once). A page examines at most `examined_per_page` entries: a search too broad to
 //! fill a page within that ends the page short, and Next page goes on.
 
-use super::entries::KeyTable;
 use super::key::{term_as_kept, NameKey, BUCKET_CHARS};
 use super::read_entries::{merged, with_users, Entry};
+use super::schema::KeyTable;
 use super::user_entries::UserEntries;
 use crate::model::User;
 use crate::server::cassandra::statements::plain;
@@ -32,6 +32,8 @@ pub struct SearchPage {
     pub users: Vec<User>,
     /// Where the next page starts; `None` when nothing more is found.
     pub next: Option<NameKey>,
+    /// The page ended short because it examined as many entries as a page may.
+    pub partial: bool,
 }
 
 pub struct SearchPages {
@@ -124,6 +126,7 @@ impl SearchPages {
             }
         }
         self.entries.put_all_right(KeyTable::Terms, stale).await;
+        let partial = shown.len() <= size && more;
         let next = if shown.len() > size {
             shown.truncate(size);
             shown.last().map(|(key, _)| key.clone())
@@ -133,6 +136,7 @@ impl SearchPages {
         Ok(SearchPage {
             users: shown.into_iter().map(|(_, user)| user).collect(),
             next,
+            partial,
         })
     }
 }

@@ -3,9 +3,10 @@
 //! name or email changes (new ones first, so it is never missing), removed when it is deleted, and
 //! given to rows other clients wrote when reconcile or a page meets them.
 
-use super::entries::{Entries, EntryRow, KeyTable};
+use super::entries::{Entries, EntryRow};
 use super::key::NameKey;
 use super::read_entries::Entry;
+use super::schema::KeyTable;
 use crate::model::User;
 use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
