@@ -66,12 +66,13 @@ pub async fn list_users(
 /// Users with a word of the name that starts with each typed word, or (one word) whose email
 /// starts with it, whatever the case and accents; a complete email finds exactly its user. A page
 /// at a time by the word that matched, then by name (`sort=name`, the only order of search;
-/// anything else is 422). `q` has 2 to 100 characters (422 otherwise); `after` is the previous
-/// page's `next`.
+/// anything else is 422). `q` has 2 to 100 characters (422 otherwise); `after` is a page's
+/// `next`, `before` a page's `previous`.
 #[server(prefix = "/api", endpoint = "users/search")]
 pub async fn search_users(
     q: String,
     after: Option<String>,
+    before: Option<String>,
     sort: Option<String>,
 ) -> Result<UserPage, AppError> {
     require(Role::Viewer)?;
@@ -82,10 +83,17 @@ pub async fn search_users(
         let message = format!("Search results come in name order only (sort=name), not '{sort}'.");
         return Err(FieldErrors::one("sort", message).into());
     }
-    let after = non_blank(after)
-        .map(|after| name_position(&after))
-        .transpose()?;
-    Ok(stores()?.users.search(&query, after).await?)
+    let from = match (non_blank(after), non_blank(before)) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadRequest {
+                detail: "send either after or before, not both".into(),
+            })
+        }
+        (Some(after), None) => NameFrom::After(name_position(&after)?),
+        (None, Some(before)) => NameFrom::Before(name_position(&before)?),
+        (None, None) => NameFrom::Start,
+    };
+    Ok(stores()?.users.search_from(&query, from).await?)
 }
 
 /// About how many users there are, from Cassandra's own estimates (never a count of the rows):

@@ -87,7 +87,7 @@ fn UserList(
             |position| async move {
                 let sort = Some(position.sort.param().to_owned());
                 match position.q {
-                    Some(q) => search_users(q, position.after, None).await,
+                    Some(q) => search_users(q, position.after, position.before, None).await,
                     None => list_users(sort, position.after, position.before).await,
                 }
             },

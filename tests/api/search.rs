@@ -6,6 +6,7 @@ use crate::helpers::TestDb;
 use cassandra_users::model::User;
 use cassandra_users::server::audit::Actor;
 use cassandra_users::server::users::name_order::key::NameKey;
+use cassandra_users::server::users::name_order::pages::NameFrom;
 use cassandra_users::validate::{validate_user, SearchQuery};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -152,19 +153,37 @@ async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_
     add(&db, "Someone Else", "else@example.com").await;
     let query = SearchQuery::parse("pager").unwrap();
     let (mut seen, mut pages, mut after) = (BTreeSet::new(), Vec::new(), None);
+    let mut last = None;
     loop {
         let page = db.users().search(&query, after).await.unwrap();
-        pages.push(page.users.len());
-        for user in page.users {
+        pages.push(page.users.iter().map(|u| u.id).collect::<Vec<_>>());
+        for user in &page.users {
             assert!(seen.insert(user.id), "{} came twice", user.name);
         }
-        match page.next {
+        match page.next.clone() {
             Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
-            None => break,
+            None => {
+                last = Some(page);
+                break;
+            }
         }
     }
     assert_eq!(seen.len(), 120);
-    assert_eq!(pages, [50, 50, 20]);
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [50, 50, 20]);
+
+    // Back from the last page by each page's `previous`: the same pages.
+    let mut back = vec![pages[2].clone()];
+    let mut previous = last.unwrap().previous;
+    while let Some(before) = previous {
+        assert!(back.len() < 5, "paging back does not end");
+        let from = NameFrom::Before(NameKey::from_cursor(&before).unwrap());
+        let page = db.users().search_from(&query, from).await.unwrap();
+        back.push(page.users.iter().map(|u| u.id).collect());
+        previous = page.previous;
+    }
+    back.reverse();
+    assert_eq!(back, pages);
     db.drop().await;
 }
 

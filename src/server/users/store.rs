@@ -277,13 +277,24 @@ impl UserStore {
         self.writes.delete_user(&stored, shown, actor).await
     }
 
-    /// One page of the users a search finds, by the word that matched, then by name
-    /// (`name_order::search_pages`). An email that a user has finds exactly that user, as
-    /// `find_by_email` does (rows written elsewhere included).
+    /// One page of the users a search finds, after `after` (or from the start): `search_from`.
     pub async fn search(
         &self,
         query: &SearchQuery,
         after: Option<NameKey>,
+    ) -> Result<UserPage, UserError> {
+        let from = after.map_or(NameFrom::Start, NameFrom::After);
+        self.search_from(query, from).await
+    }
+
+    /// One page of the users a search finds, by the word that matched, then by name
+    /// (`name_order::search_pages`), from the start, after a page's `next` or before a page's
+    /// `previous`. An email that a user has finds exactly that user, as `find_by_email` does
+    /// (rows written elsewhere included).
+    pub async fn search_from(
+        &self,
+        query: &SearchQuery,
+        from: NameFrom,
     ) -> Result<UserPage, UserError> {
         let nothing = UserPage {
             users: Vec::new(),
@@ -293,7 +304,7 @@ impl UserStore {
         };
         if let Ok(email) = Email::parse(query.as_str()) {
             match self.find_by_email(&email).await {
-                Ok(user) if after.is_none() => {
+                Ok(user) if from == NameFrom::Start => {
                     return Ok(UserPage {
                         users: vec![user],
                         ..nothing
@@ -308,11 +319,11 @@ impl UserStore {
         let Some(words) = SearchWords::of(query.as_str()) else {
             return Ok(nothing);
         };
-        let page = self.search_pages.page(&words, after).await?;
+        let page = self.search_pages.page(&words, from).await?;
         Ok(UserPage {
             users: page.users,
             next: page.next.map(|key| key.cursor()),
-            previous: None,
+            previous: page.previous.map(|key| key.cursor()),
             partial: page.partial,
         })
     }
