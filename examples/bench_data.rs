@@ -16,6 +16,9 @@
 //!   CONCURRENCY creates in flight: the prepared statements a create over HTTP runs (the email
 //!   index check, the LWT claim, the user and its audit event), minus HTTP. Prints one JSON line:
 //!   `{"requests":…,"rps":…,"p50_ms":…,"p99_ms":…}`.
+//! - `raw-creates KEYSPACE CONCURRENCY SECONDS`: the same, with the driver doing only the seed's
+//!   work (the email claim, a lightweight transaction, then the row): what the app's guarantees
+//!   (index check, audit batch, name order and search entries) and HTTP are measured against.
 
 use cassandra_users::model::User;
 use cassandra_users::server::{audit::Actor, config::Config, Stores};
@@ -43,7 +46,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["creates", keyspace, concurrency, seconds] => {
             creates(keyspace, concurrency.parse()?, seconds.parse()?).await
         }
-        _ => Err("usage: bench_data load KEYSPACE N | creates KEYSPACE CONCURRENCY SECONDS | bulk-deletes KEYSPACE URL TOKEN".into()),
+        ["raw-creates", keyspace, concurrency, seconds] => {
+            raw_creates(keyspace, concurrency.parse()?, seconds.parse()?).await
+        }
+        _ => Err("usage: bench_data load KEYSPACE N | creates|raw-creates KEYSPACE CONCURRENCY SECONDS | bulk-deletes KEYSPACE URL TOKEN".into()),
     }
 }
 
@@ -370,22 +376,79 @@ async fn creates(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let stores = Arc::new(stores(keyspace).await?);
     let run = uuid::Uuid::new_v4().simple().to_string();
+    measure(concurrency, seconds, |i| {
+        let (stores, run) = (stores.clone(), run.clone());
+        async move {
+            let user = validate_user("Driver Create", &format!("driver-{run}-{i}@example.com"))
+                .expect("a valid user");
+            stores
+                .users
+                .create(&user, &Actor::CommandLine)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await
+}
+
+/// Creates as the seed script makes them: the claim (`IF NOT EXISTS`), then the row.
+async fn raw_creates(
+    keyspace: &str,
+    concurrency: usize,
+    seconds: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let stores = stores(keyspace).await?;
+    let session = stores.users.session().clone();
+    let claim = session
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users_by_email (email, id) VALUES (?, ?) IF NOT EXISTS"
+        ))
+        .await?;
+    let insert = session
+        .prepare(format!(
+            "INSERT INTO {keyspace}.users (id, name, email) VALUES (?, ?, ?)"
+        ))
+        .await?;
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    measure(concurrency, seconds, |i| {
+        let (session, claim, insert, run) =
+            (session.clone(), claim.clone(), insert.clone(), run.clone());
+        async move {
+            let (id, email) = (uuid::Uuid::new_v4(), format!("raw-{run}-{i}@example.com"));
+            session
+                .execute_unpaged(&claim, (&email, id))
+                .await
+                .map_err(|e| e.to_string())?;
+            session
+                .execute_unpaged(&insert, (id, "Driver Create", &email))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await
+}
+
+/// Runs `create(i)` for i = 0, 1, … with `concurrency` at once for `seconds`; prints one JSON
+/// line of the rate and latencies of those that succeeded.
+async fn measure<Create, Done>(
+    concurrency: usize,
+    seconds: u64,
+    create: Create,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    Create: Fn(u64) -> Done,
+    Done: std::future::Future<Output = Result<(), String>>,
+{
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let mut latencies: Vec<Duration> = stream::iter(0..)
+    let mut latencies: Vec<Duration> = stream::iter(0u64..)
         .take_while(|_| std::future::ready(Instant::now() < deadline))
         .map(|i| {
-            let (stores, run) = (stores.clone(), run.clone());
-            async move {
-                let user = validate_user("Driver Create", &format!("driver-{run}-{i}@example.com"))
-                    .expect("a valid user");
-                let start = Instant::now();
-                stores
-                    .users
-                    .create(&user, &Actor::CommandLine)
-                    .await
-                    .map(|_| start.elapsed())
-            }
+            let start = Instant::now();
+            let done = create(i);
+            async move { done.await.map(|()| start.elapsed()) }
         })
         .buffer_unordered(concurrency)
         .filter_map(|outcome| std::future::ready(outcome.ok()))

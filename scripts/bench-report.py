@@ -33,6 +33,15 @@ def each_round(name):
     return " / ".join(f"{r['rps']:,.0f}" for r in rounds(name))
 
 
+def largest(table):
+    """The largest partition's bytes and entries (two cells each), from tablehistograms."""
+    try:
+        size, cells = (results / f"largest-{table}").read_text().split()
+        return f"{float(size) / 1e6:,.2f} MB, {float(cells) / 2:,.0f} entries"
+    except (OSError, ValueError):
+        return "n/a"
+
+
 def ratio(a, b):
     return f"{a / b:.2f}×" if b else "n/a"
 
@@ -114,6 +123,15 @@ for concurrency in (1, 8, 32):
         f" | **{ratio(http['rps'], store['rps'])}** | {each_round(http_name)}; {each_round(store_name)} |"
     )
 
+raw = median("raw-create-32")
+http_32 = median("http-create-32")
+lines += [
+    "",
+    f"Against the driver doing only the seed's work (the email claim, then the row), 32 at once:"
+    f" {raw['rps']:,.0f} creates/s ({raw['p50_ms']:.1f} / {raw['p99_ms']:.1f} ms); HTTP ÷ raw driver"
+    f" **{ratio(http_32['rps'], raw['rps'])}** (every round: {each_round('raw-create-32')}).",
+]
+
 small, large = median("page-1k"), median("page-1m")
 lines += [
     "",
@@ -168,6 +186,10 @@ lines += [
     f"- Search's entries (`users_by_term`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
     f" the name order's (`users_by_name`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
     f" search ÷ users **{ratio(index_bytes, table_bytes)}**.",
+    *[
+        f"- The largest partition of `{table}` at 10^6 users: {largest(table)}"
+        for table in ("users_by_term", "users_by_name")
+    ],
     f"- Loading the 10^6 users: {loaded}.",
     "",
     "## Bulk delete: 500 selected users in one request, against 500 single deletes one after the other",

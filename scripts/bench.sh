@@ -125,6 +125,11 @@ settle
 du -cb .cassandra/data/data/"$LARGE"/users_by_term-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
 du -cb .cassandra/data/data/"$LARGE"/users_by_name-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/name-order-bytes"
 du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/table-data-bytes"
+# The largest partition of each table of entries: its bytes and cells (two per entry).
+for table in users_by_term users_by_name; do
+    scripts/cassandra.sh nodetool tablehistograms "$LARGE" "$table" |
+        awk '$1 == "Max" { print $(NF-1), $NF }' >"$RESULTS/largest-$table"
+done
 
 say "bundle sizes and the bytes of a first and a repeat visit (headless Chromium)"
 start_server "$LARGE" "$LARGE_URL"
@@ -198,6 +203,8 @@ warm_up 32 create /api/users/create "$TOKEN"
 for concurrency in 1 8 32; do
     alternate "http_creates $concurrency" "store_creates $concurrency"
 done
+say "creates with the driver doing only the seed's work (claim, row), 32 at once, $ROUNDS rounds"
+for _ in $(seq 1 "$ROUNDS"); do "$DATA" raw-creates "$CREATES" 32 "$SECONDS_PER_RUN" >>"$RESULTS/raw-create-32.jsonl"; done
 
 say "500 selected users deleted in one request, against 500 single deletes, $ROUNDS rounds"
 for _ in $(seq 1 "$ROUNDS"); do "$DATA" bulk-deletes "$CREATES" "$URL" "$TOKEN" >>"$RESULTS/bulk-deletes.jsonl"; done
