@@ -58,7 +58,17 @@ test.describe('on a phone', () => {
   test('the first users show without scrolling, and Add a user opens its own page', async ({ page, request }) => {
     await createUser(request, 'Phone Visible Person', uniqueEmail('phone'));
     await gotoHydrated(page, '/');
-    await expect(page.locator('table.users tbody tr').first()).toBeInViewport();
+    const firstRow = page.locator('table.users tbody tr').first();
+    await expect(firstRow).toBeVisible();
+    const box = await firstRow.boundingBox();
+    expect(box, 'the first row is laid out').not.toBeNull();
+    // What sits above the table, should this fail: each block and its height.
+    const above = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('main > *, main section > *'))
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.getBoundingClientRect().top)}+${Math.round(el.getBoundingClientRect().height)}`)
+        .join('; '),
+    );
+    expect(box!.y, `the first row starts on the first screen (844 px); above it: ${above}`).toBeLessThan(844);
     await expect(page.getByRole('textbox', { name: 'Name', exact: true })).toHaveCount(0);
     await page.getByRole('link', { name: 'Add a user' }).click();
     await expect(page).toHaveURL(/\/users\/new$/);

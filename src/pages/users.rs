@@ -119,16 +119,17 @@ fn UserList(
              wrote it, shows here at once.",
         ),
     };
+    let other_clients_note = (searching.is_none() && position.sort == SortOrder::Name).then(|| {
+        view! {
+            <p class="hint">
+                "Rows that other clients write join this order once reconcile gives them their place, or once they are edited here; "
+                <a href="/?sort=token">"Storage order"</a>" lists every row at once."
+            </p>
+        }
+    });
     view! {
         <section aria-labelledby="list-heading">
             <h2 id="list-heading">{heading}</h2>
-            <p class="hint">{hint}</p>
-            {(searching.is_none() && position.sort == SortOrder::Name).then(|| view! {
-                <p class="hint">
-                    "Rows that other clients write join this order once reconcile gives them their place, or once they are edited here; "
-                    <a href="/?sort=token">"Storage order"</a>" lists every row at once."
-                </p>
-            })}
             <Transition fallback=|| view! { <p>"Loading users…"</p> }>
                 {move || {
                     let (position, selected, searching) = (position.clone(), selected.clone(), searching.clone());
@@ -138,6 +139,9 @@ fn UserList(
                     })
                 }}
             </Transition>
+            // After the table: on a phone the first users come before any explanation.
+            <p class="hint">{hint}</p>
+            {other_clients_note}
         </section>
     }
 }
