@@ -113,7 +113,7 @@ started_cassandra6=true
 phase "Cassandra $CASSANDRA6_VERSION with Accord answering" cassandra6 start
 phase "Cassandra $CASSANDRA6_VERSION: the users store and what writes through it, as transactions" \
     env CASSANDRA_VERSION=$CASSANDRA6_VERSION cargo test --features ssr --test api -- --test-threads=4 \
-    store:: adoption:: concurrency:: bulk:: search:: constraints:: name_order:: \
+    store:: adoption:: concurrency:: bulk:: search:: constraints:: \
     imports::skip_leaves imports::a_user_created http::every_endpoint http::healthz
 cassandra6 stop
 rm -rf "$CASSANDRA6_STATE_DIR"
@@ -132,7 +132,7 @@ cluster() { (set -a; source .cluster/tests.env; set +a; "$@"); }
 phase "cluster: claims and paging at quorum, shared sessions, the CLI, estimates, an import" \
     cluster cargo test --features ssr --test api -- --test-threads=3 \
     store:: auth::a_session_survives auth::five_failures cli::mistakes count::the_count_is \
-    imports::skip_leaves name_order::paging_both_ways
+    imports::skip_leaves
 phase "cluster: wrong password, untrusted CA, unreachable contact points, no rights" \
     cluster outage_tests cluster_misconfigured::
 phase "faults: one node of three SIGKILLed under a create and edit load" \
