@@ -14,14 +14,23 @@ image=localhost/cassandra-users:test
 name="cassandra-users-test-$$"
 keyspace="image_test_$$"
 port=3014
+build_label="cassandra-users.image-test=$$"
+# The image and every layer its build made go again, so that runs do not fill the disk (each
+# build is ~850 MB; the base image stays).
 cleanup() {
     podman_here rm -f "$name" >/dev/null 2>&1 || true
+    podman_here rmi -f "$image" >/dev/null 2>&1 || true
+    podman_here image prune -f --filter "label=$build_label" >/dev/null 2>&1 || true
     scripts/cassandra.sh cql-hex "DROP KEYSPACE IF EXISTS $keyspace" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
+storage=$(podman_here info --format '{{.Store.GraphRoot}}')
+free_mb=$(df -Pm "$storage" | awk 'NR == 2 { print $4 }')
+[ "$free_mb" -ge 3000 ] || fail "building the image needs about 3 GB free where podman keeps images ($storage); $free_mb MB are (podman image prune frees what earlier builds left)"
+
 say "building $image from the Dockerfile (from-package)"
-podman_here build --format docker --pull=never --network host \
+podman_here build --format docker --pull=never --network host --layers=false --label "$build_label" \
     --build-arg PACKAGE=from-package -t "$image" . >"$TOOLS_CACHE/image-build.log" 2>&1 \
     || fail "podman build failed: $(tail -20 "$TOOLS_CACHE/image-build.log")"
 
