@@ -17,7 +17,6 @@ use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
-use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
@@ -68,7 +67,6 @@ struct Statements {
 }
 
 pub struct NamePages {
-    session: Arc<Session>,
     statements: Statements,
     entries: Arc<UserEntries>,
     rows: Rows,
@@ -82,40 +80,41 @@ impl NamePages {
         keyspace: &Keyspace,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
-        let session = rows.session.clone();
+        let session = &rows.session;
         let ks = keyspace.as_str();
-        let buckets = format!("SELECT bucket, shards FROM {ks}.name_buckets WHERE directory = 0");
+        let directory = KeyTable::Names.directory();
+        let buckets =
+            format!("SELECT bucket, shards FROM {ks}.name_buckets WHERE directory = {directory}");
         let entries_of = format!("SELECT key, id, writetime(id) AS written FROM {ks}.users_by_name WHERE bucket = ? AND shard = ?");
         let statements = Statements {
             buckets_from: plain(
-                &session,
+                session,
                 format!("{buckets} AND bucket >= ? LIMIT {BUCKETS_PER_READ}"),
             )
             .await?,
             buckets_after: plain(
-                &session,
+                session,
                 format!("{buckets} AND bucket > ? LIMIT {BUCKETS_PER_READ}"),
             )
             .await?,
             buckets_to: plain(
-                &session,
+                session,
                 format!("{buckets} AND bucket <= ? ORDER BY bucket DESC LIMIT {BUCKETS_PER_READ}"),
             )
             .await?,
             buckets_before: plain(
-                &session,
+                session,
                 format!("{buckets} AND bucket < ? ORDER BY bucket DESC LIMIT {BUCKETS_PER_READ}"),
             )
             .await?,
-            entries_after: plain(&session, format!("{entries_of} AND key > ? LIMIT ?")).await?,
+            entries_after: plain(session, format!("{entries_of} AND key > ? LIMIT ?")).await?,
             entries_before: plain(
-                &session,
+                session,
                 format!("{entries_of} AND key < ? ORDER BY key DESC LIMIT ?"),
             )
             .await?,
         };
         Ok(NamePages {
-            session,
             statements,
             entries,
             rows,
@@ -244,7 +243,7 @@ impl NamePages {
             (Direction::Backwards, true) => &self.statements.buckets_to,
             (Direction::Backwards, false) => &self.statements.buckets_before,
         };
-        let rows = with_retries(|| self.session.execute_unpaged(statement, (bucket,))).await?;
+        let rows = with_retries(|| self.rows.session.execute_unpaged(statement, (bucket,))).await?;
         Ok(rows
             .into_rows_result()?
             .rows::<BucketRow>()?
@@ -268,7 +267,15 @@ impl NamePages {
         let limit_value = i32::try_from(limit).unwrap_or(i32::MAX);
         let values = |shard| (bucket, shard, from.as_str(), limit_value);
         let descending = direction == Direction::Backwards;
-        merged(&self.session, statement, shards, values, limit, descending).await
+        merged(
+            &self.rows.session,
+            statement,
+            shards,
+            values,
+            limit,
+            descending,
+        )
+        .await
     }
 
     /// The users of these entries, read by id at once, in the entries' order; an entry whose

@@ -21,7 +21,6 @@ use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
 use crate::server::users::search_terms::SearchWords;
-use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use std::sync::Arc;
@@ -40,7 +39,6 @@ pub struct SearchPage {
 }
 
 pub struct SearchPages {
-    session: Arc<Session>,
     entries_between: PreparedStatement,
     entries_between_backwards: PreparedStatement,
     entries: Arc<UserEntries>,
@@ -55,14 +53,13 @@ impl SearchPages {
         keyspace: &Keyspace,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
-        let session = rows.session.clone();
+        let session = &rows.session;
         let ks = keyspace.as_str();
         let select = format!("SELECT key, id, writetime(id) AS written FROM {ks}.users_by_term WHERE bucket = ? AND shard = ? AND key > ? AND key < ?");
-        let entries_between = plain(&session, format!("{select} LIMIT ?")).await?;
+        let entries_between = plain(session, format!("{select} LIMIT ?")).await?;
         let entries_between_backwards =
-            plain(&session, format!("{select} ORDER BY key DESC LIMIT ?")).await?;
+            plain(session, format!("{select} ORDER BY key DESC LIMIT ?")).await?;
         Ok(SearchPages {
-            session,
             entries_between,
             entries_between_backwards,
             entries,
@@ -184,8 +181,15 @@ impl SearchPages {
                 Direction::Backwards => (lower.as_str(), position.as_str()),
             };
             let values = |shard| (&bucket, shard, low, high, limit_value);
-            let entries =
-                merged(&self.session, statement, shards, values, limit, descending).await?;
+            let entries = merged(
+                &self.rows.session,
+                statement,
+                shards,
+                values,
+                limit,
+                descending,
+            )
+            .await?;
             examined += entries.len();
             more = entries.len() == limit;
             if let Some(last) = entries.last() {
