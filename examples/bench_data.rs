@@ -92,6 +92,7 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
         "users_by_name",
         "users_by_term",
         "name_buckets",
+        "name_bucket_sizes",
         "bench_dataset",
     ] {
         session
