@@ -153,8 +153,7 @@ async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_
     add(&db, "Someone Else", "else@example.com").await;
     let query = SearchQuery::parse("pager").unwrap();
     let (mut seen, mut pages, mut after) = (BTreeSet::new(), Vec::new(), None);
-    let mut last = None;
-    loop {
+    let last = loop {
         let page = db.users().search(&query, after).await.unwrap();
         pages.push(page.users.iter().map(|u| u.id).collect::<Vec<_>>());
         for user in &page.users {
@@ -162,19 +161,16 @@ async fn paging_through_120_matches_visits_each_once_in_pages_of_the_configured_
         }
         match page.next.clone() {
             Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
-            None => {
-                last = Some(page);
-                break;
-            }
+            None => break page,
         }
-    }
+    };
     assert_eq!(seen.len(), 120);
     let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
     assert_eq!(sizes, [50, 50, 20]);
 
     // Back from the last page by each page's `previous`: the same pages.
     let mut back = vec![pages[2].clone()];
-    let mut previous = last.unwrap().previous;
+    let mut previous = last.previous;
     while let Some(before) = previous {
         assert!(back.len() < 5, "paging back does not end");
         let from = NameFrom::Before(NameKey::from_cursor(&before).unwrap());
