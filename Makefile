@@ -14,12 +14,12 @@ setup: ## Install the toolchain, Chromium and the Playwright packages (skips wha
 run: ## Set up, start Cassandra, build (release) and serve on http://127.0.0.1:3000
 	@scripts/toolchain.sh build
 	@scripts/cassandra.sh start
-	cargo leptos serve --release --precompress
+	SECRETS_KEY_FILE=$$(scripts/secrets-key.sh) cargo leptos serve --release --precompress
 
 watch: ## Start Cassandra and serve with live reload (cargo leptos watch)
 	@scripts/toolchain.sh build
 	@scripts/cassandra.sh start
-	cargo leptos watch
+	SECRETS_KEY_FILE=$$(scripts/secrets-key.sh) cargo leptos watch
 
 test: ## Set up, start Cassandra, run every test (unit, integration, browser), stop what it started
 	@scripts/test.sh

@@ -22,6 +22,9 @@ TEST_NODE_STATE_DIR="$REPO_ROOT/.cassandra-5-tests"
 CASSANDRA6_VERSION=6.0-alpha2
 CASSANDRA6_STATE_DIR="$REPO_ROOT/.cassandra-6-tests"
 cassandra6() { CASSANDRA_HEAP=${CASSANDRA6_HEAP:-2G} CASSANDRA_VERSION=$CASSANDRA6_VERSION CASSANDRA_STATE_DIR=$CASSANDRA6_STATE_DIR scripts/cassandra.sh "$@"; }
+# Authenticator apps' secrets are sealed with this key in every server the tests start.
+export SECRETS_KEY_FILE
+SECRETS_KEY_FILE=$(scripts/secrets-key.sh)
 # The browser tests' server has a keyspace of its own, as a deployment would.
 E2E_KEYSPACE="e2e_$(date +%s)_$$"
 

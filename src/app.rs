@@ -13,6 +13,8 @@ use crate::pages::{
     not_found::NotFoundPage,
     operators::OperatorsPage,
     reconcile::ReconcilePage,
+    second_step::SecondFactorPage,
+    security::SecurityPage,
     setup::SetupPage,
     sign_in::SignInPage,
     tokens::TokensPage,
@@ -73,6 +75,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/reconcile") view=ReconcilePage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in/code") view=SecondFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -110,6 +114,7 @@ fn SiteHeader(operator: Option<Operator>) -> impl IntoView {
                     {link("/tokens", "API tokens")}
                     {link("/reconcile", "Reconcile")}
                 })}
+                {link("/security", "Security")}
             </nav>
             <div class="whoami">
                 <span>"Signed in as " <strong>{operator.username}</strong> " (" {operator.role.as_str()} ")"</span>

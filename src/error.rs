@@ -61,6 +61,11 @@ pub enum AppError {
     /// The import is not in a state that allows this (started already, finished, ...).
     #[error("{message}")]
     ImportNotNow { message: String },
+    /// What was asked cannot be done now; the message says why and what to do.
+    #[error("{message}")]
+    Refused { message: String },
+    #[error("This server requires a second factor: add an authenticator app on the Security page (/security) first.")]
+    SecondFactorRequired,
     #[error("Something went wrong on the server; it has been logged.{}", quoted(.reference))]
     Internal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,14 +148,17 @@ impl AppError {
         match self {
             AppError::BadRequest { .. } => 400,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
-            AppError::CrossSite | AppError::Forbidden { .. } => 403,
+            AppError::CrossSite | AppError::Forbidden { .. } | AppError::SecondFactorRequired => {
+                403
+            }
             AppError::NotFound | AppError::NoSuchImport => 404,
             AppError::MethodNotAllowed => 405,
             AppError::EmailTaken
             | AppError::Conflict { .. }
             | AppError::SetupDone
             | AppError::UsernameTaken
-            | AppError::ImportNotNow { .. } => 409,
+            | AppError::ImportNotNow { .. }
+            | AppError::Refused { .. } => 409,
             AppError::TooLarge { .. } => 413,
             AppError::Invalid { .. }
             | AppError::TooMany { .. }

@@ -340,3 +340,26 @@ mod tests {
         assert!(err.contains("not a page position"), "{err}");
     }
 }
+
+/// An operator's second factors, as their Security page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityStatus {
+    /// Whether the server can seal authenticator apps' secrets (`SECRETS_KEY_FILE` is set).
+    pub can_add_authenticator: bool,
+    /// The date the authenticator app in use was added, if there is one.
+    pub authenticator_added: Option<String>,
+    /// An authenticator app being added, not confirmed by a code yet.
+    pub adding: Option<AuthenticatorSetup>,
+    pub recovery_codes_left: usize,
+}
+
+/// What a person scans or types into an authenticator app to add it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSetup {
+    /// The secret in base32, in groups of four.
+    pub secret: String,
+    /// The `otpauth://` address the QR code holds.
+    pub setup_uri: String,
+    /// The QR code as an SVG document, drawn by the server.
+    pub qr_svg: String,
+}

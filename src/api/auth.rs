@@ -50,12 +50,22 @@ pub async fn sign_in(
             .authenticate(&username, &password, window, client_address())
             .await?;
         let mut session = request_session().await?;
+        let next = local_page(next.as_deref());
+        if stores
+            .second_factors
+            .required_for(&operator.username)
+            .await?
+        {
+            backend::await_second_factor(&mut session, &operator.username).await?;
+            let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+            return Ok(format!("/sign-in/code?next={next}"));
+        }
         stores
             .sign_ins
             .succeeded(&operator, client_address())
             .await?;
         backend::sign_in(&mut session, &operator).await?;
-        Ok(local_page(next.as_deref()))
+        Ok(next)
     }
     .await;
     let draft = [("username", username.as_str())];
@@ -127,7 +137,7 @@ pub async fn create_first_admin(
 
 /// `next` when it is a path on this site (never another site: no open redirect), else `/`.
 #[cfg(feature = "ssr")]
-fn local_page(next: Option<&str>) -> String {
+pub(crate) fn local_page(next: Option<&str>) -> String {
     match next.map(str::trim) {
         Some(path)
             if path.starts_with('/')

@@ -15,6 +15,8 @@ pub mod database;
 pub mod imports;
 pub mod operators;
 pub mod reconcile;
+pub mod second_step;
+pub mod security;
 pub mod tokens;
 pub mod users;
 
@@ -25,5 +27,7 @@ pub use database::*;
 pub use imports::*;
 pub use operators::*;
 pub use reconcile::*;
+pub use second_step::*;
+pub use security::*;
 pub use tokens::*;
 pub use users::*;

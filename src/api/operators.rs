@@ -121,3 +121,22 @@ pub async fn reset_operator_password(
         "/operators?changed=1".into()
     })
 }
+
+/// Removes another operator's second factors (authenticator app, recovery codes), when they lost
+/// their phone: their password alone signs them in until they add an app again. Audited.
+#[server(prefix = "/api", endpoint = "operators/reset-second-factor")]
+pub async fn reset_operator_second_factor(username: String) -> Result<(), AppError> {
+    let reset = async {
+        let (_, actor) = admin()?;
+        let name = self::username(&username)?;
+        let stores = stores()?;
+        if stores.operators.get(name.as_str()).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        Ok(stores.second_factors.reset(name.as_str(), &actor).await?)
+    }
+    .await;
+    finish_form_post(reset, ResetOperatorSecondFactor::PATH, &[], |_| {
+        "/operators?changed=1".into()
+    })
+}

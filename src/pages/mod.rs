@@ -7,6 +7,8 @@ pub mod new_user;
 pub mod not_found;
 pub mod operators;
 pub mod reconcile;
+pub mod second_step;
+pub mod security;
 pub mod setup;
 pub mod sign_in;
 pub mod tokens;

@@ -2,7 +2,8 @@
 //! password. Every form is a plain post too, so the page works without JavaScript.
 
 use crate::api::{
-    list_operators, AddOperator, ResetOperatorPassword, SetOperatorDisabled, SetOperatorRole,
+    list_operators, AddOperator, ResetOperatorPassword, ResetOperatorSecondFactor,
+    SetOperatorDisabled, SetOperatorRole,
 };
 use crate::components::form::{server_field_errors, CheckedForm, Field, FormRules};
 use crate::components::notice::{ErrorAlert, ErrorBanner, RestrictedPage, StatusBanner};
@@ -22,12 +23,14 @@ fn Operators() -> impl IntoView {
     let set_role = ServerAction::<SetOperatorRole>::new();
     let set_disabled = ServerAction::<SetOperatorDisabled>::new();
     let reset_password = ServerAction::<ResetOperatorPassword>::new();
+    let reset_factor = ServerAction::<ResetOperatorSecondFactor>::new();
     let operators = Resource::new(|| (), |_| list_operators());
     let last_error = Signal::derive(move || {
         [
             set_role.value().get().and_then(Result::err),
             set_disabled.value().get().and_then(Result::err),
             reset_password.value().get().and_then(Result::err),
+            reset_factor.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -48,11 +51,11 @@ fn Operators() -> impl IntoView {
                     Ok(operators) => view! {
                         <table class="operators">
                             <thead>
-                                <tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Password"</th></tr>
+                                <tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Password"</th><th scope="col">"Second factor"</th></tr>
                             </thead>
                             <tbody>
                                 {operators.into_iter().map(|operator| view! {
-                                    <OperatorRow operator set_role set_disabled reset_password/>
+                                    <OperatorRow operator set_role set_disabled reset_password reset_factor/>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -70,6 +73,7 @@ fn OperatorRow(
     set_role: ServerAction<SetOperatorRole>,
     set_disabled: ServerAction<SetOperatorDisabled>,
     reset_password: ServerAction<ResetOperatorPassword>,
+    reset_factor: ServerAction<ResetOperatorSecondFactor>,
 ) -> impl IntoView {
     let name = operator.username;
     let (status, toggle, toggle_to) = if operator.disabled {
@@ -78,7 +82,9 @@ fn OperatorRow(
         ("Active", "Disable", "true")
     };
     // Each form's children are a closure of their own, so each gets its own copy of the name.
-    let (for_role, for_toggle, for_password) = (name.clone(), name.clone(), name.clone());
+    let (for_role, for_toggle, for_password, for_factor) =
+        (name.clone(), name.clone(), name.clone(), name.clone());
+    let reset_factor_label = format!("Reset the second factor of {name}");
     let role_label = format!("Role of {name}");
     let toggle_label = format!("{toggle} {name}");
     let reset_summary = format!("Reset the password of {name}");
@@ -117,6 +123,13 @@ fn OperatorRow(
                         <button type="submit">"Set password"</button>
                     </ActionForm>
                 </details>
+            </td>
+            <td>
+                // For a lost phone: removes their authenticator app and recovery codes.
+                <ActionForm action=reset_factor attr:class="inline">
+                    <input type="hidden" name="username" value=for_factor/>
+                    <button type="submit" class="secondary" aria-label=reset_factor_label>"Reset"</button>
+                </ActionForm>
             </td>
         </tr>
     }

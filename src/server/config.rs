@@ -7,8 +7,10 @@ use std::{path::PathBuf, time::Duration};
 
 mod keyspace;
 mod proxies;
+mod secrets_key;
 pub use keyspace::{Keyspace, Replication};
 pub use proxies::TrustedProxies;
+pub use secrets_key::SecretsKey;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -40,6 +42,8 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// Whose `X-Forwarded-For`/`-Proto` are believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Seals authenticator apps' secrets (`SECRETS_KEY_FILE`); without it none can be added.
+    pub secrets_key: Option<SecretsKey>,
 }
 
 /// Where `/metrics` is served: on an address of its own (`METRICS_ADDR`), and on the app's port
@@ -82,6 +86,9 @@ pub struct SignInSettings {
     /// After `operators::sign_in::MAX_FAILED_SIGN_INS` failures within this window, a username
     /// is locked this long.
     pub lockout_window: Duration,
+    /// An operator who signs in with a password and has no second factor may only add one
+    /// (`REQUIRE_MFA`).
+    pub require_mfa: bool,
 }
 
 /// Cassandra's username and password; `Debug` never shows the password.
@@ -203,6 +210,22 @@ impl Config {
             idle_timeout: duration("SESSION_IDLE_TIMEOUT", "30m")?,
             absolute_timeout: duration("SESSION_ABSOLUTE_TIMEOUT", "12h")?,
             lockout_window: duration("SIGN_IN_LOCKOUT", "15m")?,
+            require_mfa: match read("REQUIRE_MFA", "false").trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => {
+                    return Err(check("REQUIRE_MFA")(format!(
+                        "'{other}' is not true or false"
+                    )))
+                }
+            },
+        };
+        let secrets_key = match lookup("SECRETS_KEY_FILE").filter(|path| !path.trim().is_empty()) {
+            None => None,
+            Some(path) => Some(
+                SecretsKey::from_file(std::path::Path::new(path.trim()))
+                    .map_err(check("SECRETS_KEY_FILE"))?,
+            ),
         };
 
         let import_max_bytes = match lookup("IMPORT_MAX_BYTES") {
@@ -266,6 +289,7 @@ impl Config {
             metrics,
             trusted_proxies: TrustedProxies::parse(&read("TRUSTED_PROXIES", ""))
                 .map_err(check("TRUSTED_PROXIES"))?,
+            secrets_key,
         })
     }
 

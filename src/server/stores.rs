@@ -7,7 +7,7 @@ use super::cassandra::schema::{add_column_if_missing, await_agreement, ensure_ke
 use super::cassandra::session::{open_session, ConnectError};
 use super::config::Config;
 use super::imports::{self, Importer};
-use super::operators::{self, ApiTokens, Operators, SessionTable, SignIns};
+use super::operators::{self, ApiTokens, Operators, SecondFactors, SessionTable, SignIns};
 use super::reconcile::{self, Reconciler};
 use super::users::writes::cassandra6_accord::statements::AccordStatements;
 use super::users::{self, indexes, UserStore};
@@ -24,6 +24,7 @@ pub struct Stores {
     pub operators: Arc<Operators>,
     pub tokens: ApiTokens,
     pub sign_ins: SignIns,
+    pub second_factors: SecondFactors,
     pub sessions: SessionTable,
     pub audit: Arc<AuditLog>,
     pub reconcile: Arc<Reconciler>,
@@ -46,6 +47,7 @@ impl Stores {
         let tables = [
             users::schema::tables(keyspace, accord, constraints),
             operators::schema::tables(keyspace),
+            operators::second_factors::tables(keyspace),
             audit::schema::tables(keyspace),
             reconcile::schema::tables(keyspace),
             imports::schema::tables(keyspace),
@@ -92,6 +94,13 @@ impl Stores {
                 .await?,
             sign_ins: SignIns::new(session.clone(), keyspace, operators.clone(), audit.clone())
                 .await?,
+            second_factors: SecondFactors::new(
+                session.clone(),
+                keyspace,
+                config.secrets_key.clone(),
+                audit.clone(),
+            )
+            .await?,
             reconcile: Arc::new(
                 Reconciler::new(session.clone(), keyspace, users.clone(), config.job_lease).await?,
             ),

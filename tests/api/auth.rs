@@ -1,30 +1,15 @@
 //! Operators over HTTP against the real node: the first administrator, sign-in and sessions,
 //! what answers without one, roles, lockout, tokens.
 
-use crate::helpers::{http_client, spawn_app_with, Served, TestDb, PASSWORD};
+use crate::helpers::{
+    browser, http_client, serve_db as start, spawn_app_with, Served, TestDb, PASSWORD,
+};
 use cassandra_users::model::Role;
 use cassandra_users::server::{audit::Actor, Database};
 use cassandra_users::validate::Username;
 use reqwest::{header, redirect, Client, Response, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
-
-/// A browser-like client: keeps cookies, does not follow redirects, asks for JSON.
-fn browser() -> Client {
-    http_client()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn start(db: &TestDb) -> Served {
-    spawn_app_with(
-        Database::connected(db.stores.clone()),
-        db.config.sign_in.clone(),
-    )
-    .await
-}
 
 async fn post(client: &Client, url: &str, form: &[(&str, &str)]) -> Response {
     client
@@ -593,6 +578,21 @@ const ENDPOINTS: &[Endpoint] = &[
         Role::Admin,
     ),
     ("tokens/take-new", &[], Role::Admin),
+    (
+        "operators/reset-second-factor",
+        &[("username", "nobody")],
+        Role::Admin,
+    ),
+    ("security/status", &[], Role::Viewer),
+    ("security/authenticator/add", &[], Role::Viewer),
+    (
+        "security/authenticator/confirm",
+        &[("code", "000000")],
+        Role::Viewer,
+    ),
+    ("security/authenticator/remove", &[], Role::Viewer),
+    ("security/recovery-codes/create", &[], Role::Viewer),
+    ("security/recovery-codes/take-new", &[], Role::Viewer),
 ];
 
 #[tokio::test]

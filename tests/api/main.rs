@@ -27,6 +27,7 @@ mod quickstart;
 mod request_ids;
 mod search;
 mod search_at_scale;
+mod second_factor;
 mod security_headers;
 mod server_process;
 mod startup;

@@ -29,6 +29,9 @@ pub enum Action {
     OperatorPassword,
     TokenCreate,
     TokenRevoke,
+    // Second factors (an authenticator app, recovery codes)
+    SecondFactorAdd,
+    SecondFactorRemove,
 }
 
 impl Action {
@@ -53,6 +56,8 @@ impl Action {
             Action::OperatorPassword => "operator password",
             Action::TokenCreate => "token create",
             Action::TokenRevoke => "token revoke",
+            Action::SecondFactorAdd => "second factor add",
+            Action::SecondFactorRemove => "second factor remove",
         }
     }
 }

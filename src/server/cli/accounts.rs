@@ -60,6 +60,21 @@ pub async fn operator(stores: &Stores, command: OperatorCommand) -> Result<(), S
                 .map_err(plain)?;
             eprintln!("set a new password for {name}");
         }
+        OperatorCommand::MfaReset { name } => {
+            let name = username(&name)?;
+            if operators.get(name.as_str()).await.map_err(plain)?.is_none() {
+                return Err(format!("no operator is called {}", name.as_str()));
+            }
+            stores
+                .second_factors
+                .reset(name.as_str(), &CLI)
+                .await
+                .map_err(plain)?;
+            eprintln!(
+                "removed the second factors of {}: their password alone signs them in",
+                name.as_str()
+            );
+        }
         OperatorCommand::List => {
             for operator in operators.list().await.map_err(plain)? {
                 let state = if operator.disabled {

@@ -3,7 +3,7 @@
 //! ```text
 //! cassandra-users operator add NAME --role ROLE      (password from standard input)
 //! cassandra-users operator set-role NAME ROLE
-//! cassandra-users operator disable NAME | enable NAME | reset-password NAME | list
+//! cassandra-users operator disable NAME | enable NAME | reset-password NAME | mfa-reset NAME | list
 //! cassandra-users token create OPERATOR [--label TEXT]   (prints the token once)
 //! cassandra-users token revoke ID | list
 //! cassandra-users reconcile [--restart]   (claims for rows written elsewhere; lists duplicates)
@@ -96,6 +96,9 @@ pub enum OperatorCommand {
     Enable { name: String },
     /// Set a new password, read from standard input; the operator's sessions end
     ResetPassword { name: String },
+    /// Remove an operator's second factors (authenticator app, recovery codes), when they lost
+    /// their phone; their password still signs them in
+    MfaReset { name: String },
     /// List operators and their roles
     List,
 }

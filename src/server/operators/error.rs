@@ -17,6 +17,20 @@ pub enum OperatorError {
     /// Too many failed sign-ins for the username: refused for this many more minutes.
     #[error("the username is locked for {minutes} more minute(s)")]
     LockedOut { minutes: u32 },
+    /// No `SECRETS_KEY_FILE`: authenticator apps' secrets cannot be sealed or opened.
+    #[error("no key to seal secrets with")]
+    NoSecretsKey,
+    #[error("the operator has an authenticator app already")]
+    AuthenticatorExists,
+    #[error("no authenticator app is being added")]
+    NoAuthenticatorBeingAdded,
+    /// The stored secret does not open with this key (the key changed, or the row did).
+    #[error("the authenticator app's secret does not open with this key")]
+    SecretNotReadable,
+    #[error("the code is not right")]
+    WrongCode,
+    #[error("the code was used already")]
+    CodeAlreadyUsed,
     #[error(transparent)]
     Hashing(#[from] HashError),
     /// A session's data could not be written or read as JSON.

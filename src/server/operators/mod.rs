@@ -1,16 +1,20 @@
 //! The operators domain: who may sign in (`Operators`), their API tokens (`ApiTokens`), the
 //! sign-in rules (`SignIns`), sign-in sessions (`SessionTable`), passwords and the setup code.
 
+pub mod authenticator;
 pub mod error;
 pub mod passwords;
 pub mod schema;
+pub mod second_factors;
 pub mod sessions;
 pub mod setup_code;
 pub mod sign_in;
 pub mod store;
 pub mod tokens;
 
+pub use authenticator::Authenticator;
 pub use error::OperatorError;
+pub use second_factors::{FactorUsed, SecondFactors};
 pub use sessions::SessionTable;
 pub use setup_code::SetupCode;
 pub use sign_in::SignIns;

@@ -96,15 +96,7 @@ impl SignIns {
     ) -> Result<OperatorRecord, OperatorError> {
         let key = username.trim().to_lowercase();
         let attempt = Actor::Operator(key.clone());
-        if let Some(minutes) = self.locked_for(&key).await? {
-            let event = Event::new(
-                Action::SignInRefused,
-                format!("refused: the username is locked{}", from_address(from)),
-            );
-            self.audit.record(&attempt, event).await?;
-            metrics::counter!(SIGN_INS, "outcome" => "locked_out").increment(1);
-            return Err(OperatorError::LockedOut { minutes });
-        }
+        self.refuse_if_locked(&key, from).await?;
         let Some(operator) = self.operators.check_password(&key, password).await? else {
             let locked = self.record_failure(&key, window).await?;
             let event = Event::new(
@@ -123,6 +115,54 @@ impl SignIns {
             }));
         };
         Ok(operator)
+    }
+
+    /// `LockedOut` (recorded) while `username` is locked.
+    pub async fn refuse_if_locked(
+        &self,
+        username: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(), OperatorError> {
+        let Some(minutes) = self.locked_for(username).await? else {
+            return Ok(());
+        };
+        let event = Event::new(
+            Action::SignInRefused,
+            format!("refused: the username is locked{}", from_address(from)),
+        );
+        self.audit
+            .record(&Actor::Operator(username.to_owned()), event)
+            .await?;
+        metrics::counter!(SIGN_INS, "outcome" => "locked_out").increment(1);
+        Err(OperatorError::LockedOut { minutes })
+    }
+
+    /// Records a wrong second-factor code at sign-in: it counts towards the same lock as a
+    /// wrong password. `LockedOut` when this one locked the username.
+    pub async fn second_factor_failed(
+        &self,
+        username: &str,
+        window: Duration,
+        from: Option<IpAddr>,
+    ) -> Result<(), OperatorError> {
+        let locked = self.record_failure(username, window).await?;
+        let event = Event::new(
+            Action::SignInFailed,
+            format!("wrong second-factor code{}", from_address(from)),
+        );
+        self.audit
+            .record(&Actor::Operator(username.to_owned()), event)
+            .await?;
+        let outcome = if locked.is_some() {
+            "locked_out"
+        } else {
+            "failed"
+        };
+        metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
+        match locked {
+            Some(minutes) => Err(OperatorError::LockedOut { minutes }),
+            None => Ok(()),
+        }
     }
 
     /// Records that `operator` signed in, and forgets their failed attempts.

@@ -65,6 +65,31 @@ impl From<OperatorError> for AppError {
             OperatorError::NotFound => AppError::NotFound,
             OperatorError::WrongCredentials => AppError::WrongCredentials,
             OperatorError::LockedOut { minutes } => AppError::LockedOut { minutes },
+            OperatorError::WrongCode => FieldErrors::one(
+                "code",
+                "That code is not right. Type the code your authenticator app shows now, or a recovery code.",
+            )
+            .into(),
+            OperatorError::CodeAlreadyUsed => FieldErrors::one(
+                "code",
+                "That code was used already: a code works once. Wait for the next one.",
+            )
+            .into(),
+            OperatorError::NoSecretsKey => AppError::Refused {
+                message: "Authenticator apps cannot be used on this server: it has no SECRETS_KEY_FILE to seal their secrets with (see the README).".into(),
+            },
+            OperatorError::AuthenticatorExists => AppError::Refused {
+                message: "You have an authenticator app already: remove it first to add another.".into(),
+            },
+            OperatorError::NoAuthenticatorBeingAdded => AppError::Refused {
+                message: "No authenticator app is being added: press Add an authenticator app first.".into(),
+            },
+            OperatorError::SecretNotReadable => {
+                tracing::error!("{}", describe(&error));
+                AppError::Refused {
+                    message: "Your authenticator app's secret cannot be read with this server's SECRETS_KEY_FILE (was the key changed?). An admin can reset your second factor: cassandra-users operator mfa-reset NAME.".into(),
+                }
+            }
             OperatorError::Hashing(_) | OperatorError::SessionData(_) => {
                 tracing::error!("{}", describe(&error));
                 AppError::internal()

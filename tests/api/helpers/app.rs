@@ -9,6 +9,8 @@ use cassandra_users::server::{
 use leptos::prelude::LeptosOptions;
 
 use super::keyspaces::test_config;
+use super::TestDb;
+use cassandra_users::server::Database as Connected;
 
 /// A running app: its base URL.
 pub struct Served {
@@ -55,4 +57,42 @@ const HTTP_ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(18
 /// A client for the app under test that gives up after `HTTP_ANSWER_LIMIT`.
 pub fn http_client() -> reqwest::ClientBuilder {
     reqwest::Client::builder().timeout(HTTP_ANSWER_LIMIT)
+}
+
+/// The real router over `db`'s stores, with its sign-in settings.
+pub async fn serve_db(db: &TestDb) -> Served {
+    spawn_app_with(
+        Connected::connected(db.stores.clone()),
+        db.config.sign_in.clone(),
+    )
+    .await
+}
+
+/// A browser-like client: keeps cookies and does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    http_client()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A form post as a page's script sends it (JSON asked for): the status and the answer, as JSON
+/// when it is JSON, else as a JSON string of its text.
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = client
+        .post(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, value)
 }

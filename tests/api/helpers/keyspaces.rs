@@ -44,8 +44,25 @@ pub(super) fn config_over(keyspace: &str, overrides: &[(&str, String)]) -> Confi
             .map(|(_, value)| value.clone())
             .or_else(|| (name == "CASSANDRA_KEYSPACE").then(|| keyspace.to_owned()))
             .or_else(|| std::env::var(name).ok())
+            .or_else(|| (name == "SECRETS_KEY_FILE").then(test_secrets_key_file))
     })
     .expect("test configuration")
+}
+
+/// A key file for sealing authenticator apps' secrets, written once per test process (every
+/// process writes the same key, each through a file of its own renamed into place).
+fn test_secrets_key_file() -> String {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target");
+        let path = format!("{dir}/test-secrets.key");
+        let written = format!("{path}.{}", std::process::id());
+        std::fs::write(&written, "dGVzdCBrZXkgb2YgdGhpcnR5LXR3byBieXRlcy4uLi4=\n")
+            .expect("write the test key");
+        std::fs::rename(&written, &path).expect("put the test key in place");
+        path
+    })
+    .clone()
 }
 
 fn with_constraints(keyspace: &str, overrides: &[(&str, String)]) -> String {

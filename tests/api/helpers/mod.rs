@@ -6,7 +6,10 @@ mod keyspaces;
 mod node;
 mod test_db;
 
-pub use app::{http_client, spawn_app, spawn_app_with, spawn_app_with_settings, Served};
+pub use app::{
+    browser, http_client, post_form, serve_db, spawn_app, spawn_app_with, spawn_app_with_settings,
+    Served,
+};
 pub use keyspaces::{fresh_keyspace_config, test_config};
 pub use node::{at_quorum, expected_release, expects_transactions, refresh_estimates};
 pub use test_db::{email_tagged, TestDb, PASSWORD};

@@ -17,6 +17,13 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const SESSION_COOKIE: &str = "cassandra_users_session";
 /// Session key holding the sign-in time (Unix seconds), for the absolute timeout.
 pub const SIGNED_IN_AT: &str = "signed_in_at";
+/// Session key: the operator whose password was right and whose second factor is awaited, with
+/// the time (Unix seconds) the password was.
+const AWAITING_SECOND_FACTOR: &str = "awaiting_second_factor";
+/// Session key: this session passed a second factor (at sign-in, or by adding one).
+const SECOND_FACTOR_PASSED: &str = "second_factor_passed";
+/// How long after the password the second step may be finished.
+const SECOND_STEP_SECONDS: i64 = 300;
 
 impl AuthUser for OperatorRecord {
     type Id = String;
@@ -102,9 +109,49 @@ pub async fn sign_in(auth: &mut AuthSession, operator: &OperatorRecord) -> Resul
         AppError::unavailable()
     })?;
     auth.session
+        .remove::<(String, i64)>(AWAITING_SECOND_FACTOR)
+        .await
+        .map_err(session_error)?;
+    auth.session
         .insert(SIGNED_IN_AT, OffsetDateTime::now_utc().unix_timestamp())
         .await
         .map_err(session_error)
+}
+
+/// Sign-in's first step passed: the session (a new id) waits for `username`'s second factor.
+pub async fn await_second_factor(auth: &mut AuthSession, username: &str) -> Result<(), AppError> {
+    if auth.user.is_some() {
+        sign_out(auth).await?;
+    }
+    auth.session.cycle_id().await.map_err(session_error)?;
+    let since = OffsetDateTime::now_utc().unix_timestamp();
+    auth.session
+        .insert(AWAITING_SECOND_FACTOR, (username, since))
+        .await
+        .map_err(session_error)
+}
+
+/// The operator whose second factor this session awaits, if the password was recent enough.
+pub async fn awaiting_second_factor(auth: &AuthSession) -> Option<String> {
+    let awaiting = auth
+        .session
+        .get::<(String, i64)>(AWAITING_SECOND_FACTOR)
+        .await;
+    let (username, since) = awaiting.ok().flatten()?;
+    let age = OffsetDateTime::now_utc().unix_timestamp() - since;
+    (0..SECOND_STEP_SECONDS).contains(&age).then_some(username)
+}
+
+pub async fn mark_second_factor_passed(auth: &mut AuthSession) -> Result<(), AppError> {
+    auth.session
+        .insert(SECOND_FACTOR_PASSED, true)
+        .await
+        .map_err(session_error)
+}
+
+pub async fn second_factor_passed(auth: &AuthSession) -> bool {
+    let passed = auth.session.get::<bool>(SECOND_FACTOR_PASSED).await;
+    passed.ok().flatten().unwrap_or(false)
 }
 
 /// Ends the session: its row is deleted and the cookie removed.

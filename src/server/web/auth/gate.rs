@@ -4,7 +4,7 @@
 //! 401. Who is asking: a bearer token (scripts) or the sign-in session (browsers). Server
 //! functions then check the role they need (`request::require`).
 
-use super::backend::{sign_out, AuthSession, SIGNED_IN_AT};
+use super::backend::{second_factor_passed, sign_out, AuthSession, SIGNED_IN_AT};
 use crate::error::AppError;
 use crate::model::Operator;
 use crate::server::config::SignInSettings;
@@ -38,8 +38,20 @@ pub async fn public_paths_without_session(mut request: Request, next: Next) -> R
 fn is_sign_in_or_setup(path: &str) -> bool {
     matches!(
         path,
-        "/sign-in" | "/setup" | "/api/auth/sign-in" | "/api/auth/setup" | "/api/auth/sign-out"
+        "/sign-in"
+            | "/sign-in/code"
+            | "/setup"
+            | "/api/auth/sign-in"
+            | "/api/auth/second-factor"
+            | "/api/auth/second-factor-pending"
+            | "/api/auth/setup"
+            | "/api/auth/sign-out"
     )
+}
+
+/// What an operator who must add a second factor first (`REQUIRE_MFA`) may reach.
+fn is_for_adding_a_second_factor(path: &str) -> bool {
+    path == "/security" || path.starts_with("/api/security/") || path == "/api/auth/sign-out"
 }
 
 pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
@@ -56,7 +68,17 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
     };
     let is_api = path.starts_with("/api/");
     match operator {
-        Some(operator) => {
+        Some(Identified {
+            must_add_second_factor: true,
+            ..
+        }) if !is_for_adding_a_second_factor(&path) => {
+            if is_api {
+                error_response(&AppError::SecondFactorRequired)
+            } else {
+                see_other("/security?required")
+            }
+        }
+        Some(Identified { operator, .. }) => {
             if path == "/setup" {
                 return see_other("/");
             }
@@ -90,13 +112,20 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request, next: Next) ->
     }
 }
 
+/// Who is asking, and whether `REQUIRE_MFA` keeps them to adding a second factor (a session
+/// signed in by password alone; never a script's token).
+struct Identified {
+    operator: Operator,
+    must_add_second_factor: bool,
+}
+
 /// The operator behind a bearer token or the session, if any. A bearer token that does not
 /// resolve is an error (401), not "anonymous".
 async fn identify(
     gate: &Gate,
     authorization: Option<HeaderValue>,
     session: Option<AuthSession>,
-) -> Result<Option<Operator>, AppError> {
+) -> Result<Option<Identified>, AppError> {
     if let Some(authorization) = authorization {
         let token = authorization
             .to_str()
@@ -106,7 +135,10 @@ async fn identify(
             .ok_or(AppError::Unauthenticated)?;
         let stores = gate.database.stores()?;
         return match stores.tokens.operator_for(token).await? {
-            Some(operator) => Ok(Some(operator)),
+            Some(operator) => Ok(Some(Identified {
+                operator,
+                must_add_second_factor: false,
+            })),
             None => Err(AppError::Unauthenticated),
         };
     }
@@ -124,7 +156,11 @@ async fn identify(
         sign_out(&mut auth).await?;
         return Ok(None);
     }
-    Ok(Some(user.operator()))
+    let must_add_second_factor = gate.settings.require_mfa && !second_factor_passed(&auth).await;
+    Ok(Some(Identified {
+        operator: user.operator(),
+        must_add_second_factor,
+    }))
 }
 
 /// `Some(true)` once an operator exists; `None` when the database cannot say right now.
