@@ -27,12 +27,9 @@ const NEW_RECOVERY_CODES_KEY: &str = "new_recovery_codes";
 pub async fn security_overview() -> Result<SecurityStatus, AppError> {
     let me = require(Role::Viewer)?;
     let factors = &stores()?.second_factors;
-    let state = factors.authenticator_state(&me.username).await?;
+    let (state, being_added) = factors.authenticator_and_setup(&me.username).await?;
     let confirmed = state.as_ref().filter(|state| state.confirmed);
-    let adding = match factors.pending_authenticator(&me.username).await {
-        Ok(pending) => pending.map(|authenticator| setup_of(&authenticator)),
-        Err(error) => return Err(error.into()),
-    };
+    let adding = being_added.map(|authenticator| setup_of(&authenticator));
     Ok(SecurityStatus {
         can_add_authenticator: factors.can_add_authenticators(),
         authenticator_added: confirmed.map(|state| {

@@ -155,15 +155,26 @@ impl SecondFactors {
         Ok(authenticator)
     }
 
-    /// The authenticator being added, to show its secret and QR code again.
-    pub async fn pending_authenticator(
+    /// The operator's authenticator app as stored and, while it is being added (not confirmed
+    /// yet), the app itself, to show its secret and QR code again: one read.
+    pub async fn authenticator_and_setup(
         &self,
         username: &str,
-    ) -> Result<Option<Authenticator>, OperatorError> {
-        match self.authenticator_row(username).await? {
-            Some(row) if !row.confirmed.unwrap_or(false) => self.open(username, &row).map(Some),
-            _ => Ok(None),
-        }
+    ) -> Result<(Option<AuthenticatorState>, Option<Authenticator>), OperatorError> {
+        let Some(row) = self.authenticator_row(username).await? else {
+            return Ok((None, None));
+        };
+        let confirmed = row.confirmed.unwrap_or(false);
+        let being_added = if confirmed {
+            None
+        } else {
+            Some(self.open(username, &row)?)
+        };
+        let state = AuthenticatorState {
+            confirmed,
+            added_at: row.added_at,
+        };
+        Ok((Some(state), being_added))
     }
 
     /// Confirms the authenticator being added with a first code from the app.

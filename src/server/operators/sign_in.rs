@@ -95,21 +95,11 @@ impl SignIns {
         from: Option<IpAddr>,
     ) -> Result<OperatorRecord, OperatorError> {
         let key = username.trim().to_lowercase();
-        let attempt = Actor::Operator(key.clone());
         self.refuse_if_locked(&key, from).await?;
         let Some(operator) = self.operators.check_password(&key, password).await? else {
-            let locked = self.record_failure(&key, window).await?;
-            let event = Event::new(
-                Action::SignInFailed,
-                format!("wrong username or password{}", from_address(from)),
-            );
-            self.audit.record(&attempt, event).await?;
-            let outcome = if locked.is_some() {
-                "locked_out"
-            } else {
-                "failed"
-            };
-            metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
+            let locked = self
+                .failed(&key, "wrong username or password", window, from)
+                .await?;
             return Err(locked.map_or(OperatorError::WrongCredentials, |minutes| {
                 OperatorError::LockedOut { minutes }
             }));
@@ -145,10 +135,28 @@ impl SignIns {
         window: Duration,
         from: Option<IpAddr>,
     ) -> Result<(), OperatorError> {
+        let locked = self
+            .failed(username, "wrong second-factor code", window, from)
+            .await?;
+        match locked {
+            Some(minutes) => Err(OperatorError::LockedOut { minutes }),
+            None => Ok(()),
+        }
+    }
+
+    /// A failed attempt of `username` (`what` went wrong): counted towards the lock, audited and
+    /// measured. Returns the minutes locked when this failure locked it.
+    async fn failed(
+        &self,
+        username: &str,
+        what: &str,
+        window: Duration,
+        from: Option<IpAddr>,
+    ) -> Result<Option<u32>, OperatorError> {
         let locked = self.record_failure(username, window).await?;
         let event = Event::new(
             Action::SignInFailed,
-            format!("wrong second-factor code{}", from_address(from)),
+            format!("{what}{}", from_address(from)),
         );
         self.audit
             .record(&Actor::Operator(username.to_owned()), event)
@@ -159,10 +167,7 @@ impl SignIns {
             "failed"
         };
         metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
-        match locked {
-            Some(minutes) => Err(OperatorError::LockedOut { minutes }),
-            None => Ok(()),
-        }
+        Ok(locked)
     }
 
     /// Records that `operator` signed in, and forgets their failed attempts.
