@@ -1,9 +1,11 @@
 //! The data that travels between the browser and the server.
 
 mod imports;
+mod single_sign_on;
 
 pub use imports::*;
 use serde::{Deserialize, Serialize};
+pub use single_sign_on::*;
 use std::{fmt, str::FromStr};
 use uuid::Uuid;
 

@@ -1,7 +1,7 @@
 //! Signing in and out, and creating the first administrator.
 
 use crate::error::AppError;
-use crate::model::Operator;
+use crate::model::{Operator, SsoButton};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos::server_fn::ServerFn as _;
@@ -12,7 +12,7 @@ use crate::{
     server::config::SignInSettings,
     server::operators::SetupCode,
     server::web::auth::backend,
-    server::web::forms::finish_form_post,
+    server::web::forms::{finish_form_post, local_page},
     server::web::request::{client_address, current_operator, request_session, stores},
     validate::{validate_new_password, FieldErrors, Username},
 };
@@ -21,6 +21,17 @@ use crate::{
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn whoami() -> Result<Option<Operator>, AppError> {
     Ok(current_operator())
+}
+
+/// The "Sign in with …" button, when single sign-on is configured.
+#[server(prefix = "/api", endpoint = "auth/sso")]
+pub async fn single_sign_on() -> Result<Option<SsoButton>, AppError> {
+    use crate::server::web::auth::sso::provider::SsoProvider;
+    let provider = use_context::<Option<std::sync::Arc<SsoProvider>>>().flatten();
+    Ok(provider.map(|provider| SsoButton {
+        provider_name: provider.settings.provider_name.clone(),
+        available: provider.client().is_some(),
+    }))
 }
 
 /// Signs in and answers where to go next (`next` if it is a page of this site, else `/`).
@@ -43,8 +54,16 @@ pub async fn sign_in(
         if !errors.is_empty() {
             return Err(errors.into());
         }
+        let settings = expect_context::<SignInSettings>();
+        if !settings.allows_password_for(&username) {
+            return Err(AppError::Refused {
+                message: "Passwords are turned off here: sign in with your organisation's \
+                          identity provider."
+                    .into(),
+            });
+        }
         let stores = stores()?;
-        let window = expect_context::<SignInSettings>().lockout_window;
+        let window = settings.lockout_window;
         let operator = stores
             .sign_ins
             .authenticate(&username, &password, window, client_address())
@@ -133,40 +152,4 @@ pub async fn create_first_admin(
     .await;
     let draft = [("username", username.as_str())];
     finish_form_post(created, CreateFirstAdmin::PATH, &draft, |_| "/".into())
-}
-
-/// `next` when it is a path on this site (never another site: no open redirect), else `/`.
-#[cfg(feature = "ssr")]
-pub(crate) fn local_page(next: Option<&str>) -> String {
-    match next.map(str::trim) {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.chars().any(char::is_control) =>
-        {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::local_page;
-
-    #[test]
-    fn next_page_stays_on_this_site() {
-        assert_eq!(local_page(Some("/users/1?x=2")), "/users/1?x=2");
-        for hostile in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "evil",
-            "",
-        ] {
-            assert_eq!(local_page(Some(hostile)), "/", "{hostile}");
-        }
-        assert_eq!(local_page(None), "/");
-    }
 }

@@ -13,7 +13,7 @@ use crate::{
     server::config::SignInSettings,
     server::operators::{FactorUsed, OperatorError},
     server::web::auth::backend,
-    server::web::forms::finish_form_post,
+    server::web::forms::{finish_form_post, local_page},
     server::web::request::{client_address, request_session, stores},
     validate::FieldErrors,
 };
@@ -79,7 +79,7 @@ pub async fn verify_second_factor(code: String, next: Option<String>) -> Result<
         }
         backend::sign_in(&mut session, &operator).await?;
         backend::mark_second_factor_passed(&mut session).await?;
-        Ok(crate::api::auth::local_page(next.as_deref()))
+        Ok(local_page(next.as_deref()))
     }
     .await;
     let draft = [("code", "")];

@@ -8,9 +8,13 @@ use std::{path::PathBuf, time::Duration};
 mod keyspace;
 mod proxies;
 mod secrets_key;
+mod sso;
+mod values;
 pub use keyspace::{Keyspace, Replication};
 pub use proxies::TrustedProxies;
 pub use secrets_key::SecretsKey;
+pub use sso::{SsoSettings, CALLBACK_PATH as SSO_CALLBACK_PATH};
+use values::{parse_boolean, parse_bytes};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -44,6 +48,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Seals authenticator apps' secrets (`SECRETS_KEY_FILE`); without it none can be added.
     pub secrets_key: Option<SecretsKey>,
+    /// Single sign-on through an OpenID Provider, when `OIDC_ISSUER` is set.
+    pub sso: Option<SsoSettings>,
 }
 
 /// Where `/metrics` is served: on an address of its own (`METRICS_ADDR`), and on the app's port
@@ -69,6 +75,7 @@ pub struct WebSettings {
     pub sign_in: SignInSettings,
     pub import_max_bytes: usize,
     pub trusted_proxies: TrustedProxies,
+    pub sso: Option<SsoSettings>,
 }
 
 /// 64 MiB: about 600,000 users of a typical name and email.
@@ -89,6 +96,22 @@ pub struct SignInSettings {
     /// An operator who signs in with a password and has no second factor may only add one
     /// (`REQUIRE_MFA`).
     pub require_mfa: bool,
+    /// Whether operators may sign in with a password (`PASSWORD_SIGN_IN`); when not, only
+    /// `break_glass_admin` may, for when the identity provider is down.
+    pub password_sign_in: bool,
+    /// The one operator who keeps a password when `PASSWORD_SIGN_IN=false` (`BREAK_GLASS_ADMIN`).
+    pub break_glass_admin: Option<String>,
+}
+
+impl SignInSettings {
+    /// Whether `username` may sign in with a password here.
+    pub fn allows_password_for(&self, username: &str) -> bool {
+        self.password_sign_in
+            || self
+                .break_glass_admin
+                .as_deref()
+                .is_some_and(|admin| admin.eq_ignore_ascii_case(username.trim()))
+    }
 }
 
 /// Cassandra's username and password; `Debug` never shows the password.
@@ -196,30 +219,28 @@ impl Config {
                     ))
                 })
         };
-        let cookie_secure = match read("SESSION_COOKIE_SECURE", "false").trim() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            other => {
-                return Err(check("SESSION_COOKIE_SECURE")(format!(
-                    "'{other}' is not true or false"
-                )))
-            }
+        let boolean = |variable: &'static str, default: &str| {
+            let value = read(variable, default);
+            parse_boolean(&value)
+                .ok_or_else(|| check(variable)(format!("'{value}' is not true or false")))
         };
+        let cookie_secure = boolean("SESSION_COOKIE_SECURE", "false")?;
         let sign_in = SignInSettings {
             cookie_secure,
             idle_timeout: duration("SESSION_IDLE_TIMEOUT", "30m")?,
             absolute_timeout: duration("SESSION_ABSOLUTE_TIMEOUT", "12h")?,
             lockout_window: duration("SIGN_IN_LOCKOUT", "15m")?,
-            require_mfa: match read("REQUIRE_MFA", "false").trim() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                other => {
-                    return Err(check("REQUIRE_MFA")(format!(
-                        "'{other}' is not true or false"
-                    )))
-                }
-            },
+            require_mfa: boolean("REQUIRE_MFA", "false")?,
+            password_sign_in: boolean("PASSWORD_SIGN_IN", "true")?,
+            break_glass_admin: lookup("BREAK_GLASS_ADMIN").map(|name| name.trim().to_lowercase()),
         };
+        let sso = sso::parse(&lookup, &|path| std::fs::read_to_string(path))
+            .map_err(|(variable, problem)| ConfigError { variable, problem })?;
+        if !sign_in.password_sign_in && sso.is_none() {
+            return Err(check("PASSWORD_SIGN_IN")(
+                "can be false only with single sign-on (OIDC_ISSUER) set".into(),
+            ));
+        }
         let secrets_key = match lookup("SECRETS_KEY_FILE").filter(|path| !path.trim().is_empty()) {
             None => None,
             Some(path) => Some(
@@ -232,15 +253,7 @@ impl Config {
             None => DEFAULT_IMPORT_MAX_BYTES,
             Some(value) => parse_bytes(&value).map_err(check("IMPORT_MAX_BYTES"))?,
         };
-        let constraints_for_new_tables = match read("CASSANDRA_CONSTRAINTS", "on").trim() {
-            "on" | "true" | "1" | "yes" => true,
-            "off" | "false" | "0" | "no" => false,
-            other => {
-                return Err(check("CASSANDRA_CONSTRAINTS")(format!(
-                    "'{other}' is not on or off"
-                )))
-            }
-        };
+        let constraints_for_new_tables = boolean("CASSANDRA_CONSTRAINTS", "on")?;
 
         // Renewed three times in its length, so a few seconds at least.
         let job_lease = duration("JOB_LEASE", "30s")?;
@@ -290,6 +303,7 @@ impl Config {
             trusted_proxies: TrustedProxies::parse(&read("TRUSTED_PROXIES", ""))
                 .map_err(check("TRUSTED_PROXIES"))?,
             secrets_key,
+            sso,
         })
     }
 
@@ -298,31 +312,9 @@ impl Config {
             sign_in: self.sign_in.clone(),
             import_max_bytes: self.import_max_bytes,
             trusted_proxies: self.trusted_proxies.clone(),
+            sso: self.sso.clone(),
         }
     }
-}
-
-/// A size: bytes (`1048576`), or with a unit (`512KiB`, `64MiB`, `1GiB`; `KB`/`MB`/`GB` too).
-fn parse_bytes(value: &str) -> Result<usize, String> {
-    let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let unit_bytes: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => 0,
-    };
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit_bytes))
-        .filter(|bytes| *bytes >= 1024)
-        .and_then(|bytes| usize::try_from(bytes).ok())
-        .ok_or_else(|| format!("'{value}' is not a size of at least 1 KiB (e.g. 64MiB, 1048576)"))
 }
 
 fn parse_consistency(value: &str) -> Result<Consistency, String> {
@@ -375,14 +367,6 @@ mod tests {
     }
 
     #[test]
-    fn sizes_take_a_unit() {
-        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
-        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_bytes("512 KB"), Ok(512 << 10));
-        assert!(parse_bytes("64 parsecs").is_err());
-    }
-
-    #[test]
     fn each_bad_value_names_its_variable() {
         for (variable, value) in [
             ("CASSANDRA_KEYSPACE", "drop table"),
@@ -406,12 +390,15 @@ mod tests {
             ("METRICS_ADDR", "everywhere"),
             ("METRICS_TOKEN", "short"),
             ("TRUSTED_PROXIES", "10.0.0/8"),
+            ("REQUIRE_MFA", "sometimes"),
+            ("PASSWORD_SIGN_IN", "false"),
+            ("OIDC_ISSUER", "https://id.example.org"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
-            let expected = if variable == "CASSANDRA_USERNAME" {
-                "CASSANDRA_PASSWORD"
-            } else {
-                variable
+            let expected = match variable {
+                "CASSANDRA_USERNAME" => "CASSANDRA_PASSWORD",
+                "OIDC_ISSUER" => "PUBLIC_URL",
+                _ => variable,
             };
             assert_eq!(err.variable, expected, "{variable}={value} gave {err}");
         }

@@ -7,7 +7,9 @@ use super::cassandra::schema::{add_column_if_missing, await_agreement, ensure_ke
 use super::cassandra::session::{open_session, ConnectError};
 use super::config::Config;
 use super::imports::{self, Importer};
-use super::operators::{self, ApiTokens, Operators, SecondFactors, SessionTable, SignIns};
+use super::operators::{
+    self, ApiTokens, Operators, SecondFactors, SessionTable, SignIns, SsoIdentities,
+};
 use super::reconcile::{self, Reconciler};
 use super::users::writes::cassandra6_accord::statements::AccordStatements;
 use super::users::{self, indexes, UserStore};
@@ -25,6 +27,7 @@ pub struct Stores {
     pub tokens: ApiTokens,
     pub sign_ins: SignIns,
     pub second_factors: SecondFactors,
+    pub sso_identities: SsoIdentities,
     pub sessions: SessionTable,
     pub audit: Arc<AuditLog>,
     pub reconcile: Arc<Reconciler>,
@@ -98,6 +101,13 @@ impl Stores {
                 session.clone(),
                 keyspace,
                 config.secrets_key.clone(),
+                audit.clone(),
+            )
+            .await?,
+            sso_identities: SsoIdentities::new(
+                session.clone(),
+                keyspace,
+                operators.clone(),
                 audit.clone(),
             )
             .await?,

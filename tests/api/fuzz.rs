@@ -69,6 +69,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("security/recovery-codes/take-new", &[]),
     ("auth/second-factor", &["code", "next"]),
     ("auth/second-factor-pending", &[]),
+    ("auth/sso", &[]),
     ("nowhere", &["x"]),
 ];
 const PAGES: &[&str] = &[

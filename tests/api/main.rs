@@ -30,6 +30,7 @@ mod search_at_scale;
 mod second_factor;
 mod security_headers;
 mod server_process;
+mod single_sign_on;
 mod startup;
 mod store;
 mod transfer;

@@ -4,15 +4,18 @@ use std::process::Command;
 
 #[test]
 fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
-    for (variable, value) in [
-        ("CASSANDRA_CONSISTENCY", "MOSTLY"),
-        ("CASSANDRA_KEYSPACE", "users; DROP"),
-        ("USERS_PAGE_SIZE", "many"),
-        ("LEPTOS_SITE_ADDR", "nowhere"),
-        ("LOG_FORMAT", "xml"),
+    for (variable, value, named) in [
+        ("CASSANDRA_CONSISTENCY", "MOSTLY", "CASSANDRA_CONSISTENCY"),
+        ("CASSANDRA_KEYSPACE", "users; DROP", "CASSANDRA_KEYSPACE"),
+        ("USERS_PAGE_SIZE", "many", "USERS_PAGE_SIZE"),
+        ("LEPTOS_SITE_ADDR", "nowhere", "LEPTOS_SITE_ADDR"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+        // A redirect URI made from the listening address (0.0.0.0) would be wrong.
+        ("OIDC_ISSUER", "https://id.example.org", "PUBLIC_URL"),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_cassandra-users"))
             .env(variable, value)
+            .env_remove("PUBLIC_URL")
             .output()
             .expect("run the server");
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -26,6 +29,6 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             .filter(|l| l.starts_with("error: "))
             .collect();
         assert_eq!(lines.len(), 1, "{variable}={value}: {stderr}");
-        assert!(lines[0].contains(variable), "{variable}={value}: {stderr}");
+        assert!(lines[0].contains(named), "{variable}={value}: {stderr}");
     }
 }

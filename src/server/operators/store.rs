@@ -70,6 +70,7 @@ struct Statements {
     operator: PreparedStatement,
     all_operators: PreparedStatement,
     insert_operator: PreparedStatement,
+    insert_operator_without_password: PreparedStatement,
     claim_first_admin: PreparedStatement,
     set_role: PreparedStatement,
     set_disabled: PreparedStatement,
@@ -99,6 +100,7 @@ impl Operators {
             operator: plain(&session, format!("SELECT username, role, disabled, password_hash FROM {ks}.operators WHERE username = ?")).await?,
             all_operators: plain(&session, format!("SELECT username, role, disabled FROM {ks}.operators LIMIT {ADMIN_LIST_LIMIT}")).await?,
             insert_operator: lwt(&session, format!("INSERT INTO {ks}.operators (username, password_hash, role, disabled, created_at) VALUES (?, ?, ?, false, ?) IF NOT EXISTS")).await?,
+            insert_operator_without_password: lwt(&session, format!("INSERT INTO {ks}.operators (username, role, disabled, created_at) VALUES (?, ?, false, ?) IF NOT EXISTS")).await?,
             claim_first_admin: lwt(&session, format!("INSERT INTO {ks}.first_admin (claim, username) VALUES (0, ?) IF NOT EXISTS")).await?,
             set_role: lwt(&session, format!("UPDATE {ks}.operators SET role = ? WHERE username = ? IF EXISTS")).await?,
             set_disabled: lwt(&session, format!("UPDATE {ks}.operators SET disabled = ? WHERE username = ? IF EXISTS")).await?,
@@ -153,7 +155,11 @@ impl Operators {
         password: &str,
     ) -> Result<Option<OperatorRecord>, OperatorError> {
         let record = self.get(username).await?.filter(|record| !record.disabled);
-        let stored = record.as_ref().map(|record| record.password_hash.clone());
+        // An operator of single sign-on has no password: checked against the decoy, as long.
+        let stored = record
+            .as_ref()
+            .map(|record| record.password_hash.clone())
+            .filter(|hash| !hash.is_empty());
         let matches = passwords::verify(password.to_owned(), stored).await;
         Ok(record.filter(|_| matches))
     }
@@ -202,6 +208,25 @@ impl Operators {
             username: new.username.as_str().to_owned(),
             role: new.role,
         })
+    }
+
+    /// Adds an operator without a password (one who signs in through the identity provider);
+    /// `false` when the name is taken. The caller audits it, saying whose identity it is.
+    pub async fn add_without_password(
+        &self,
+        username: &Username,
+        role: Role,
+    ) -> Result<bool, OperatorError> {
+        let values = (username.as_str(), role.as_str(), OffsetDateTime::now_utc());
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.insert_operator_without_password, values)
+            .await?;
+        let added = lwt_applied(result)?;
+        if added {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(added)
     }
 
     /// Adds the first administrator, once: `SetupDone` when any operator exists already or

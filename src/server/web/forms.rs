@@ -98,3 +98,38 @@ fn back_to_form_with_draft(
         .ok()?;
     Some(url.to_string())
 }
+
+/// `next` when it is a path on this site (never another site: no open redirect), else `/`.
+pub fn local_page(next: Option<&str>) -> String {
+    match next.map(str::trim) {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_page;
+
+    #[test]
+    fn next_page_stays_on_this_site() {
+        assert_eq!(local_page(Some("/users/1?x=2")), "/users/1?x=2");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_page(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(local_page(None), "/");
+    }
+}

@@ -7,6 +7,8 @@
 use super::assets::stylesheet_href;
 use super::auth::backend::session_layer;
 use super::auth::gate::{gate, public_paths_without_session, Gate};
+use super::auth::sso::provider::SsoProvider;
+use super::auth::sso::routes::{self as sso_routes, START_PATH as SSO_START_PATH};
 use super::body_limit::{limit_request_bodies, BodyLimits, IMPORT_UPLOAD_PATH};
 use super::cache::{cache_control, CachePolicy};
 use super::client::find_client;
@@ -20,7 +22,7 @@ use super::request::current_operator;
 use super::request_log::identify_and_log;
 use super::security_headers::{provide_request_nonce, security_headers, SecurityPolicy};
 use crate::context::{Connected, ImportLimit, SignedIn, Stylesheet};
-use crate::server::config::WebSettings;
+use crate::server::config::{WebSettings, SSO_CALLBACK_PATH};
 use crate::server::operators::SetupCode;
 use crate::server::stores::Database;
 use axum::extract::{DefaultBodyLimit, Extension};
@@ -28,6 +30,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::{provide_context, IntoView, LeptosOptions};
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use std::sync::Arc;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 /// The router for the app whose pages are `routes`, each rendered inside `shell`.
@@ -47,10 +50,13 @@ where
         sign_in,
         import_max_bytes,
         trusted_proxies,
+        sso,
     } = settings;
+    // Read from the identity provider in the background from now on.
+    let sso = sso.map(SsoProvider::start);
     // Every page (the page not found too) and every server function finds these in its context.
     let context = {
-        let (database, sign_in) = (database.clone(), sign_in.clone());
+        let (database, sign_in, sso) = (database.clone(), sign_in.clone(), sso.clone());
         let stylesheet = Stylesheet(stylesheet_href(&options));
         move || {
             provide_request_nonce();
@@ -59,6 +65,7 @@ where
             provide_context(database.clone());
             provide_context(sign_in.clone());
             provide_context(setup.clone());
+            provide_context(sso.clone());
             provide_context(SignedIn(current_operator()));
             let stores = database.stores().ok();
             provide_context(Connected(stores.map(|stores| stores.connected_to())));
@@ -86,6 +93,7 @@ where
             post(imports::upload).layer(DefaultBodyLimit::disable()),
         )
         .route(ERRORS_PATH, get(imports::problems))
+        .merge(single_sign_on_routes(sso))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let (options, shell) = (options.clone(), shell.clone());
             move || shell(options.clone())
@@ -120,4 +128,15 @@ where
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(middleware::from_fn(identify_and_log))
         .layer(middleware::from_fn_with_state(trusted_proxies, find_client))
+}
+
+/// The two routes of single sign-on, when it is configured.
+fn single_sign_on_routes(sso: Option<Arc<SsoProvider>>) -> Router<LeptosOptions> {
+    match sso {
+        Some(provider) => Router::new()
+            .route(SSO_START_PATH, get(sso_routes::start))
+            .route(SSO_CALLBACK_PATH, get(sso_routes::callback))
+            .layer(Extension(provider)),
+        None => Router::new(),
+    }
 }

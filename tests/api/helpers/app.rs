@@ -27,18 +27,33 @@ pub async fn spawn_app_with(database: Database, sign_in: SignInSettings) -> Serv
         sign_in,
         import_max_bytes: DEFAULT_IMPORT_MAX_BYTES,
         trusted_proxies: Default::default(),
+        sso: None,
     };
     spawn_app_with_settings(database, settings).await
 }
 
 pub async fn spawn_app_with_settings(database: Database, settings: WebSettings) -> Served {
+    spawn_app_on(bind_ephemeral().await, database, settings)
+}
+
+/// A listener on an ephemeral port of loopback, for an app whose address must be known before
+/// it starts (single sign-on: the provider is told where to send people back).
+pub async fn bind_ephemeral() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port")
+}
+
+/// The real router with `settings`, serving on `listener`.
+pub fn spawn_app_on(
+    listener: tokio::net::TcpListener,
+    database: Database,
+    settings: WebSettings,
+) -> Served {
     let options = LeptosOptions::builder()
         .output_name("cassandra-users")
         .site_root("target/site")
         .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind an ephemeral port");
     let address = listener.local_addr().unwrap();
     let setup = SetupCode::generate(address);
     let app = app_router(options, database, settings, setup);

@@ -46,6 +46,9 @@ fn is_sign_in_or_setup(path: &str) -> bool {
             | "/api/auth/second-factor-pending"
             | "/api/auth/setup"
             | "/api/auth/sign-out"
+            | "/api/auth/sso"
+            | "/auth/oidc/start"
+            | "/auth/oidc/callback"
     )
 }
 

@@ -4,3 +4,4 @@
 pub mod backend;
 pub mod gate;
 pub mod sessions;
+pub mod sso;
