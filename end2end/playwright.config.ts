@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // `cargo leptos end-to-end` starts the server at LEPTOS_SITE_ADDR and runs these tests.
 const baseURL = `http://${process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000'}`;
+// The server signs in through this OpenID Provider (scripts/test.sh sets OIDC_ISSUER for it).
+const issuer = process.env.OIDC_ISSUER ?? 'http://127.0.0.1:3011';
 
 export default defineConfig({
   testDir: './tests',
@@ -14,6 +16,14 @@ export default defineConfig({
   forbidOnly: true,
   retries: 0,
   reporter: 'list',
+  // A real OpenID Provider for single sign-on (panva's oidc-provider), on the issuer's port.
+  webServer: {
+    command: `node openid-provider.mjs --port ${new URL(issuer).port} --redirect-uri ${baseURL}/auth/oidc/callback`,
+    url: `${issuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'ignore',
+  },
   use: {
     baseURL,
     // Signed in as the admin that global-setup created; specs switch role with test.use.

@@ -25,8 +25,12 @@ cassandra6() { CASSANDRA_HEAP=${CASSANDRA6_HEAP:-2G} CASSANDRA_VERSION=$CASSANDR
 # Authenticator apps' secrets are sealed with this key in every server the tests start.
 export SECRETS_KEY_FILE
 SECRETS_KEY_FILE=$(scripts/secrets-key.sh)
-# The browser tests' server has a keyspace of its own, as a deployment would.
+# The browser tests' server has a keyspace of its own, as a deployment would, and signs in
+# through the test OpenID Provider that Playwright starts (end2end/openid-provider.mjs).
 E2E_KEYSPACE="e2e_$(date +%s)_$$"
+E2E_SINGLE_SIGN_ON=(OIDC_ISSUER=http://127.0.0.1:3011 PUBLIC_URL=http://127.0.0.1:3010
+    OIDC_CLIENT_ID=cassandra-users OIDC_CLIENT_SECRET=test-client-secret-of-the-console
+    "OIDC_PROVIDER_NAME=Test Provider" OIDC_ROLES=users-admin=admin,users-editor=editor)
 
 dev_node_up() { scripts/cassandra.sh status >/dev/null 2>&1; }
 stop_test_node() {
@@ -96,7 +100,7 @@ phase "dev node: unit tests and every integration suite" \
 phase "dev node: 10,000 hostile requests" api_tests --nocapture fuzz::
 phase "dev node: browser tests (Playwright in Chromium against the real server)" \
     env CASSANDRA_KEYSPACE="$E2E_KEYSPACE" USERS_PAGE_SIZE=5 LEPTOS_SITE_ADDR=127.0.0.1:3010 \
-    cargo leptos end-to-end --frontend-only
+    "${E2E_SINGLE_SIGN_ON[@]}" cargo leptos end-to-end --frontend-only
 phase "the release package: unpacked elsewhere, it serves a page, its assets and the CLI" tests/dist.sh
 phase "the container image: built with podman, healthy, serving, its CLI" tests/image.sh
 phase "faults: the dev node SIGKILLed under a create load loses no acknowledged write" \
