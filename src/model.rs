@@ -353,6 +353,21 @@ pub struct SecurityStatus {
     /// An authenticator app being added, not confirmed by a code yet.
     pub adding: Option<AuthenticatorSetup>,
     pub recovery_codes_left: usize,
+    /// The operator's passkeys, oldest first.
+    pub passkeys: Vec<PasskeySummary>,
+    /// Why passkeys cannot be added or used from this page's address, if they cannot (the
+    /// page was reached at an IP address, or at another host than passkeys belong to).
+    pub passkeys_unavailable: Option<String>,
+}
+
+/// A passkey as the Security page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    /// The credential id, base64url: what `security/passkeys/remove` takes.
+    pub id: String,
+    pub name: String,
+    /// The day it was added (YYYY-MM-DD).
+    pub added: String,
 }
 
 /// What a person scans or types into an authenticator app to add it.

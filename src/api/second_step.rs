@@ -30,13 +30,7 @@ pub async fn second_factor_pending() -> Result<bool, AppError> {
 pub async fn verify_second_factor(code: String, next: Option<String>) -> Result<String, AppError> {
     let verified = async {
         let mut session = request_session().await?;
-        let Some(username) = backend::awaiting_second_factor(&session).await else {
-            return Err(AppError::Refused {
-                message: "Sign in with your username and password first (or again: that step \
-                          is good for five minutes)."
-                    .into(),
-            });
-        };
+        let username = awaited_operator(&session).await?;
         if code.trim().is_empty() {
             let message = "Enter the code your authenticator app shows, or a recovery code.";
             return Err(FieldErrors::one("code", message).into());
@@ -58,16 +52,6 @@ pub async fn verify_second_factor(code: String, next: Option<String>) -> Result<
             }
             Err(other) => return Err(other.into()),
         };
-        let operator = stores
-            .operators
-            .get(&username)
-            .await?
-            .filter(|operator| !operator.disabled)
-            .ok_or(AppError::WrongCredentials)?;
-        stores
-            .sign_ins
-            .succeeded(&operator, client_address())
-            .await?;
         if used == FactorUsed::RecoveryCode {
             let left = stores.second_factors.recovery_codes_left(&username).await?;
             let actor = Actor::Operator(username.clone());
@@ -77,8 +61,7 @@ pub async fn verify_second_factor(code: String, next: Option<String>) -> Result<
                 .record(&actor, Event::new(Action::SignIn, details))
                 .await?;
         }
-        backend::sign_in(&mut session, &operator).await?;
-        backend::mark_second_factor_passed(&mut session).await?;
+        second_step_passed(&mut session, &username).await?;
         Ok(local_page(next.as_deref()))
     }
     .await;
@@ -86,4 +69,41 @@ pub async fn verify_second_factor(code: String, next: Option<String>) -> Result<
     finish_form_post(verified, VerifySecondFactor::PATH, &draft, |next| {
         next.clone()
     })
+}
+
+/// The operator whose second factor this session awaits; refused when it awaits none (or the
+/// password was more than five minutes ago).
+#[cfg(feature = "ssr")]
+pub(crate) async fn awaited_operator(
+    session: &crate::server::web::auth::backend::AuthSession,
+) -> Result<String, AppError> {
+    backend::awaiting_second_factor(session)
+        .await
+        .ok_or_else(|| AppError::Refused {
+            message: "Sign in with your username and password first (or again: that step is \
+                      good for five minutes)."
+                .into(),
+        })
+}
+
+/// The second factor of `username` was right: the session is signed in (a new id) and marked
+/// as having passed one.
+#[cfg(feature = "ssr")]
+pub(crate) async fn second_step_passed(
+    session: &mut crate::server::web::auth::backend::AuthSession,
+    username: &str,
+) -> Result<(), AppError> {
+    let stores = stores()?;
+    let operator = stores
+        .operators
+        .get(username)
+        .await?
+        .filter(|operator| !operator.disabled)
+        .ok_or(AppError::WrongCredentials)?;
+    stores
+        .sign_ins
+        .succeeded(&operator, client_address())
+        .await?;
+    backend::sign_in(session, &operator).await?;
+    backend::mark_second_factor_passed(session).await
 }

@@ -14,7 +14,7 @@ use crate::{
     server::operators::Authenticator,
     server::web::auth::backend::mark_second_factor_passed,
     server::web::forms::{finish_form_post, is_plain_form_post},
-    server::web::request::{request_session, require, stores},
+    server::web::request::{request_host, request_session, require, stores},
     validate::FieldErrors,
 };
 
@@ -26,7 +26,8 @@ const NEW_RECOVERY_CODES_KEY: &str = "new_recovery_codes";
 #[server(prefix = "/api", endpoint = "security/status")]
 pub async fn security_overview() -> Result<SecurityStatus, AppError> {
     let me = require(Role::Viewer)?;
-    let factors = &stores()?.second_factors;
+    let stores = stores()?;
+    let factors = &stores.second_factors;
     let (state, being_added) = factors.authenticator_and_setup(&me.username).await?;
     let confirmed = state.as_ref().filter(|state| state.confirmed);
     let adding = being_added.map(|authenticator| setup_of(&authenticator));
@@ -40,6 +41,8 @@ pub async fn security_overview() -> Result<SecurityStatus, AppError> {
         }),
         adding,
         recovery_codes_left: factors.recovery_codes_left(&me.username).await?,
+        passkeys: stores.passkeys.list(&me.username).await?,
+        passkeys_unavailable: stores.passkeys.unavailable_at(&request_host()),
     })
 }
 
@@ -148,7 +151,7 @@ pub async fn take_new_recovery_codes() -> Result<Option<Vec<String>>, AppError> 
 /// The signed-in operator, when the request comes from their browser session: second factors
 /// are not for scripts, so an API token (which acts without one) cannot add or remove them.
 #[cfg(feature = "ssr")]
-async fn me_in_a_browser_session() -> Result<crate::model::Operator, AppError> {
+pub(crate) async fn me_in_a_browser_session() -> Result<crate::model::Operator, AppError> {
     let me = require(Role::Viewer)?;
     if request_session().await?.user.is_none() {
         return Err(AppError::Refused {

@@ -1,14 +1,17 @@
 //! `/security` (every operator): their own second factors. An authenticator app is added in two
-//! steps (its secret and QR code, then a first code confirms it) and can be removed; recovery
-//! codes are made ten at a time and shown once. Plain form posts: works without JavaScript.
+//! steps (its secret and QR code, then a first code confirms it) and can be removed; passkeys
+//! are added by `public/passkeys.js` (WebAuthn needs a script) and removed by a form; recovery
+//! codes are made ten at a time and shown once. Everything but adding a passkey works without
+//! JavaScript.
 
 use crate::api::{
     security_overview, take_new_recovery_codes, AddAuthenticator, ConfirmAuthenticator,
-    CreateRecoveryCodes, RemoveAuthenticator,
+    CreateRecoveryCodes, RemoveAuthenticator, RemovePasskey,
 };
 use crate::components::form::{server_field_errors, Field};
 use crate::components::notice::{ErrorAlert, ErrorBanner, RestrictedPage};
 use crate::model::{AuthenticatorSetup, Role, SecurityStatus};
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -26,7 +29,7 @@ fn Security() -> impl IntoView {
     view! {
         {required.then(|| view! {
             <p class="banner banner-error" role="alert">
-                "This server requires a second factor for password sign-ins: add an authenticator app to go on."
+                "This server requires a second factor for password sign-ins: add an authenticator app or a passkey to go on."
             </p>
         })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -35,7 +38,11 @@ fn Security() -> impl IntoView {
                     Err(error) => view! { <ErrorAlert error/> }.into_any(),
                     Ok(status) => {
                         let codes = new_codes.await.ok().flatten();
-                        view! { <AuthenticatorCard status=status.clone()/><RecoveryCodesCard status codes/> }.into_any()
+                        view! {
+                            <AuthenticatorCard status=status.clone()/>
+                            <PasskeysCard status=status.clone()/>
+                            <RecoveryCodesCard status codes/>
+                        }.into_any()
                     }
                 }
             })}
@@ -111,6 +118,54 @@ fn ConfirmAuthenticatorForm(
         <ActionForm action=remove>
             <button type="submit" class="secondary">"Cancel"</button>
         </ActionForm>
+    }
+}
+
+#[component]
+fn PasskeysCard(status: SecurityStatus) -> impl IntoView {
+    let remove = ServerAction::<RemovePasskey>::new();
+    let error = Signal::derive(move || remove.value().get().and_then(Result::err));
+    let listed = if status.passkeys.is_empty() {
+        view! {
+            <p>"None yet. A passkey signs you in with your device's screen lock or a security key, and no fake site can use it."</p>
+        }
+        .into_any()
+    } else {
+        let items = status.passkeys.into_iter().map(|passkey| {
+            let label = format!("Remove the passkey {}", passkey.name);
+            view! {
+                <li>
+                    <span>{passkey.name}</span>" "<span class="hint">{format!("added {}", passkey.added)}</span>
+                    <ActionForm action=remove>
+                        <input type="hidden" name="id" value=passkey.id/>
+                        <button type="submit" class="danger" aria-label=label>"Remove"</button>
+                    </ActionForm>
+                </li>
+            }
+        });
+        view! { <ul class="passkeys">{items.collect_view()}</ul> }.into_any()
+    };
+    let adding = match status.passkeys_unavailable {
+        Some(why) => view! { <p class="hint">{why}</p> }.into_any(),
+        // Shown by the script once it runs: without JavaScript there is no WebAuthn.
+        None => view! {
+            <div class="passkey-add" data-passkey-add hidden=true>
+                <Field id="passkey-name".to_owned() label="Passkey name" name="name" server_error=None/>
+                <button type="button" data-passkey-add-button>"Add a passkey"</button>
+                <p class="banner banner-error" role="alert" data-passkey-problem hidden=true></p>
+            </div>
+            <noscript><p class="hint">"Adding a passkey needs JavaScript; the authenticator app works without it."</p></noscript>
+            <script src="/passkeys.js" nonce=use_nonce() defer=true></script>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card" id="passkeys" aria-labelledby="passkeys-heading">
+            <h2 id="passkeys-heading">"Passkeys"</h2>
+            <ErrorBanner error/>
+            {listed}
+            {adding}
+        </section>
     }
 }
 

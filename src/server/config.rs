@@ -6,11 +6,13 @@ use secrecy::SecretString;
 use std::{path::PathBuf, time::Duration};
 
 mod keyspace;
+mod passkeys;
 mod proxies;
 mod secrets_key;
 mod sso;
 mod values;
 pub use keyspace::{Keyspace, Replication};
+pub use passkeys::PasskeySettings;
 pub use proxies::TrustedProxies;
 pub use secrets_key::SecretsKey;
 pub use sso::{SsoSettings, CALLBACK_PATH as SSO_CALLBACK_PATH};
@@ -50,6 +52,8 @@ pub struct Config {
     pub secrets_key: Option<SecretsKey>,
     /// Single sign-on through an OpenID Provider, when `OIDC_ISSUER` is set.
     pub sso: Option<SsoSettings>,
+    /// Where passkeys belong: the host of `PUBLIC_URL`, or `localhost` without it.
+    pub passkeys: PasskeySettings,
 }
 
 /// Where `/metrics` is served: on an address of its own (`METRICS_ADDR`), and on the app's port
@@ -234,8 +238,16 @@ impl Config {
             password_sign_in: boolean("PASSWORD_SIGN_IN", "true")?,
             break_glass_admin: lookup("BREAK_GLASS_ADMIN").map(|name| name.trim().to_lowercase()),
         };
-        let sso = sso::parse(&lookup, &|path| std::fs::read_to_string(path))
-            .map_err(|(variable, problem)| ConfigError { variable, problem })?;
+        let problem = |(variable, problem)| ConfigError { variable, problem };
+        let public_url = sso::parse_public_url(lookup("PUBLIC_URL")).map_err(problem)?;
+        let passkeys = PasskeySettings::for_public_url(public_url.as_ref());
+        passkeys.relying_party().map_err(check("PUBLIC_URL"))?;
+        let sso = sso::parse(
+            &lookup,
+            &|path| std::fs::read_to_string(path),
+            public_url.as_ref(),
+        )
+        .map_err(problem)?;
         if !sign_in.password_sign_in && sso.is_none() {
             return Err(check("PASSWORD_SIGN_IN")(
                 "can be false only with single sign-on (OIDC_ISSUER) set".into(),
@@ -304,6 +316,7 @@ impl Config {
                 .map_err(check("TRUSTED_PROXIES"))?,
             secrets_key,
             sso,
+            passkeys,
         })
     }
 

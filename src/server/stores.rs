@@ -8,7 +8,7 @@ use super::cassandra::session::{open_session, ConnectError};
 use super::config::Config;
 use super::imports::{self, Importer};
 use super::operators::{
-    self, ApiTokens, Operators, SecondFactors, SessionTable, SignIns, SsoIdentities,
+    self, ApiTokens, Operators, Passkeys, SecondFactors, SessionTable, SignIns, SsoIdentities,
 };
 use super::reconcile::{self, Reconciler};
 use super::users::writes::cassandra6_accord::statements::AccordStatements;
@@ -28,6 +28,7 @@ pub struct Stores {
     pub sign_ins: SignIns,
     pub second_factors: SecondFactors,
     pub sso_identities: SsoIdentities,
+    pub passkeys: Arc<Passkeys>,
     pub sessions: SessionTable,
     pub audit: Arc<AuditLog>,
     pub reconcile: Arc<Reconciler>,
@@ -51,6 +52,7 @@ impl Stores {
             users::schema::tables(keyspace, accord, constraints),
             operators::schema::tables(keyspace),
             operators::second_factors::tables(keyspace),
+            operators::passkeys::tables(keyspace),
             audit::schema::tables(keyspace),
             reconcile::schema::tables(keyspace),
             imports::schema::tables(keyspace),
@@ -90,6 +92,17 @@ impl Stores {
             )
             .await?,
         );
+        let relying_party = config.passkeys.relying_party();
+        let passkeys = Arc::new(
+            Passkeys::new(
+                session.clone(),
+                keyspace,
+                config.passkeys.clone(),
+                relying_party.map_err(ConnectError::Passkeys)?,
+                audit.clone(),
+            )
+            .await?,
+        );
         Ok(Stores {
             node,
             node_version,
@@ -101,9 +114,11 @@ impl Stores {
                 session.clone(),
                 keyspace,
                 config.secrets_key.clone(),
+                passkeys.clone(),
                 audit.clone(),
             )
             .await?,
+            passkeys: passkeys.clone(),
             sso_identities: SsoIdentities::new(
                 session.clone(),
                 keyspace,

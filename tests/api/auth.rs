@@ -593,6 +593,13 @@ const ENDPOINTS: &[Endpoint] = &[
     ("security/authenticator/remove", &[], Role::Viewer),
     ("security/recovery-codes/create", &[], Role::Viewer),
     ("security/recovery-codes/take-new", &[], Role::Viewer),
+    ("security/passkeys/begin", &[], Role::Viewer),
+    (
+        "security/passkeys/finish",
+        &[("name", "key"), ("credential", "{}")],
+        Role::Viewer,
+    ),
+    ("security/passkeys/remove", &[("id", "nope")], Role::Viewer),
 ];
 
 #[tokio::test]

@@ -70,6 +70,12 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("auth/second-factor", &["code", "next"]),
     ("auth/second-factor-pending", &[]),
     ("auth/sso", &[]),
+    ("auth/passkey-offered", &[]),
+    ("auth/passkey/begin", &[]),
+    ("auth/passkey/finish", &["credential", "next"]),
+    ("security/passkeys/begin", &[]),
+    ("security/passkeys/finish", &["name", "credential"]),
+    ("security/passkeys/remove", &["id"]),
     ("nowhere", &["x"]),
 ];
 const PAGES: &[&str] = &[

@@ -22,6 +22,7 @@ mod import_jobs;
 mod imports;
 mod metrics;
 mod name_order;
+mod passkeys;
 mod proxies;
 mod quickstart;
 mod request_ids;

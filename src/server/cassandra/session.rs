@@ -30,6 +30,9 @@ pub enum ConnectError {
         #[source]
         last: Box<ExecutionError>,
     },
+    /// The passkeys' relying party could not be made from the configuration.
+    #[error("{0}")]
+    Passkeys(String),
     /// Something in the keyspace stands in the way of the app's schema; the text says what to do.
     #[error("{0}")]
     SchemaConflict(String),

@@ -55,6 +55,23 @@ impl SsoSettings {
     }
 }
 
+/// The address people reach the console at (`PUBLIC_URL`), when set.
+pub fn parse_public_url(value: Option<String>) -> Result<Option<url::Url>, Problem> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    url::Url::parse(value.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+        .map(Some)
+        .ok_or_else(|| {
+            (
+                "PUBLIC_URL",
+                format!("'{value}' is not an http(s) URL such as https://users.example.org"),
+            )
+        })
+}
+
 /// One bad `OIDC_*` or `PUBLIC_URL` setting: the variable and what is wrong.
 pub type Problem = (&'static str, String);
 
@@ -62,6 +79,7 @@ pub type Problem = (&'static str, String);
 pub fn parse(
     lookup: &dyn Fn(&str) -> Option<String>,
     read_file: &dyn Fn(&str) -> std::io::Result<String>,
+    public_url: Option<&url::Url>,
 ) -> Result<Option<SsoSettings>, Problem> {
     let Some(issuer) = lookup("OIDC_ISSUER").map(|v| v.trim().to_owned()) else {
         return Ok(None);
@@ -70,21 +88,12 @@ pub fn parse(
         .ok()
         .filter(|url| matches!(url.scheme(), "https" | "http"))
         .ok_or_else(|| ("OIDC_ISSUER", format!("'{issuer}' is not an http(s) URL")))?;
-    let public_url = lookup("PUBLIC_URL").ok_or((
+    let public = public_url.ok_or((
         "PUBLIC_URL",
         "must be set with OIDC_ISSUER: the provider sends people back to {PUBLIC_URL}/auth/oidc/callback, \
          which a listening address such as 0.0.0.0 cannot give"
             .to_owned(),
     ))?;
-    let public = url::Url::parse(public_url.trim())
-        .ok()
-        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
-        .ok_or_else(|| {
-            (
-                "PUBLIC_URL",
-                format!("'{public_url}' is not an http(s) URL such as https://users.example.org"),
-            )
-        })?;
     let client_id = lookup("OIDC_CLIENT_ID")
         .map(|v| v.trim().to_owned())
         .ok_or(("OIDC_CLIENT_ID", "must be set with OIDC_ISSUER".to_owned()))?;
@@ -178,7 +187,12 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        parse(&lookup, &|_| Ok("secret from a file\n".to_owned()))
+        let public = parse_public_url(lookup("PUBLIC_URL"))?;
+        parse(
+            &lookup,
+            &|_| Ok("secret from a file\n".to_owned()),
+            public.as_ref(),
+        )
     }
 
     const MINIMAL: [(&str, &str); 5] = [

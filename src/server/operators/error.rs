@@ -31,6 +31,11 @@ pub enum OperatorError {
     WrongCode,
     #[error("the code was used already")]
     CodeAlreadyUsed,
+    #[error("an operator has at most 10 passkeys")]
+    TooManyPasskeys,
+    /// The browser's answer to a passkey ceremony did not pass its checks.
+    #[error("the passkey was refused: {0}")]
+    PasskeyRefused(String),
     #[error(transparent)]
     Hashing(#[from] HashError),
     /// A session's data could not be written or read as JSON.

@@ -4,6 +4,7 @@
 
 pub mod authenticator;
 pub mod error;
+pub mod passkeys;
 pub mod passwords;
 pub mod schema;
 pub mod second_factors;
@@ -16,6 +17,7 @@ pub mod tokens;
 
 pub use authenticator::Authenticator;
 pub use error::OperatorError;
+pub use passkeys::Passkeys;
 pub use second_factors::{FactorUsed, SecondFactors};
 pub use sessions::SessionTable;
 pub use setup_code::SetupCode;

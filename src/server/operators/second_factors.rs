@@ -6,6 +6,7 @@
 
 use super::authenticator::{Authenticator, STEP_SECONDS};
 use super::error::OperatorError;
+use super::passkeys::Passkeys;
 use crate::server::audit::{Action, Actor, AuditLog, Event};
 use crate::server::cassandra::lwt::lwt_applied;
 use crate::server::cassandra::statements::{lwt, plain};
@@ -70,6 +71,7 @@ pub struct SecondFactors {
     session: Arc<Session>,
     statements: Statements,
     key: Option<SecretsKey>,
+    passkeys: Arc<Passkeys>,
     audit: Arc<AuditLog>,
 }
 
@@ -80,6 +82,7 @@ impl SecondFactors {
         session: Arc<Session>,
         keyspace: &Keyspace,
         key: Option<SecretsKey>,
+        passkeys: Arc<Passkeys>,
         audit: Arc<AuditLog>,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
@@ -99,6 +102,7 @@ impl SecondFactors {
             session,
             statements,
             key,
+            passkeys,
             audit,
         })
     }
@@ -124,10 +128,8 @@ impl SecondFactors {
     /// Whether a password sign-in of `username` must be followed by a code: it has an
     /// authenticator app (recovery codes stand in for one; alone they are not a factor).
     pub async fn required_for(&self, username: &str) -> Result<bool, OperatorError> {
-        Ok(self
-            .authenticator_state(username)
-            .await?
-            .is_some_and(|state| state.confirmed))
+        let app = self.authenticator_state(username).await?;
+        Ok(app.is_some_and(|state| state.confirmed) || self.passkeys.any_for(username).await?)
     }
 
     /// Starts adding an authenticator app: a new secret, stored unconfirmed until a first code
@@ -283,6 +285,7 @@ impl SecondFactors {
         self.session
             .execute_unpaged(&self.statements.remove_recovery_codes, (username,))
             .await?;
+        self.passkeys.remove_all(username).await?;
         let details = format!("reset the second factors of {username}");
         let event = Event::new(Action::SecondFactorRemove, details);
         Ok(self.audit.record(actor, event).await?)

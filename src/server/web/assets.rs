@@ -4,10 +4,11 @@ use leptos::prelude::LeptosOptions;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The bundle's files, the favicon and `/healthz`: asked for all the time, by anyone, and never
-/// about a person's work (no session, debug-level log lines).
+/// The bundle's files, the favicon, the passkeys' script and `/healthz`: asked for all the time,
+/// by anyone (the passkeys' script before sign-in's second step is done), and never about a
+/// person's work (no session, debug-level log lines).
 pub fn is_asset_or_health_check(path: &str) -> bool {
-    path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+    matches!(path, "/healthz" | "/favicon.svg" | "/passkeys.js") || path.starts_with("/pkg/")
 }
 
 /// Whether cargo-leptos wrote the bundle's hashed file names (hash.txt) beside this binary.

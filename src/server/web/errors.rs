@@ -90,6 +90,15 @@ impl From<OperatorError> for AppError {
                     message: "Your authenticator app's secret cannot be read with this server's SECRETS_KEY_FILE (was the key changed?). An admin can reset your second factor: cassandra-users operator mfa-reset NAME.".into(),
                 }
             }
+            OperatorError::TooManyPasskeys => AppError::Refused {
+                message: "You have 10 passkeys, the most an operator may have: remove one first.".into(),
+            },
+            OperatorError::PasskeyRefused(detail) => {
+                tracing::info!("a passkey was refused: {detail}");
+                AppError::Refused {
+                    message: "The passkey was not accepted (it was cancelled, or its answer did not verify). Try again, or use a code.".into(),
+                }
+            }
             OperatorError::Hashing(_) | OperatorError::SessionData(_) => {
                 tracing::error!("{}", describe(&error));
                 AppError::internal()

@@ -56,6 +56,16 @@ pub fn client_address() -> Option<IpAddr> {
         .map(|client| client.address)
 }
 
+/// The host the current request was sent to (its `Host` header, port and all; empty without).
+pub fn request_host() -> String {
+    use_context::<Parts>()
+        .and_then(|parts| {
+            let host = parts.headers.get(axum::http::header::HOST)?;
+            host.to_str().ok().map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
 /// The sign-in session of the current request (the session layer puts it on every request).
 pub async fn request_session() -> Result<AuthSession, AppError> {
     leptos_axum::extract::<AuthSession>().await.map_err(|_| {

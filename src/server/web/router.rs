@@ -104,6 +104,10 @@ where
         .with_state(options)
         .layer(Extension(database.clone()))
         .layer(middleware::from_fn_with_state(gate_state, gate))
+        // Inside the session layer too: it saves a session's changes only with an answer that
+        // is not a 5xx, and a refused step (a passkey answer that does not verify) must still
+        // use up the state it took out of the session.
+        .layer(middleware::from_fn(status_from_app_error))
         .layer(session_layer(&database, &sign_in))
         .layer(middleware::from_fn(public_paths_without_session))
         .layer(middleware::from_fn(reject_malformed_forms))

@@ -47,6 +47,9 @@ fn is_sign_in_or_setup(path: &str) -> bool {
             | "/api/auth/setup"
             | "/api/auth/sign-out"
             | "/api/auth/sso"
+            | "/api/auth/passkey-offered"
+            | "/api/auth/passkey/begin"
+            | "/api/auth/passkey/finish"
             | "/auth/oidc/start"
             | "/auth/oidc/callback"
     )
