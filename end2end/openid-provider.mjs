@@ -1,23 +1,26 @@
 // A real OpenID Provider for the tests: panva's certified `oidc-provider`, on loopback.
 //
-//   node openid-provider.mjs [--port N] --redirect-uri URL [--redirect-uri URL …]
+//   node openid-provider.mjs [--port N] [--claims-in-userinfo] --redirect-uri URL [--redirect-uri URL …]
 //
 // It prints `issuer http://127.0.0.1:PORT` once it answers (port 0, the default, takes a free
 // one). Its sign-in page takes any username, with the groups the account should have (a comma-
 // separated list; left empty, the ID token carries no groups claim at all): the tests decide who
 // signs in and with which roles. Each account's `sub` is `subject-USERNAME`, never the username.
 // Two clients use the redirect URIs: `cassandra-users` (the app under test) and `another-app`.
+// With --claims-in-userinfo, the profile and groups are in the UserInfo answer only (as with
+// providers that keep ID tokens small); by default the ID token carries them too.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const CLIENT_ID = 'cassandra-users';
 const CLIENT_SECRET = 'test-client-secret-of-the-console';
 
-const options = { port: 0, redirectUris: [] };
-for (let i = 2; i < process.argv.length; i += 2) {
+const options = { port: 0, redirectUris: [], claimsInUserInfo: false };
+for (let i = 2; i < process.argv.length; i += 1) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
-  if (flag === '--port') options.port = Number(value);
-  else if (flag === '--redirect-uri') options.redirectUris.push(value);
+  if (flag === '--claims-in-userinfo') options.claimsInUserInfo = true;
+  else if (flag === '--port') options.port = Number(value), i += 1;
+  else if (flag === '--redirect-uri') options.redirectUris.push(value), i += 1;
   else throw new Error(`unknown option ${flag}`);
 }
 if (options.redirectUris.length === 0) throw new Error('give at least one --redirect-uri');
@@ -50,8 +53,9 @@ const provider = new Provider(issuer, {
     email: ['email'],
     groups: ['groups'],
   },
-  // Claims of the granted scopes in the ID token too, as Keycloak's and most providers' are.
-  conformIdTokenClaims: false,
+  // Claims of the granted scopes in the ID token too (as Keycloak's and most providers' are),
+  // unless asked to keep them to UserInfo.
+  conformIdTokenClaims: options.claimsInUserInfo,
   pkce: { required: () => true },
   cookies: { keys: ['a test provider of the console, not for use elsewhere'] },
   features: { devInteractions: { enabled: false } },

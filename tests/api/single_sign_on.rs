@@ -18,9 +18,18 @@ use serde_json::Value;
 
 /// The app over `db`, with single sign-on through a provider of its own, and `extra` settings.
 async fn app_with_provider(db: &TestDb, extra: &[(&str, String)]) -> (Served, IdentityProvider) {
+    app_with_provider_started(db, extra, &[]).await
+}
+
+/// The same, with the provider started with `options`.
+async fn app_with_provider_started(
+    db: &TestDb,
+    extra: &[(&str, String)],
+    options: &[&str],
+) -> (Served, IdentityProvider) {
     let listener = bind_ephemeral().await;
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let provider = IdentityProvider::start(&format!("{url}/auth/oidc/callback"));
+    let provider = IdentityProvider::start_with(&format!("{url}/auth/oidc/callback"), options);
     let mut settings = provider.settings(&url);
     settings.extend(extra.iter().cloned());
     let app = serve(db, listener, &settings);
@@ -132,6 +141,31 @@ async fn the_first_sign_in_makes_the_operator_and_each_one_sets_the_role_of_thei
     let (status, body) = post_form(&guesser, &format!("{}/api/auth/sign-in", app.url), &form).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(whoami(&guesser, &app).await, None);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_name_and_the_groups_may_come_from_the_userinfo_answer() {
+    let db = TestDb::new(50).await;
+    let (app, provider) = app_with_provider_started(&db, &[], &["--claims-in-userinfo"]).await;
+    let login = db.username("sso-info");
+    let person = browser();
+    let callback = provider
+        .sign_in(&person, &app.url, &login, "users-admin", |a| a)
+        .await;
+    assert_eq!(back_at_app(&person, &callback).await, "/");
+    assert_eq!(
+        whoami(&person, &app).await,
+        Some((login.clone(), "admin".into()))
+    );
+    let outsider = browser();
+    let callback = provider
+        .sign_in(&outsider, &app.url, &db.username("sso-none"), "", |a| a)
+        .await;
+    assert_eq!(
+        back_at_app(&outsider, &callback).await,
+        refused(SsoRefusal::NoRole)
+    );
     db.drop().await;
 }
 

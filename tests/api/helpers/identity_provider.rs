@@ -18,9 +18,15 @@ pub struct IdentityProvider {
 impl IdentityProvider {
     /// Starts a provider that sends people back to `redirect_uri`; returns once it answers.
     pub fn start(redirect_uri: &str) -> IdentityProvider {
+        Self::start_with(redirect_uri, &[])
+    }
+
+    /// The same, with more of the script's options (`--claims-in-userinfo`).
+    pub fn start_with(redirect_uri: &str, options: &[&str]) -> IdentityProvider {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/openid-provider.mjs");
         let mut process = Command::new("node")
             .args([script, "--redirect-uri", redirect_uri])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -2,15 +2,16 @@
 //! secrets in the sign-in session (in Cassandra, so the provider may send the browser back to
 //! any app server); finishing it takes them out (each is good once), exchanges the code and
 //! verifies the ID token: issuer, audience, signature against the provider's keys, expiry, nonce.
+//! The name and the role claim come from the ID token, or else from the UserInfo answer.
 
-use super::provider::{ProviderClient, SsoProvider};
+use super::provider::{OtherClaims, ProviderClient, SsoProvider};
 use crate::model::SsoRefusal;
 use crate::server::cassandra::error::describe;
 use crate::server::operators::SsoIdentity;
 use openidconnect::core::CoreResponseType;
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    Scope, TokenResponse,
+    AuthenticationFlow, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -178,22 +179,61 @@ async fn exchange(
             &Nonce::new(pending.nonce.clone()),
         )
         .map_err(|e| not_verified("the ID token", &e))?;
-    let identity = SsoIdentity {
-        issuer: claims.issuer().as_str().to_owned(),
-        subject: claims.subject().as_str().to_owned(),
-        preferred_username: claims
-            .preferred_username()
-            .map(|name| name.as_str().to_owned())
-            .or_else(|| {
-                let email = claims.email()?.as_str();
-                Some(email.split('@').next().unwrap_or(email).to_owned())
-            }),
-    };
-    let groups = claim_values(
+    let mut name = name_of(claims.preferred_username(), claims.email());
+    let mut groups = claim_values(
         &claims.additional_claims().claims,
         &provider.settings.role_claim,
     );
+    // Many providers put the profile and groups in the UserInfo answer only.
+    if name.is_none() || groups.is_none() {
+        let access = tokens.access_token().clone();
+        if let Some(info) = user_info(provider, client, access, claims.subject().clone()).await {
+            name = name.or_else(|| name_of(info.preferred_username(), info.email()));
+            let claims = &info.additional_claims().claims;
+            groups = groups.or_else(|| claim_values(claims, &provider.settings.role_claim));
+        }
+    }
+    let identity = SsoIdentity {
+        issuer: claims.issuer().as_str().to_owned(),
+        subject: claims.subject().as_str().to_owned(),
+        preferred_username: name,
+    };
     Ok((identity, groups))
+}
+
+/// What the person goes by: their `preferred_username`, else the part of their email before @.
+fn name_of(
+    preferred: Option<&openidconnect::EndUserUsername>,
+    email: Option<&openidconnect::EndUserEmail>,
+) -> Option<String> {
+    let from_email = || {
+        let email = email?.as_str();
+        Some(email.split('@').next().unwrap_or(email).to_owned())
+    };
+    preferred
+        .map(|name| name.as_str().to_owned())
+        .or_else(from_email)
+}
+
+/// The provider's UserInfo answer for the signed-in subject, when it has the endpoint and
+/// answers (its `sub` must be the ID token's: `openidconnect` checks).
+async fn user_info(
+    provider: &SsoProvider,
+    client: &ProviderClient,
+    access: openidconnect::AccessToken,
+    subject: openidconnect::SubjectIdentifier,
+) -> Option<openidconnect::UserInfoClaims<OtherClaims, openidconnect::core::CoreGenderClaim>> {
+    let request = client.user_info(access, Some(subject)).ok()?;
+    match request.request_async(&provider.http).await {
+        Ok(info) => Some(info),
+        Err(error) => {
+            tracing::warn!(
+                "single sign-on: the provider's UserInfo answer could not be used: {}",
+                describe(&error)
+            );
+            None
+        }
+    }
 }
 
 /// The strings of the claim at `path` (dots walk into objects, as Keycloak's
