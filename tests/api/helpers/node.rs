@@ -19,6 +19,10 @@ pub fn expects_transactions() -> bool {
 pub fn at_quorum(cql: String) -> scylla::statement::unprepared::Statement {
     let mut statement = scylla::statement::unprepared::Statement::new(cql);
     statement.set_consistency(scylla::statement::Consistency::Quorum);
+    // A test's own look at the data waits for the answer: under the suites' load on two cores,
+    // Cassandra 6 has answered an index read here after more than the app's 5 s (CI run of
+    // 85e9dfb, concurrency::a_create_racing…: RequestTimeout(5s) in rows_with_email).
+    statement.set_request_timeout(Some(std::time::Duration::from_secs(60)));
     statement
 }
 
