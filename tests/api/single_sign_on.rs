@@ -10,7 +10,6 @@ use crate::helpers::{
     Served, TestDb, PASSWORD,
 };
 use cassandra_users::model::{Role, SsoRefusal};
-use cassandra_users::server::config::WebSettings;
 use cassandra_users::server::Database;
 use cassandra_users::validate::Username;
 use reqwest::{Client, StatusCode};
@@ -38,11 +37,7 @@ async fn app_with_provider_started(
 }
 
 fn serve(db: &TestDb, listener: tokio::net::TcpListener, settings: &[(&str, String)]) -> Served {
-    let config = test_config(settings);
-    let web = WebSettings {
-        sign_in: config.sign_in.clone(),
-        ..config.web_settings()
-    };
+    let web = test_config(settings).web_settings();
     spawn_app_on(listener, Database::connected(db.stores.clone()), web)
 }
 
@@ -65,6 +60,22 @@ async fn wait_until_available(app: &Served) {
         "the app did not read the test provider: {}",
         button(app).await
     );
+}
+
+/// A new browser signed in at the provider as `login` in `groups`, and where the app sent it
+/// when the provider sent it back.
+async fn through_provider(
+    provider: &IdentityProvider,
+    app: &Served,
+    login: &str,
+    groups: &str,
+) -> (Client, String) {
+    let person = browser();
+    let callback = provider
+        .sign_in(&person, &app.url, login, groups, |a| a)
+        .await;
+    let landed = back_at_app(&person, &callback).await;
+    (person, landed)
 }
 
 /// Follows the provider's answer back into the app: where the app sends the browser then.
@@ -94,11 +105,8 @@ async fn the_first_sign_in_makes_the_operator_and_each_one_sets_the_role_of_thei
     let (app, provider) = app_with_provider(&db, &[]).await;
     let login = db.username("sso-ed");
 
-    let editor = browser();
-    let callback = provider
-        .sign_in(&editor, &app.url, &login, "users-editor,staff", |a| a)
-        .await;
-    assert_eq!(back_at_app(&editor, &callback).await, "/");
+    let (editor, landed) = through_provider(&provider, &app, &login, "users-editor,staff").await;
+    assert_eq!(landed, "/");
     assert_eq!(
         whoami(&editor, &app).await,
         Some((login.clone(), "editor".into()))
@@ -149,23 +157,14 @@ async fn the_name_and_the_groups_may_come_from_the_userinfo_answer() {
     let db = TestDb::new(50).await;
     let (app, provider) = app_with_provider_started(&db, &[], &["--claims-in-userinfo"]).await;
     let login = db.username("sso-info");
-    let person = browser();
-    let callback = provider
-        .sign_in(&person, &app.url, &login, "users-admin", |a| a)
-        .await;
-    assert_eq!(back_at_app(&person, &callback).await, "/");
+    let (person, landed) = through_provider(&provider, &app, &login, "users-admin").await;
+    assert_eq!(landed, "/");
     assert_eq!(
         whoami(&person, &app).await,
         Some((login.clone(), "admin".into()))
     );
-    let outsider = browser();
-    let callback = provider
-        .sign_in(&outsider, &app.url, &db.username("sso-none"), "", |a| a)
-        .await;
-    assert_eq!(
-        back_at_app(&outsider, &callback).await,
-        refused(SsoRefusal::NoRole)
-    );
+    let (_, landed) = through_provider(&provider, &app, &db.username("sso-none"), "").await;
+    assert_eq!(landed, refused(SsoRefusal::NoRole));
     db.drop().await;
 }
 
@@ -176,11 +175,8 @@ async fn a_provider_account_never_becomes_the_local_operator_of_its_name() {
     let name = db.username("local");
     db.operator(&name, Role::Viewer).await;
 
-    let sso = browser();
-    let callback = provider
-        .sign_in(&sso, &app.url, &name, "users-admin", |a| a)
-        .await;
-    assert_eq!(back_at_app(&sso, &callback).await, "/");
+    let (sso, landed) = through_provider(&provider, &app, &name, "users-admin").await;
+    assert_eq!(landed, "/");
     let (username, role) = whoami(&sso, &app).await.expect("signed in");
     assert_eq!(username, format!("{name}-2"));
     assert_eq!(role, "admin");
@@ -198,11 +194,8 @@ async fn a_provider_account_never_becomes_the_local_operator_of_its_name() {
     );
 
     // The same account signs in again as the same operator.
-    let again = browser();
-    let callback = provider
-        .sign_in(&again, &app.url, &name, "users-admin", |a| a)
-        .await;
-    assert_eq!(back_at_app(&again, &callback).await, "/");
+    let (again, landed) = through_provider(&provider, &app, &name, "users-admin").await;
+    assert_eq!(landed, "/");
     assert_eq!(whoami(&again, &app).await.unwrap().0, format!("{name}-2"));
     db.drop().await;
 }
@@ -286,15 +279,8 @@ async fn no_role_claim_no_mapped_group_and_a_disabled_operator_stay_out() {
     let (app, provider) = app_with_provider(&db, &[]).await;
     let login = db.username("sso-out");
     for groups in ["", "staff,finance"] {
-        let person = browser();
-        let callback = provider
-            .sign_in(&person, &app.url, &login, groups, |a| a)
-            .await;
-        assert_eq!(
-            back_at_app(&person, &callback).await,
-            refused(SsoRefusal::NoRole),
-            "groups {groups:?}"
-        );
+        let (person, landed) = through_provider(&provider, &app, &login, groups).await;
+        assert_eq!(landed, refused(SsoRefusal::NoRole), "groups {groups:?}");
         assert_eq!(whoami(&person, &app).await, None);
     }
     assert!(
@@ -306,11 +292,8 @@ async fn no_role_claim_no_mapped_group_and_a_disabled_operator_stay_out() {
         .await;
     assert!(refusal.is_some(), "the refusals are audited");
 
-    let person = browser();
-    let callback = provider
-        .sign_in(&person, &app.url, &login, "users-editor", |a| a)
-        .await;
-    assert_eq!(back_at_app(&person, &callback).await, "/");
+    let (person, landed) = through_provider(&provider, &app, &login, "users-editor").await;
+    assert_eq!(landed, "/");
     let name = Username::parse(&login).unwrap();
     let admin = cassandra_users::server::audit::Actor::CommandLine;
     db.stores
@@ -323,14 +306,8 @@ async fn no_role_claim_no_mapped_group_and_a_disabled_operator_stay_out() {
         None,
         "the session ends with the operator"
     );
-    let again = browser();
-    let callback = provider
-        .sign_in(&again, &app.url, &login, "users-admin", |a| a)
-        .await;
-    assert_eq!(
-        back_at_app(&again, &callback).await,
-        refused(SsoRefusal::Disabled)
-    );
+    let (again, landed) = through_provider(&provider, &app, &login, "users-admin").await;
+    assert_eq!(landed, refused(SsoRefusal::Disabled));
     assert_eq!(whoami(&again, &app).await, None);
     let record = db.stores.operators.get(&login).await.unwrap().unwrap();
     assert_eq!(

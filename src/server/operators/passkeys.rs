@@ -38,6 +38,7 @@ pub fn tables(keyspace: &Keyspace) -> Vec<String> {
 
 struct Statements {
     of_operator: PreparedStatement,
+    any_of_operator: PreparedStatement,
     claim_credential: PreparedStatement,
     insert: PreparedStatement,
     update: PreparedStatement,
@@ -70,6 +71,7 @@ impl Passkeys {
         let ks = keyspace.as_str();
         let statements = Statements {
             of_operator: plain(&session, format!("SELECT credential_id, name, passkey, created_at FROM {ks}.operator_passkeys WHERE username = ? LIMIT {}", MAX_PASSKEYS + 1)).await?,
+            any_of_operator: plain(&session, format!("SELECT credential_id FROM {ks}.operator_passkeys WHERE username = ? LIMIT 1")).await?,
             claim_credential: lwt(&session, format!("INSERT INTO {ks}.passkey_credentials (credential_id, username) VALUES (?, ?) IF NOT EXISTS")).await?,
             insert: plain(&session, format!("INSERT INTO {ks}.operator_passkeys (username, credential_id, name, passkey, created_at) VALUES (?, ?, ?, ?, ?)")).await?,
             update: plain(&session, format!("UPDATE {ks}.operator_passkeys SET passkey = ? WHERE username = ? AND credential_id = ?")).await?,
@@ -108,8 +110,14 @@ impl Passkeys {
         Ok(summaries)
     }
 
+    /// Whether the operator has a passkey (asked at every password sign-in: one row, not read).
     pub async fn any_for(&self, username: &str) -> Result<bool, OperatorError> {
-        Ok(!self.stored(username).await?.is_empty())
+        let rows = self
+            .session
+            .execute_unpaged(&self.statements.any_of_operator, (username,))
+            .await?
+            .into_rows_result()?;
+        Ok(rows.rows_num() > 0)
     }
 
     /// Starts registering a passkey: the options for the browser, and the state to finish with.

@@ -16,12 +16,8 @@ pub struct IdentityProvider {
 }
 
 impl IdentityProvider {
-    /// Starts a provider that sends people back to `redirect_uri`; returns once it answers.
-    pub fn start(redirect_uri: &str) -> IdentityProvider {
-        Self::start_with(redirect_uri, &[])
-    }
-
-    /// The same, with more of the script's options (`--claims-in-userinfo`).
+    /// Starts a provider that sends people back to `redirect_uri`, with more of the script's
+    /// options (`--claims-in-userinfo`); returns once it answers.
     pub fn start_with(redirect_uri: &str, options: &[&str]) -> IdentityProvider {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/openid-provider.mjs");
         let mut process = Command::new("node")
