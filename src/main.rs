@@ -2,11 +2,10 @@
 //! its other subcommands manage operators, API tokens and reconcile (`server::cli`).
 
 use cassandra_users::server::cli::{self, Cli, Command};
-use cassandra_users::server::config::Config;
-use cassandra_users::server::logging::{self, LogFormat};
+use cassandra_users::server::config::{Config, Settings};
+use cassandra_users::server::logging;
 use cassandra_users::server::operators::passwords;
 use cassandra_users::server::startup;
-use clap::Parser;
 
 /// Rendering a page allocates many small, short-lived strings and nodes from every worker thread:
 /// glibc's malloc spent about a third of the server's CPU on them and grew the RSS by its
@@ -24,18 +23,12 @@ fn give_free_memory_back() {
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
-    match LogFormat::from_env() {
-        Ok(format) => logging::init(format),
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(1);
-        }
-    }
+    let Cli { command, settings } = Cli::parse_or_exit();
+    logging::init(settings.serving.log_format);
 
-    let outcome = match cli.command {
-        None | Some(Command::Serve) => serve().await,
-        Some(command) => cli::run(command).await,
+    let outcome = match command {
+        None | Some(Command::Serve) => serve(settings).await,
+        Some(command) => cli::run(command, settings).await,
     };
     if let Err(message) = outcome {
         eprintln!("error: {message}");
@@ -43,8 +36,8 @@ async fn main() {
     }
 }
 
-async fn serve() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+async fn serve(settings: Settings) -> Result<(), String> {
+    let config = Config::from_settings(settings).map_err(|e| e.to_string())?;
     // The decoy hash that unknown usernames are checked against, computed now so the first of
     // them is not slower than the rest.
     passwords::warm_up().await;

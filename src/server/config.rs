@@ -1,22 +1,27 @@
-//! Server configuration, read once from the environment. Every variable has a default that works
-//! against the local development node; a bad value stops start-up with one line naming it.
+//! Server configuration: the settings (`settings.rs`, read through clap from the environment or
+//! flags) checked against each other and shaped for the parts that use them. Every variable has
+//! a default that works against the local development node; a bad value stops start-up with one
+//! line naming it.
 
 use scylla::statement::Consistency;
 use secrecy::SecretString;
 use std::{path::PathBuf, time::Duration};
 
+mod error;
 mod keyspace;
 mod passkeys;
 mod proxies;
 mod secrets_key;
+mod settings;
 mod sso;
 mod values;
+pub use error::ConfigError;
 pub use keyspace::{Keyspace, Replication};
 pub use passkeys::PasskeySettings;
 pub use proxies::TrustedProxies;
 pub use secrets_key::SecretsKey;
+pub use settings::{ignore_blank_variables, Settings};
 pub use sso::{SsoSettings, CALLBACK_PATH as SSO_CALLBACK_PATH};
-use values::{parse_boolean, parse_bytes};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -70,9 +75,6 @@ impl MetricsSettings {
     }
 }
 
-/// A scrape token shorter than this could be guessed.
-const METRICS_TOKEN_MIN_CHARS: usize = 16;
-
 /// What the HTTP side needs to know before the database answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebSettings {
@@ -125,195 +127,103 @@ pub struct Credentials {
     pub password: SecretString,
 }
 
-/// One bad setting: the variable and what is wrong with it.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub problem: String,
-}
-
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    /// The configuration from variables that `lookup` gives (tests run servers side by side
+    /// with settings of their own, never touching the process's environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_settings(Settings::from_lookup(lookup)?)
     }
 
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |variable: &'static str, default: &str| {
-            lookup(variable).unwrap_or_else(|| default.to_owned())
-        };
-        let check =
-            |variable: &'static str| move |problem: String| ConfigError { variable, problem };
-
-        let contact_points: Vec<String> = read("CASSANDRA_CONTACT_POINTS", "127.0.0.1:9042")
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
+    pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
+        let Settings {
+            cassandra,
+            sign_in,
+            oidc,
+            serving,
+        } = settings;
+        let contact_points: Vec<String> = cassandra
+            .cassandra_contact_points
+            .into_iter()
+            .filter(|point| !point.is_empty())
             .collect();
         if contact_points.is_empty() {
-            return Err(check("CASSANDRA_CONTACT_POINTS")("no host given".into()));
+            return Err(ConfigError::new(
+                "CASSANDRA_CONTACT_POINTS",
+                "no host given",
+            ));
         }
-        let keyspace = Keyspace::parse(&read("CASSANDRA_KEYSPACE", "quickstart"))
-            .map_err(check("CASSANDRA_KEYSPACE"))?;
-        let replication = Replication::parse(&read("CASSANDRA_REPLICATION", "SimpleStrategy:1"))
-            .map_err(check("CASSANDRA_REPLICATION"))?;
-        let consistency = parse_consistency(&read("CASSANDRA_CONSISTENCY", "LOCAL_QUORUM"))
-            .map_err(check("CASSANDRA_CONSISTENCY"))?;
-        let credentials = match (lookup("CASSANDRA_USERNAME"), lookup("CASSANDRA_PASSWORD")) {
+        let credentials = match (cassandra.cassandra_username, cassandra.cassandra_password) {
             (Some(username), Some(password)) => Some(Credentials {
                 username,
                 password: SecretString::from(password),
             }),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(check("CASSANDRA_PASSWORD")(
-                    "must be set together with CASSANDRA_USERNAME".into(),
+                return Err(ConfigError::new(
+                    "CASSANDRA_PASSWORD",
+                    "must be set together with CASSANDRA_USERNAME",
                 ))
             }
             (None, Some(_)) => {
-                return Err(check("CASSANDRA_USERNAME")(
-                    "must be set together with CASSANDRA_PASSWORD".into(),
+                return Err(ConfigError::new(
+                    "CASSANDRA_USERNAME",
+                    "must be set together with CASSANDRA_PASSWORD",
                 ))
             }
         };
-        let tls_ca_file = lookup("CASSANDRA_TLS_CA_FILE").map(PathBuf::from);
-        if let Some(path) = &tls_ca_file {
-            if !path.is_file() {
-                return Err(check("CASSANDRA_TLS_CA_FILE")(format!(
-                    "no file at {}",
-                    path.display()
-                )));
-            }
-        }
-        let page_size = read("USERS_PAGE_SIZE", "50")
-            .trim()
-            .parse::<u16>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                check("USERS_PAGE_SIZE")("must be a whole number from 1 to 1000".into())
-            })?;
-        let entries_per_shard = read("ENTRIES_PER_SHARD", "50000")
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (4..=1_000_000).contains(n))
-            .ok_or_else(|| {
-                check("ENTRIES_PER_SHARD")("must be a whole number from 4 to 1000000".into())
-            })?;
-        let timeout_ms = read("CASSANDRA_REQUEST_TIMEOUT_MS", "5000")
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (100..=120_000).contains(n))
-            .ok_or_else(|| {
-                check("CASSANDRA_REQUEST_TIMEOUT_MS")(
-                    "must be milliseconds from 100 to 120000".into(),
-                )
-            })?;
-
-        let duration = |variable: &'static str, default: &str| {
-            let value = read(variable, default);
-            humantime::parse_duration(value.trim())
-                .ok()
-                .filter(|d| d.as_secs() >= 1)
-                .ok_or_else(|| {
-                    check(variable)(format!(
-                        "'{value}' is not a duration of at least a second (e.g. 30m, 12h, 90s)"
-                    ))
-                })
-        };
-        let boolean = |variable: &'static str, default: &str| {
-            let value = read(variable, default);
-            parse_boolean(&value)
-                .ok_or_else(|| check(variable)(format!("'{value}' is not true or false")))
-        };
-        let cookie_secure = boolean("SESSION_COOKIE_SECURE", "false")?;
-        let sign_in = SignInSettings {
-            cookie_secure,
-            idle_timeout: duration("SESSION_IDLE_TIMEOUT", "30m")?,
-            absolute_timeout: duration("SESSION_ABSOLUTE_TIMEOUT", "12h")?,
-            lockout_window: duration("SIGN_IN_LOCKOUT", "15m")?,
-            require_mfa: boolean("REQUIRE_MFA", "false")?,
-            password_sign_in: boolean("PASSWORD_SIGN_IN", "true")?,
-            break_glass_admin: lookup("BREAK_GLASS_ADMIN").map(|name| name.trim().to_lowercase()),
-        };
-        let problem = |(variable, problem)| ConfigError { variable, problem };
-        let public_url = sso::parse_public_url(lookup("PUBLIC_URL")).map_err(problem)?;
-        let passkeys = PasskeySettings::for_public_url(public_url.as_ref());
-        passkeys.relying_party().map_err(check("PUBLIC_URL"))?;
-        let sso = sso::parse(
-            &lookup,
-            &|path| std::fs::read_to_string(path),
-            public_url.as_ref(),
-        )
-        .map_err(problem)?;
-        if !sign_in.password_sign_in && sso.is_none() {
-            return Err(check("PASSWORD_SIGN_IN")(
-                "can be false only with single sign-on (OIDC_ISSUER) set".into(),
+        if cassandra.cassandra_request_timeout_ms.is_some() {
+            return Err(ConfigError::new(
+                "CASSANDRA_REQUEST_TIMEOUT_MS",
+                "was renamed: set CASSANDRA_REQUEST_TIMEOUT to a duration instead (e.g. 5s, 1500ms)",
             ));
         }
-        let secrets_key = match lookup("SECRETS_KEY_FILE").filter(|path| !path.trim().is_empty()) {
-            None => None,
-            Some(path) => Some(
-                SecretsKey::from_file(std::path::Path::new(path.trim()))
-                    .map_err(check("SECRETS_KEY_FILE"))?,
-            ),
+        let secrets_key = sign_in.secrets_key_file;
+        let sign_in = SignInSettings {
+            cookie_secure: sign_in.session_cookie_secure,
+            idle_timeout: sign_in.session_idle_timeout,
+            absolute_timeout: sign_in.session_absolute_timeout,
+            lockout_window: sign_in.sign_in_lockout,
+            require_mfa: sign_in.require_mfa,
+            password_sign_in: sign_in.password_sign_in,
+            break_glass_admin: sign_in.break_glass_admin,
         };
-
-        let import_max_bytes = match lookup("IMPORT_MAX_BYTES") {
-            None => DEFAULT_IMPORT_MAX_BYTES,
-            Some(value) => parse_bytes(&value).map_err(check("IMPORT_MAX_BYTES"))?,
-        };
-        let constraints_for_new_tables = boolean("CASSANDRA_CONSTRAINTS", "on")?;
-
-        // Renewed three times in its length, so a few seconds at least.
-        let job_lease = duration("JOB_LEASE", "30s")?;
-        if job_lease < Duration::from_secs(3) {
-            return Err(check("JOB_LEASE")("must be at least 3s".into()));
+        let public_url = serving.public_url;
+        let passkeys = PasskeySettings::for_public_url(public_url.as_ref());
+        passkeys
+            .relying_party()
+            .map_err(|problem| ConfigError::new("PUBLIC_URL", problem))?;
+        let sso = sso::parse(oidc, public_url.as_ref(), &|path| {
+            std::fs::read_to_string(path)
+        })
+        .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
+        if !sign_in.password_sign_in && sso.is_none() {
+            return Err(ConfigError::new(
+                "PASSWORD_SIGN_IN",
+                "can be false only with single sign-on (OIDC_ISSUER) set",
+            ));
         }
-
-        let metrics = MetricsSettings {
-            address: match lookup("METRICS_ADDR") {
-                None => None,
-                Some(value) => Some(value.trim().parse().map_err(|_| {
-                    check("METRICS_ADDR")(format!(
-                        "'{value}' is not an address like 127.0.0.1:9100"
-                    ))
-                })?),
-            },
-            token: match lookup("METRICS_TOKEN") {
-                None => None,
-                Some(token) if token.trim().chars().count() >= METRICS_TOKEN_MIN_CHARS => {
-                    Some(SecretString::from(token.trim().to_owned()))
-                }
-                Some(_) => {
-                    return Err(check("METRICS_TOKEN")(format!(
-                        "must be at least {METRICS_TOKEN_MIN_CHARS} characters"
-                    )))
-                }
-            },
-        };
 
         Ok(Config {
             contact_points,
-            keyspace,
-            replication,
-            local_datacenter: lookup("CASSANDRA_LOCAL_DC"),
-            consistency,
+            keyspace: cassandra.cassandra_keyspace,
+            replication: cassandra.cassandra_replication,
+            local_datacenter: cassandra.cassandra_local_dc,
+            consistency: cassandra.cassandra_consistency,
             credentials,
-            tls_ca_file,
-            page_size,
-            entries_per_shard,
-            request_timeout: Duration::from_millis(timeout_ms),
+            tls_ca_file: cassandra.cassandra_tls_ca_file,
+            page_size: cassandra.users_page_size,
+            entries_per_shard: cassandra.entries_per_shard,
+            request_timeout: cassandra.cassandra_request_timeout,
+            import_max_bytes: cassandra.import_max_bytes,
+            constraints_for_new_tables: cassandra.cassandra_constraints,
+            job_lease: cassandra.job_lease,
             sign_in,
-            import_max_bytes,
-            constraints_for_new_tables,
-            shutdown_grace: duration("SHUTDOWN_GRACE", "20s")?,
-            job_lease,
-            metrics,
-            trusted_proxies: TrustedProxies::parse(&read("TRUSTED_PROXIES", ""))
-                .map_err(check("TRUSTED_PROXIES"))?,
+            shutdown_grace: serving.shutdown_grace,
+            metrics: MetricsSettings {
+                address: serving.metrics_addr,
+                token: serving.metrics_token.map(SecretString::from),
+            },
+            trusted_proxies: serving.trusted_proxies,
             secrets_key,
             sso,
             passkeys,
@@ -328,23 +238,6 @@ impl Config {
             sso: self.sso.clone(),
         }
     }
-}
-
-fn parse_consistency(value: &str) -> Result<Consistency, String> {
-    Ok(match value.trim().to_ascii_uppercase().as_str() {
-        "ANY" => Consistency::Any,
-        "ONE" => Consistency::One,
-        "TWO" => Consistency::Two,
-        "THREE" => Consistency::Three,
-        "QUORUM" => Consistency::Quorum,
-        "ALL" => Consistency::All,
-        "LOCAL_QUORUM" => Consistency::LocalQuorum,
-        "EACH_QUORUM" => Consistency::EachQuorum,
-        "LOCAL_ONE" => Consistency::LocalOne,
-        other => return Err(format!(
-            "'{other}' is not a consistency level (ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE, ANY)"
-        )),
-    })
 }
 
 #[cfg(test)]
@@ -390,7 +283,8 @@ mod tests {
             ("ENTRIES_PER_SHARD", "2"),
             ("CASSANDRA_USERNAME", "alice"),
             ("CASSANDRA_TLS_CA_FILE", "/nonexistent/ca.pem"),
-            ("CASSANDRA_REQUEST_TIMEOUT_MS", "soon"),
+            ("CASSANDRA_REQUEST_TIMEOUT", "50ms"),
+            ("CASSANDRA_REQUEST_TIMEOUT_MS", "5000"),
             ("SESSION_IDLE_TIMEOUT", "forever"),
             ("SESSION_ABSOLUTE_TIMEOUT", "0s"),
             ("SIGN_IN_LOCKOUT", "-5m"),
@@ -406,6 +300,9 @@ mod tests {
             ("REQUIRE_MFA", "sometimes"),
             ("PASSWORD_SIGN_IN", "false"),
             ("OIDC_ISSUER", "https://id.example.org"),
+            ("OIDC_DEFAULT_ROLE", "root"),
+            ("SECRETS_KEY_FILE", "/nonexistent/key"),
+            ("LOG_FORMAT", "xml"),
         ] {
             let err = config(&[(variable, value)]).unwrap_err();
             let expected = match variable {
@@ -414,6 +311,45 @@ mod tests {
                 _ => variable,
             };
             assert_eq!(err.variable, expected, "{variable}={value} gave {err}");
+        }
+    }
+
+    #[test]
+    fn a_blank_variable_counts_as_unset() {
+        let config = config(&[("USERS_PAGE_SIZE", " "), ("OIDC_ISSUER", "")]).unwrap();
+        assert_eq!(config.page_size, 50);
+        assert!(config.sso.is_none());
+    }
+
+    #[test]
+    fn durations_sizes_and_booleans_share_one_vocabulary() {
+        let config = config(&[
+            ("CASSANDRA_REQUEST_TIMEOUT", "1500ms"),
+            ("SESSION_IDLE_TIMEOUT", "1h"),
+            ("IMPORT_MAX_BYTES", "2MiB"),
+            ("SESSION_COOKIE_SECURE", "yes"),
+            ("CASSANDRA_CONSTRAINTS", "off"),
+        ])
+        .unwrap();
+        assert_eq!(config.request_timeout, Duration::from_millis(1500));
+        assert_eq!(config.sign_in.idle_timeout, Duration::from_secs(3600));
+        assert_eq!(config.import_max_bytes, 2 << 20);
+        assert!(config.sign_in.cookie_secure);
+        assert!(!config.constraints_for_new_tables);
+    }
+
+    /// What keeps every error naming its variable: a setting's value name is its variable, and
+    /// its flag the same words (`USERS_PAGE_SIZE`, `--users-page-size`).
+    #[test]
+    fn every_setting_is_a_variable_and_a_flag_of_the_same_name() {
+        use clap::Args;
+        let command = Settings::augment_args(clap::Command::new("settings"));
+        for arg in command.get_arguments() {
+            let variable = arg.get_env().and_then(|v| v.to_str()).expect("a variable");
+            let flag = variable.to_lowercase().replace('_', "-");
+            assert_eq!(arg.get_long(), Some(flag.as_str()), "{variable}");
+            let value_names = arg.get_value_names().unwrap_or_default();
+            assert_eq!(value_names.first().map(|n| n.as_str()), Some(variable));
         }
     }
 

@@ -11,16 +11,12 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    /// `LOG_FORMAT` as the environment has it: unset means text.
-    pub fn from_env() -> Result<Self, String> {
-        Self::parse(std::env::var("LOG_FORMAT").ok().as_deref())
-    }
-
-    fn parse(value: Option<&str>) -> Result<Self, String> {
-        match value.map(str::trim) {
-            None | Some("") | Some("text") => Ok(LogFormat::Text),
-            Some("json") => Ok(LogFormat::Json),
-            Some(other) => Err(format!("LOG_FORMAT must be text or json, not {other:?}")),
+    /// `LOG_FORMAT`: `text` or `json`.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value.trim() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("must be text or json, not {other:?}")),
         }
     }
 }
@@ -54,11 +50,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn log_format_is_text_unless_json_is_asked_for_and_a_typo_is_refused() {
-        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
-        assert_eq!(LogFormat::parse(Some("json")), Ok(LogFormat::Json));
-        assert_eq!(LogFormat::parse(Some("text")), Ok(LogFormat::Text));
-        let error = LogFormat::parse(Some("jsno")).unwrap_err();
-        assert!(error.contains("LOG_FORMAT must be text or json"), "{error}");
+    fn log_format_is_text_or_json_and_a_typo_is_refused() {
+        assert_eq!(LogFormat::parse("json"), Ok(LogFormat::Json));
+        assert_eq!(LogFormat::parse(" text"), Ok(LogFormat::Text));
+        let error = LogFormat::parse("jsno").unwrap_err();
+        assert!(error.contains("must be text or json"), "{error}");
     }
 }

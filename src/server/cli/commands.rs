@@ -11,10 +11,12 @@
 //! cassandra-users import FILE [--update-existing] [--dry-run]
 //! cassandra-users schema constraints [--apply]
 //! ```
-//! They read the same environment as the server (keyspace, contact points, ...), and every change
-//! is in the audit trail as made by "cassandra-users CLI".
+//! They take the same settings as the server (`config::Settings`: keyspace, contact points, ...,
+//! from the environment or as flags), and every change is in the audit trail as made by
+//! "cassandra-users CLI".
 
-use clap::{Parser, Subcommand};
+use crate::server::config::{ignore_blank_variables, ConfigError, Settings};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -22,11 +24,37 @@ use uuid::Uuid;
 #[command(
     name = "cassandra-users",
     version,
-    about = "Manage the users of a Cassandra-backed application from a web browser"
+    about = "Manage the users of a Cassandra-backed application from a web browser",
+    after_help = "Leptos reads its own settings (LEPTOS_SITE_ADDR, the listening address, and the other \
+                  LEPTOS_*); RUST_LOG filters the log."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+impl Cli {
+    /// The command line, with every setting from its flag or its variable. A bad setting ends the
+    /// process with one line that names its variable (status 1); a mistake in the command's own
+    /// words ends it with clap's usage.
+    pub fn parse_or_exit() -> Cli {
+        let parsed = Cli::command()
+            .mut_args(ignore_blank_variables)
+            .try_get_matches()
+            .and_then(|matches| Cli::from_arg_matches(&matches));
+        match parsed {
+            Ok(cli) => cli,
+            Err(error) => match ConfigError::from_clap(&error) {
+                Some(bad_setting) => {
+                    eprintln!("error: {bad_setting}");
+                    std::process::exit(1)
+                }
+                None => error.exit(),
+            },
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -6,12 +6,12 @@ use super::reconcile::reconcile;
 use super::schema::constraints;
 use super::transfer::{export, import};
 use crate::server::cassandra::error::describe;
-use crate::server::config::Config;
+use crate::server::config::{Config, Settings};
 use crate::server::stores::Stores;
 
 /// Runs one administrative command against the configured Cassandra.
-pub async fn run(command: Command) -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+pub async fn run(command: Command, settings: Settings) -> Result<(), String> {
+    let config = Config::from_settings(settings).map_err(|e| e.to_string())?;
     let stores = Stores::connect(&config).await.map_err(|error| {
         format!(
             "cannot reach Cassandra at {} (keyspace {}): {}",

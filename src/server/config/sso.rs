@@ -1,8 +1,52 @@
 //! Single sign-on through an OpenID Provider (`OIDC_*`), and who may still sign in with a
 //! password (`PASSWORD_SIGN_IN`, `BREAK_GLASS_ADMIN`).
 
+use super::values::text;
 use crate::model::Role;
+use clap::Args;
 use secrecy::SecretString;
+use std::path::PathBuf;
+
+#[derive(Args, Clone, Debug)]
+pub struct OidcArgs {
+    /// The OpenID Provider (discovery at ISSUER/.well-known/openid-configuration); needs PUBLIC_URL
+    #[arg(long, global = true, env = "OIDC_ISSUER", value_name = "OIDC_ISSUER", value_parser = issuer)]
+    pub oidc_issuer: Option<String>,
+    /// This console's client id at the provider
+    #[arg(long, global = true, env = "OIDC_CLIENT_ID", value_name = "OIDC_CLIENT_ID", value_parser = text)]
+    pub oidc_client_id: Option<String>,
+    /// This console's client secret at the provider
+    #[arg(
+        long,
+        global = true,
+        env = "OIDC_CLIENT_SECRET",
+        value_name = "OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// A file holding the client secret (instead of OIDC_CLIENT_SECRET)
+    #[arg(
+        long,
+        global = true,
+        env = "OIDC_CLIENT_SECRET_FILE",
+        value_name = "OIDC_CLIENT_SECRET_FILE"
+    )]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// The name on the sign-in button: "Sign in with NAME" (default: the issuer's host)
+    #[arg(long, global = true, env = "OIDC_PROVIDER_NAME", value_name = "OIDC_PROVIDER_NAME", value_parser = text)]
+    pub oidc_provider_name: Option<String>,
+    /// The claim that lists a person's groups; a dotted path walks into objects (realm_access.roles)
+    #[arg(long, global = true, env = "OIDC_ROLE_CLAIM", value_name = "OIDC_ROLE_CLAIM",
+          default_value = "groups", value_parser = text)]
+    pub oidc_role_claim: String,
+    /// Which group gives which role: users-admin=admin,users-editor=editor (the highest wins)
+    #[arg(long, global = true, env = "OIDC_ROLES", value_name = "OIDC_ROLES",
+          default_value = "", value_parser = GroupRoles::parse)]
+    pub oidc_roles: GroupRoles,
+    /// The role of someone in none of OIDC_ROLES' groups (default: refused)
+    #[arg(long, global = true, env = "OIDC_DEFAULT_ROLE", value_name = "OIDC_DEFAULT_ROLE", value_parser = parse_role)]
+    pub oidc_default_role: Option<Role>,
+}
 
 /// Where the provider sends the browser back, under `PUBLIC_URL`.
 pub const CALLBACK_PATH: &str = "/auth/oidc/callback";
@@ -55,21 +99,18 @@ impl SsoSettings {
     }
 }
 
-/// The address people reach the console at (`PUBLIC_URL`), when set.
-pub fn parse_public_url(value: Option<String>) -> Result<Option<url::Url>, Problem> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
+/// An http(s) URL with a host (`OIDC_ISSUER`, `PUBLIC_URL`).
+pub fn http_url(value: &str) -> Result<url::Url, String> {
     url::Url::parse(value.trim())
         .ok()
         .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
-        .map(Some)
-        .ok_or_else(|| {
-            (
-                "PUBLIC_URL",
-                format!("'{value}' is not an http(s) URL such as https://users.example.org"),
-            )
-        })
+        .ok_or_else(|| format!("'{value}' is not an http(s) URL such as https://users.example.org"))
+}
+
+/// `OIDC_ISSUER` as typed (an http(s) URL): the provider's `iss` must match it exactly, so it is
+/// not normalised.
+pub fn issuer(value: &str) -> Result<String, String> {
+    http_url(value).map(|_| value.trim().to_owned())
 }
 
 /// One bad `OIDC_*` or `PUBLIC_URL` setting: the variable and what is wrong.
@@ -77,37 +118,30 @@ pub type Problem = (&'static str, String);
 
 /// The settings when `OIDC_ISSUER` is set. `read_file` reads `OIDC_CLIENT_SECRET_FILE`.
 pub fn parse(
-    lookup: &dyn Fn(&str) -> Option<String>,
-    read_file: &dyn Fn(&str) -> std::io::Result<String>,
+    oidc: OidcArgs,
     public_url: Option<&url::Url>,
+    read_file: &dyn Fn(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<Option<SsoSettings>, Problem> {
-    let Some(issuer) = lookup("OIDC_ISSUER").map(|v| v.trim().to_owned()) else {
+    let Some(issuer) = oidc.oidc_issuer else {
         return Ok(None);
     };
-    let issuer_url = url::Url::parse(&issuer)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "https" | "http"))
-        .ok_or_else(|| ("OIDC_ISSUER", format!("'{issuer}' is not an http(s) URL")))?;
     let public = public_url.ok_or((
         "PUBLIC_URL",
         "must be set with OIDC_ISSUER: the provider sends people back to {PUBLIC_URL}/auth/oidc/callback, \
          which a listening address such as 0.0.0.0 cannot give"
             .to_owned(),
     ))?;
-    let client_id = lookup("OIDC_CLIENT_ID")
-        .map(|v| v.trim().to_owned())
+    let client_id = oidc
+        .oidc_client_id
         .ok_or(("OIDC_CLIENT_ID", "must be set with OIDC_ISSUER".to_owned()))?;
-    let client_secret = match (
-        lookup("OIDC_CLIENT_SECRET"),
-        lookup("OIDC_CLIENT_SECRET_FILE"),
-    ) {
+    let client_secret = match (oidc.oidc_client_secret, oidc.oidc_client_secret_file) {
         (Some(secret), None) => secret.trim().to_owned(),
-        (None, Some(path)) => read_file(path.trim())
+        (None, Some(path)) => read_file(&path)
             .map(|text| text.trim().to_owned())
             .map_err(|e| {
                 (
                     "OIDC_CLIENT_SECRET_FILE",
-                    format!("cannot read {path}: {e}"),
+                    format!("cannot read {}: {e}", path.display()),
                 )
             })?,
         (Some(_), Some(_)) => {
@@ -123,17 +157,8 @@ pub fn parse(
             ))
         }
     };
-    let roles = parse_roles(&lookup("OIDC_ROLES").unwrap_or_default())
-        .map_err(|problem| ("OIDC_ROLES", problem))?;
-    let default_role = match lookup("OIDC_DEFAULT_ROLE") {
-        None => None,
-        Some(role) => Some(role.trim().parse::<Role>().map_err(|_| {
-            (
-                "OIDC_DEFAULT_ROLE",
-                format!("'{role}' is not a role (viewer, editor, admin)"),
-            )
-        })?),
-    };
+    let GroupRoles(roles) = oidc.oidc_roles;
+    let default_role = oidc.oidc_default_role;
     if roles.is_empty() && default_role.is_none() {
         return Err((
             "OIDC_ROLES",
@@ -142,21 +167,40 @@ pub fn parse(
                 .to_owned(),
         ));
     }
-    let provider_name = lookup("OIDC_PROVIDER_NAME")
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| issuer_url.host_str().unwrap_or("single sign-on").to_owned());
+    let provider_name = oidc.oidc_provider_name.unwrap_or_else(|| {
+        let host = http_url(&issuer)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned));
+        host.unwrap_or_else(|| "single sign-on".to_owned())
+    });
     Ok(Some(SsoSettings {
         issuer,
         client_id,
         client_secret: SecretString::from(client_secret),
         provider_name,
-        role_claim: lookup("OIDC_ROLE_CLAIM")
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_else(|| "groups".to_owned()),
+        role_claim: oidc.oidc_role_claim,
         roles,
         default_role,
         redirect_uri: format!("{}{CALLBACK_PATH}", public.as_str().trim_end_matches('/')),
     }))
+}
+
+/// Which group gives which role (`OIDC_ROLES`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupRoles(pub Vec<(String, Role)>);
+
+impl GroupRoles {
+    /// `group=role` pairs separated by commas.
+    pub fn parse(value: &str) -> Result<GroupRoles, String> {
+        parse_roles(value).map(GroupRoles)
+    }
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value
+        .trim()
+        .parse::<Role>()
+        .map_err(|_| format!("'{value}' is not a role (viewer, editor, admin)"))
 }
 
 /// `group=role` pairs separated by commas.
@@ -179,20 +223,34 @@ fn parse_roles(value: &str) -> Result<Vec<(String, Role)>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::ConfigError;
     use super::*;
+    use clap::FromArgMatches;
 
-    fn settings(vars: &[(&str, &str)]) -> Result<Option<SsoSettings>, Problem> {
+    /// The single sign-on settings, or the variable named by the first problem.
+    fn settings(vars: &[(&str, &str)]) -> Result<Option<SsoSettings>, String> {
         let lookup = |name: &str| {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        let public = parse_public_url(lookup("PUBLIC_URL"))?;
-        parse(
-            &lookup,
-            &|_| Ok("secret from a file\n".to_owned()),
-            public.as_ref(),
-        )
+        let flags = vars
+            .iter()
+            .filter(|(name, _)| name.starts_with("OIDC_"))
+            .map(|(name, value)| format!("--{}={value}", name.to_lowercase().replace('_', "-")));
+        let command = OidcArgs::augment_args(clap::Command::new("t").no_binary_name(true));
+        let oidc = command
+            .try_get_matches_from(flags)
+            .and_then(|matches| OidcArgs::from_arg_matches(&matches))
+            .map_err(|e| ConfigError::from_clap(&e).unwrap().variable)?;
+        let public_url = lookup("PUBLIC_URL")
+            .map(|url| http_url(&url))
+            .transpose()
+            .map_err(|_| "PUBLIC_URL".to_owned())?;
+        parse(oidc, public_url.as_ref(), &|_| {
+            Ok("secret from a file\n".to_owned())
+        })
+        .map_err(|(variable, _)| variable.to_owned())
     }
 
     const MINIMAL: [(&str, &str); 5] = [
@@ -254,12 +312,8 @@ mod tests {
             (replaced("OIDC_ROLES", "users-admin=root"), "OIDC_ROLES"),
             (replaced("OIDC_ROLES", "users-admin"), "OIDC_ROLES"),
         ] {
-            let (named, problem) = settings(&vars).unwrap_err();
-            assert_eq!(named, variable, "{problem}");
+            assert_eq!(settings(&vars).unwrap_err(), variable);
         }
-        let (named, problem) = settings(&without("PUBLIC_URL")).unwrap_err();
-        assert_eq!(named, "PUBLIC_URL");
-        assert!(problem.contains("OIDC_ISSUER"), "{problem}");
     }
 
     #[test]
