@@ -66,6 +66,9 @@ pub enum AppError {
     Refused { message: String },
     #[error("This server requires a second factor: add an authenticator app on the Security page (/security) first.")]
     SecondFactorRequired,
+    /// Only a person whose sign-in passed a second factor may do this (create API tokens).
+    #[error("{what} needs a sign-in with a second factor: add an authenticator app or a passkey on the Security page (/security), or sign in with single sign-on.")]
+    NeedsSecondFactor { what: String },
     #[error("Something went wrong on the server; it has been logged.{}", quoted(.reference))]
     Internal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,9 +151,10 @@ impl AppError {
         match self {
             AppError::BadRequest { .. } => 400,
             AppError::Unauthenticated | AppError::WrongCredentials => 401,
-            AppError::CrossSite | AppError::Forbidden { .. } | AppError::SecondFactorRequired => {
-                403
-            }
+            AppError::CrossSite
+            | AppError::Forbidden { .. }
+            | AppError::SecondFactorRequired
+            | AppError::NeedsSecondFactor { .. } => 403,
             AppError::NotFound | AppError::NoSuchImport => 404,
             AppError::MethodNotAllowed => 405,
             AppError::EmailTaken

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::{
     model::Role,
     server::web::forms::{finish_form_post, is_plain_form_post},
-    server::web::request::{acting_as, request_session, require, stores},
+    server::web::request::{
+        acting_as, request_session, require, require_second_factor_passed, stores,
+    },
     validate::{FieldErrors, Username},
 };
 
@@ -27,6 +29,8 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
 }
 
 /// Creates a token for `operator` (a username). Its secret is in this answer and nowhere else.
+/// Only from a browser session that passed a second factor: a token acts with its operator's
+/// role and no second factor, so making one is guarded by the strongest sign-in we have.
 #[server(prefix = "/api", endpoint = "tokens/create")]
 pub async fn create_token(
     operator: String,
@@ -34,6 +38,7 @@ pub async fn create_token(
 ) -> Result<NewApiToken, AppError> {
     let created = async {
         let actor = acting_as(Role::Admin)?;
+        require_second_factor_passed("Creating an API token").await?;
         let owner = Username::parse(&operator)
             .map_err(|message| AppError::from(FieldErrors::one("username", message)))?;
         let label = label.unwrap_or_default();

@@ -40,6 +40,8 @@ fn Tokens() -> impl IntoView {
         </Transition>
         <section class="card" aria-labelledby="create-token-heading">
             <h2 id="create-token-heading">"Create a token"</h2>
+            <p class="hint">"Creating a token needs a sign-in with a second factor (an authenticator app or a passkey, on the "
+                <a href="/security">"Security"</a>" page, or single sign-on)."</p>
             <ActionForm action=create>
                 <div class="field">
                     <label for="token-operator">"Operator"</label>

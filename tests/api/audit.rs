@@ -1,7 +1,7 @@
 //! The audit trail against the real node: one event per change with its before and after,
 //! sign-ins recorded, and paging through a user's history and through the days of activity.
 
-use crate::helpers::{http_client, spawn_app_with, TestDb, PASSWORD};
+use crate::helpers::{http_client, spawn_app_with, with_authenticator, TestDb};
 use cassandra_users::model::{AuditEvent, Role};
 use cassandra_users::server::audit::{time::day_of, Actor};
 use cassandra_users::validate::validate_user;
@@ -127,7 +127,8 @@ async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
             .send()
     };
     sign_in("wrong password here").await.unwrap();
-    sign_in(PASSWORD).await.unwrap();
+    // Signs in, and adds the authenticator app that creating a token needs.
+    with_authenticator(&client, &app, "ada").await;
     let token = client
         .post(format!("{}/api/tokens/create", app.url))
         .header("accept", "application/json")
@@ -153,6 +154,7 @@ async fn sign_ins_sign_outs_operators_and_tokens_are_recorded() {
         [
             ("sign-out", "ada"),
             ("token create", "ada"),
+            ("second factor add", "ada"),
             ("sign-in", "ada"),
             ("sign-in failed", "ada"),
             ("operator add", "cassandra-users CLI"),

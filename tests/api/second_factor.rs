@@ -1,17 +1,16 @@
 //! Second factors over HTTP against the real node: an authenticator app added and asked for at
 //! every password sign-in, a code accepted once, recovery codes, wrong codes locking the
-//! username, `REQUIRE_MFA`, and a server without a key to seal secrets with.
+//! username, `REQUIRE_MFA`, API tokens made only by a sign-in that passed one, and a server
+//! without a key to seal secrets with.
 
 use crate::helpers::{
-    browser, http_client, post_form, serve_db as start, spawn_app_with, Served, TestDb, PASSWORD,
+    browser, http_client, post_form, serve_db as start, spawn_app_with, with_authenticator, Phone,
+    Served, TestDb, PASSWORD,
 };
 use cassandra_users::model::Role;
-use cassandra_users::server::operators::Authenticator;
 use cassandra_users::server::Database;
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
-use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 async fn post(
     client: &Client,
@@ -43,97 +42,6 @@ async fn page_status(client: &Client, app: &Served, path: &str) -> (StatusCode, 
         .map(|l| l.to_str().unwrap().to_owned())
         .unwrap_or_default();
     (response.status(), location)
-}
-
-/// The phone: the authenticator whose secret the Security page showed, and the steps whose
-/// codes it has typed (the server takes each once, so every test types a new one).
-struct Phone {
-    app: Authenticator,
-    typed: BTreeSet<u64>,
-}
-
-impl Phone {
-    fn from_setup(setup: &Value, username: &str) -> Phone {
-        let base32 = setup["secret"].as_str().unwrap().replace(' ', "");
-        let secret = totp_rs::Secret::Encoded(base32).to_bytes().unwrap();
-        Phone {
-            app: Authenticator::from_secret(secret, username).unwrap(),
-            typed: BTreeSet::new(),
-        }
-    }
-
-    /// A code the server accepts now and the phone has not typed: this step's, or the next's
-    /// (one step of clock skew is allowed).
-    fn fresh_code(&mut self) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let step = [now / 30, now / 30 + 1]
-            .into_iter()
-            .find(|step| !self.typed.contains(step))
-            .expect("at most two codes per step in these tests");
-        self.typed.insert(step);
-        self.app.code_at(step * 30)
-    }
-
-    /// The code of the step the phone typed last: the server has seen it.
-    fn last_code(&self) -> String {
-        self.app
-            .code_at(self.typed.iter().next_back().unwrap() * 30)
-    }
-
-    /// A six-digit code that is none of those the server accepts now.
-    fn wrong_code(&self) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let valid: Vec<String> = (0..4)
-            .map(|n| self.app.code_at(now + n * 30 - 30))
-            .collect();
-        (0..10)
-            .map(|n| format!("00000{n}"))
-            .find(|code| !valid.contains(code))
-            .unwrap()
-    }
-}
-
-/// Signs `username` in and adds a confirmed authenticator app, as the Security page does.
-async fn with_authenticator(client: &Client, app: &Served, username: &str) -> Phone {
-    assert_eq!(
-        sign_in(client, app, username).await,
-        (StatusCode::OK, Value::from("/"))
-    );
-    let (status, setup) = post(client, app, "/api/security/authenticator/add", &[]).await;
-    assert_eq!(status, StatusCode::OK, "{setup}");
-    assert!(
-        setup["qr_svg"].as_str().unwrap().contains("<svg"),
-        "{setup}"
-    );
-    assert!(
-        setup["setup_uri"].as_str().unwrap().contains(username),
-        "{setup}"
-    );
-    let mut phone = Phone::from_setup(&setup, username);
-    let (status, answer) = post(
-        client,
-        app,
-        "/api/security/authenticator/confirm",
-        &[("code", &phone.wrong_code())],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    let code = phone.fresh_code();
-    let (status, answer) = post(
-        client,
-        app,
-        "/api/security/authenticator/confirm",
-        &[("code", &code)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    phone
 }
 
 #[tokio::test]
@@ -355,5 +263,64 @@ async fn an_admin_or_the_command_line_resets_the_second_factor_of_someone_who_lo
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr)
         .contains("no operator is called nobody-is-called-this"));
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn creating_an_api_token_needs_a_sign_in_that_passed_a_second_factor() {
+    let db = TestDb::new(50).await;
+    let admin = db.username("token-maker");
+    db.operator(&admin, Role::Admin).await;
+    let app = start(&db).await;
+    let create = [("operator", admin.as_str()), ("label", "deploy")];
+    let refused_for_lack_of_a_factor = |(status, body): (StatusCode, Value)| {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"], "needs_second_factor", "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Creating an API token needs a sign-in with a second factor"),
+            "{message}"
+        );
+        assert!(message.contains("/security"), "{message}");
+    };
+
+    // The password alone: refused, with what to do.
+    let password_only = browser();
+    assert_eq!(
+        sign_in(&password_only, &app, &admin).await,
+        (StatusCode::OK, Value::from("/"))
+    );
+    refused_for_lack_of_a_factor(post(&password_only, &app, "/api/tokens/create", &create).await);
+
+    // Adding an authenticator app proves a factor in that session.
+    let adding = browser();
+    let mut phone = with_authenticator(&adding, &app, &admin).await;
+    let (status, token) = post(&adding, &app, "/api/tokens/create", &create).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+
+    // So does giving the code at the next sign-in; the password-only session stays refused.
+    let with_code = browser();
+    sign_in(&with_code, &app, &admin).await;
+    assert_eq!(
+        verify(&with_code, &app, &phone.fresh_code()).await,
+        (StatusCode::OK, Value::from("/"))
+    );
+    let (status, body) = post(&with_code, &app, "/api/tokens/create", &create).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    refused_for_lack_of_a_factor(post(&password_only, &app, "/api/tokens/create", &create).await);
+
+    // A token, even an admin's, does not make tokens.
+    let response = http_client()
+        .build()
+        .unwrap()
+        .post(format!("{}/api/tokens/create", app.url))
+        .header(header::ACCEPT, "application/json")
+        .bearer_auth(token["secret"].as_str().unwrap())
+        .form(&create)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    refused_for_lack_of_a_factor((status, response.json().await.unwrap()));
     db.drop().await;
 }

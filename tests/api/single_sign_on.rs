@@ -169,6 +169,17 @@ async fn the_name_and_the_groups_may_come_from_the_userinfo_answer() {
 }
 
 #[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    let db = TestDb::new(50).await;
+    let (app, provider) = app_with_provider_started(&db, &[], &["--expired-id-tokens"]).await;
+    let login = db.username("sso-late");
+    let (person, landed) = through_provider(&provider, &app, &login, "users-admin").await;
+    assert_eq!(landed, refused(SsoRefusal::NotVerified));
+    assert_eq!(whoami(&person, &app).await, None);
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn a_provider_account_never_becomes_the_local_operator_of_its_name() {
     let db = TestDb::new(50).await;
     let (app, provider) = app_with_provider(&db, &[]).await;

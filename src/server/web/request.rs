@@ -1,7 +1,7 @@
 //! What a server function knows about the request it answers: the stores, who is asking (as
 //! the gate found them), from where, and their sign-in session.
 
-use super::auth::backend::AuthSession;
+use super::auth::backend::{second_factor_passed, AuthSession};
 use super::client::Client;
 use crate::error::AppError;
 use crate::model::{Operator, Role};
@@ -72,6 +72,20 @@ pub async fn request_session() -> Result<AuthSession, AppError> {
         tracing::error!("no AuthSession on the request");
         AppError::internal()
     })
+}
+
+/// For what only a person who passed a second factor may do (create API tokens): a browser
+/// session whose sign-in passed one (an authenticator app, a passkey, a recovery code, single
+/// sign-on) or that has added one since. Never a script's token: a token does not make tokens.
+pub async fn require_second_factor_passed(what: &str) -> Result<(), AppError> {
+    let session = request_session().await?;
+    if session.user.is_some() && second_factor_passed(&session).await {
+        Ok(())
+    } else {
+        Err(AppError::NeedsSecondFactor {
+            what: what.to_owned(),
+        })
+    }
 }
 
 /// The current operator as the actor of a change, if their role includes `needed`.

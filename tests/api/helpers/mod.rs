@@ -5,6 +5,7 @@ mod app;
 mod identity_provider;
 mod keyspaces;
 mod node;
+mod phone;
 mod test_db;
 
 pub use app::{
@@ -14,4 +15,5 @@ pub use app::{
 pub use identity_provider::{redirected, IdentityProvider};
 pub use keyspaces::{fresh_keyspace_config, test_config};
 pub use node::{at_quorum, expected_release, expects_transactions, refresh_estimates};
+pub use phone::{with_authenticator, Phone};
 pub use test_db::{email_tagged, TestDb, PASSWORD};
