@@ -1,6 +1,6 @@
 // A real OpenID Provider for the tests: panva's certified `oidc-provider`, on loopback.
 //
-//   node openid-provider.mjs [--port N] [--claims-in-userinfo] --redirect-uri URL [--redirect-uri URL …]
+//   node openid-provider.mjs [--port N] [--claims-in-userinfo] [--expired-id-tokens] --redirect-uri URL …
 //
 // It prints `issuer http://127.0.0.1:PORT` once it answers (port 0, the default, takes a free
 // one). Its sign-in page takes any username, with the groups the account should have (a comma-
@@ -9,21 +9,29 @@
 // Two clients use the redirect URIs: `cassandra-users` (the app under test) and `another-app`.
 // With --claims-in-userinfo, the profile and groups are in the UserInfo answer only (as with
 // providers that keep ID tokens small); by default the ID token carries them too.
+// With --expired-id-tokens, the provider's clock runs five minutes behind and its ID tokens last
+// one minute: each has expired when the app gets it, as from a provider whose clock is wrong.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const CLIENT_ID = 'cassandra-users';
 const CLIENT_SECRET = 'test-client-secret-of-the-console';
 
-const options = { port: 0, redirectUris: [], claimsInUserInfo: false };
+const options = { port: 0, redirectUris: [], claimsInUserInfo: false, expiredIdTokens: false };
 for (let i = 2; i < process.argv.length; i += 1) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--claims-in-userinfo') options.claimsInUserInfo = true;
+  else if (flag === '--expired-id-tokens') options.expiredIdTokens = true;
   else if (flag === '--port') options.port = Number(value), i += 1;
   else if (flag === '--redirect-uri') options.redirectUris.push(value), i += 1;
   else throw new Error(`unknown option ${flag}`);
 }
 if (options.redirectUris.length === 0) throw new Error('give at least one --redirect-uri');
+
+if (options.expiredIdTokens) {
+  const now = Date.now;
+  Date.now = () => now() - 5 * 60 * 1000;
+}
 
 // Standard output carries the issuer line alone (a test reads it, then stops reading): the
 // provider's notices go to standard error.
@@ -57,6 +65,7 @@ const provider = new Provider(issuer, {
   // unless asked to keep them to UserInfo.
   conformIdTokenClaims: options.claimsInUserInfo,
   pkce: { required: () => true },
+  ...(options.expiredIdTokens ? { ttl: { IdToken: 60 } } : {}),
   cookies: { keys: ['a test provider of the console, not for use elsewhere'] },
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
