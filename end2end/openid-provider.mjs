@@ -1,6 +1,7 @@
 // A real OpenID Provider for the tests: panva's certified `oidc-provider`, on loopback.
 //
-//   node openid-provider.mjs [--port N] [--claims-in-userinfo] [--expired-id-tokens] --redirect-uri URL …
+//   node openid-provider.mjs [--port N] [--claims-in-userinfo] [--expired-id-tokens]
+//                            [--id-token-audience CLIENT] --redirect-uri URL …
 //
 // It prints `issuer http://127.0.0.1:PORT` once it answers (port 0, the default, takes a free
 // one). Its sign-in page takes any username, with the groups the account should have (a comma-
@@ -11,17 +12,20 @@
 // providers that keep ID tokens small); by default the ID token carries them too.
 // With --expired-id-tokens, the provider's clock runs five minutes behind and its ID tokens last
 // one minute: each has expired when the app gets it, as from a provider whose clock is wrong.
+// With --id-token-audience CLIENT, ID tokens name that client as their audience whoever asked:
+// a token meant for another application, handed to the console.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const CLIENT_ID = 'cassandra-users';
 const CLIENT_SECRET = 'test-client-secret-of-the-console';
 
-const options = { port: 0, redirectUris: [], claimsInUserInfo: false, expiredIdTokens: false };
+const options = { port: 0, redirectUris: [], claimsInUserInfo: false, expiredIdTokens: false, idTokenAudience: null };
 for (let i = 2; i < process.argv.length; i += 1) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--claims-in-userinfo') options.claimsInUserInfo = true;
   else if (flag === '--expired-id-tokens') options.expiredIdTokens = true;
+  else if (flag === '--id-token-audience') options.idTokenAudience = value, i += 1;
   else if (flag === '--port') options.port = Number(value), i += 1;
   else if (flag === '--redirect-uri') options.redirectUris.push(value), i += 1;
   else throw new Error(`unknown option ${flag}`);
@@ -103,6 +107,20 @@ async function readForm(request) {
   let body = '';
   for await (const chunk of request) body += chunk;
   return new URLSearchParams(body);
+}
+
+if (options.idTokenAudience) {
+  // The audience of an ID token is the client it is issued to: it is issued as if to another.
+  const issue = provider.IdToken.prototype.issue;
+  provider.IdToken.prototype.issue = async function issueForAnotherAudience(...args) {
+    const { client } = this;
+    this.client = Object.create(client, { clientId: { value: options.idTokenAudience } });
+    try {
+      return await issue.apply(this, args);
+    } finally {
+      this.client = client;
+    }
+  };
 }
 
 const handle = provider.callback();

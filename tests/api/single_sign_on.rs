@@ -1,7 +1,8 @@
 //! Single sign-on through a real OpenID Provider (`oidc-provider` on loopback): the operator is
 //! made at the first sign-in with the role of their groups and follows them at every sign-in;
 //! a provider account never becomes the local operator of its name; a wrong `state`, a replayed
-//! code, a code issued to another client, no role and a disabled operator are each refused with
+//! code, a code issued to another client, an expired ID token, an ID token for another audience,
+//! no role and a disabled operator are each refused with
 //! their own message; an unreachable provider leaves password sign-in working; with passwords
 //! off, only the break-glass admin keeps one.
 
@@ -169,13 +170,18 @@ async fn the_name_and_the_groups_may_come_from_the_userinfo_answer() {
 }
 
 #[tokio::test]
-async fn an_expired_id_token_is_refused() {
+async fn an_expired_id_token_and_one_for_another_audience_are_refused() {
     let db = TestDb::new(50).await;
-    let (app, provider) = app_with_provider_started(&db, &[], &["--expired-id-tokens"]).await;
-    let login = db.username("sso-late");
-    let (person, landed) = through_provider(&provider, &app, &login, "users-admin").await;
-    assert_eq!(landed, refused(SsoRefusal::NotVerified));
-    assert_eq!(whoami(&person, &app).await, None);
+    for options in [
+        &["--expired-id-tokens"][..],
+        &["--id-token-audience", "another-app"][..],
+    ] {
+        let (app, provider) = app_with_provider_started(&db, &[], options).await;
+        let login = db.username("sso-untrusted");
+        let (person, landed) = through_provider(&provider, &app, &login, "users-admin").await;
+        assert_eq!(landed, refused(SsoRefusal::NotVerified), "{options:?}");
+        assert_eq!(whoami(&person, &app).await, None, "{options:?}");
+    }
     db.drop().await;
 }
 
