@@ -314,6 +314,29 @@ async fn sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session() {
 }
 
 #[tokio::test]
+async fn a_new_session_never_takes_over_the_one_whose_id_it_drew() {
+    use tower_sessions::session::{Id, Record};
+    let db = TestDb::new(50).await;
+    let sessions = &db.stores.sessions;
+    let record = |id: Id, who: &str| Record {
+        id,
+        data: [("who".to_owned(), Value::from(who))].into_iter().collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    };
+    let mut first = record(Id::default(), "first");
+    sessions.create(&mut first).await.unwrap();
+    let mut second = record(first.id, "second");
+    sessions.create(&mut second).await.unwrap();
+    assert_ne!(
+        second.id, first.id,
+        "the second session got an id of its own"
+    );
+    let who = |record: Option<Record>| record.unwrap().data["who"].clone();
+    assert_eq!(who(sessions.load(&first.id).await.unwrap()), "first");
+    assert_eq!(who(sessions.load(&second.id).await.unwrap()), "second");
+}
+
+#[tokio::test]
 async fn the_cookie_is_secure_when_configured_for_https() {
     let db = TestDb::with(&[("SESSION_COOKIE_SECURE", "true".into())]).await;
     let ada = db.username("ada");

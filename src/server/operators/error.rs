@@ -41,6 +41,9 @@ pub enum OperatorError {
     /// A session's data could not be written or read as JSON.
     #[error("session data")]
     SessionData(#[source] serde_json::Error),
+    /// Every id drawn for a new session was taken (random ids: only a broken generator).
+    #[error("no free session id in {0} tries")]
+    NoFreeSessionId(u32),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -99,7 +99,9 @@ impl From<OperatorError> for AppError {
                     message: "The passkey was not accepted (it was cancelled, or its answer did not verify). Try again, or use a code.".into(),
                 }
             }
-            OperatorError::Hashing(_) | OperatorError::SessionData(_) => {
+            OperatorError::Hashing(_)
+            | OperatorError::SessionData(_)
+            | OperatorError::NoFreeSessionId(_) => {
                 tracing::error!("{}", describe(&error));
                 AppError::internal()
             }

@@ -27,6 +27,14 @@ fn backend(error: OperatorError) -> session_store::Error {
 
 #[async_trait]
 impl SessionStore for CassandraSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.stores()?
+            .sessions
+            .create(record)
+            .await
+            .map_err(backend)
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.stores()?.sessions.save(record).await.map_err(backend)
     }
