@@ -153,10 +153,7 @@ impl Config {
             ));
         }
         let credentials = match (cassandra.cassandra_username, cassandra.cassandra_password) {
-            (Some(username), Some(password)) => Some(Credentials {
-                username,
-                password: SecretString::from(password),
-            }),
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(ConfigError::new(
@@ -221,7 +218,7 @@ impl Config {
             shutdown_grace: serving.shutdown_grace,
             metrics: MetricsSettings {
                 address: serving.metrics_addr,
-                token: serving.metrics_token.map(SecretString::from),
+                token: serving.metrics_token,
             },
             trusted_proxies: serving.trusted_proxies,
             secrets_key,
@@ -350,6 +347,27 @@ mod tests {
             assert_eq!(arg.get_long(), Some(flag.as_str()), "{variable}");
             let value_names = arg.get_value_names().unwrap_or_default();
             assert_eq!(value_names.first().map(|n| n.as_str()), Some(variable));
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secrets = [
+            ("CASSANDRA_PASSWORD", "cassandra password 1"),
+            ("METRICS_TOKEN", "metrics token 0123456789"),
+            ("OIDC_CLIENT_SECRET", "client secret 2"),
+        ];
+        let mut vars = secrets.to_vec();
+        vars.push(("CASSANDRA_USERNAME", "app"));
+        let settings = Settings::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        let shown = format!("{settings:?} {:?}", Config::from_settings(settings.clone()));
+        for (variable, secret) in secrets {
+            assert!(!shown.contains(secret), "{variable} shown");
         }
     }
 

@@ -8,10 +8,11 @@ use super::keyspace::{Keyspace, Replication};
 use super::proxies::TrustedProxies;
 use super::secrets_key::SecretsKey;
 use super::sso::{self, OidcArgs};
-use super::values::{boolean, bytes, duration_of_at_least, text, whole_number};
+use super::values::{boolean, bytes, duration_of_at_least, secret, text, whole_number};
 use crate::server::logging::LogFormat;
 use clap::{ArgAction, Args, FromArgMatches};
 use scylla::statement::Consistency;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,9 +61,10 @@ pub struct CassandraArgs {
         global = true,
         env = "CASSANDRA_PASSWORD",
         value_name = "CASSANDRA_PASSWORD",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = secret
     )]
-    pub cassandra_password: Option<String>,
+    pub cassandra_password: Option<SecretString>,
     /// The CA certificate (PEM) that the nodes' TLS certificates chain to; TLS when set
     #[arg(long, global = true, env = "CASSANDRA_TLS_CA_FILE", value_name = "CASSANDRA_TLS_CA_FILE", value_parser = existing_file)]
     pub cassandra_tls_ca_file: Option<PathBuf>,
@@ -158,7 +160,7 @@ pub struct ServingArgs {
     /// Serve /metrics on the app's port to this bearer token (at least 16 characters)
     #[arg(long, global = true, env = "METRICS_TOKEN", value_name = "METRICS_TOKEN", hide_env_values = true,
           value_parser = metrics_token)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     /// The server's log: text (for people) or json (one object a line)
     #[arg(long, global = true, env = "LOG_FORMAT", value_name = "LOG_FORMAT",
           default_value = "text", value_parser = LogFormat::parse)]
@@ -168,10 +170,10 @@ pub struct ServingArgs {
 /// A scrape token shorter than this could be guessed.
 const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
-fn metrics_token(value: &str) -> Result<String, String> {
+fn metrics_token(value: &str) -> Result<SecretString, String> {
     let token = value.trim();
     if token.chars().count() >= METRICS_TOKEN_MIN_CHARS {
-        Ok(token.to_owned())
+        secret(token)
     } else {
         Err(format!(
             "must be at least {METRICS_TOKEN_MIN_CHARS} characters"

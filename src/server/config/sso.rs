@@ -1,7 +1,7 @@
 //! Single sign-on through an OpenID Provider (`OIDC_*`), and who may still sign in with a
 //! password (`PASSWORD_SIGN_IN`, `BREAK_GLASS_ADMIN`).
 
-use super::values::text;
+use super::values::{secret, text};
 use crate::model::Role;
 use clap::Args;
 use secrecy::SecretString;
@@ -21,9 +21,10 @@ pub struct OidcArgs {
         global = true,
         env = "OIDC_CLIENT_SECRET",
         value_name = "OIDC_CLIENT_SECRET",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = secret
     )]
-    pub oidc_client_secret: Option<String>,
+    pub oidc_client_secret: Option<SecretString>,
     /// A file holding the client secret (instead of OIDC_CLIENT_SECRET)
     #[arg(
         long,
@@ -135,9 +136,9 @@ pub fn parse(
         .oidc_client_id
         .ok_or(("OIDC_CLIENT_ID", "must be set with OIDC_ISSUER".to_owned()))?;
     let client_secret = match (oidc.oidc_client_secret, oidc.oidc_client_secret_file) {
-        (Some(secret), None) => secret.trim().to_owned(),
+        (Some(secret), None) => secret,
         (None, Some(path)) => read_file(&path)
-            .map(|text| text.trim().to_owned())
+            .map(|text| SecretString::from(text.trim().to_owned()))
             .map_err(|e| {
                 (
                     "OIDC_CLIENT_SECRET_FILE",
@@ -176,7 +177,7 @@ pub fn parse(
     Ok(Some(SsoSettings {
         issuer,
         client_id,
-        client_secret: SecretString::from(client_secret),
+        client_secret,
         provider_name,
         role_claim: oidc.oidc_role_claim,
         roles,

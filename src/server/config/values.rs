@@ -77,6 +77,11 @@ where
     }
 }
 
+/// A secret, trimmed: `Debug` never shows it.
+pub fn secret(value: &str) -> Result<secrecy::SecretString, String> {
+    Ok(secrecy::SecretString::from(value.trim().to_owned()))
+}
+
 /// Any text but blanks, trimmed.
 pub fn text(value: &str) -> Result<String, String> {
     Ok(value.trim().to_owned())
