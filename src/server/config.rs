@@ -9,6 +9,7 @@ use std::{path::PathBuf, time::Duration};
 
 mod error;
 mod keyspace;
+mod lookup;
 mod passkeys;
 mod proxies;
 mod secrets_key;

@@ -5,12 +5,13 @@
 
 use super::error::ConfigError;
 use super::keyspace::{Keyspace, Replication};
+use super::lookup::parse_from_lookup;
 use super::proxies::TrustedProxies;
 use super::secrets_key::SecretsKey;
-use super::sso::{self, OidcArgs};
-use super::values::{boolean, bytes, duration_of_at_least, secret, text, whole_number};
+use super::sso::OidcArgs;
+use super::values::{boolean, bytes, duration_of_at_least, http_url, secret, text, whole_number};
 use crate::server::logging::LogFormat;
-use clap::{ArgAction, Args, FromArgMatches};
+use clap::{ArgAction, Args};
 use scylla::statement::Consistency;
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -142,7 +143,7 @@ pub struct SignInArgs {
 #[derive(Args, Clone, Debug)]
 pub struct ServingArgs {
     /// The address people reach the console at (https://users.example.org): SSO's redirect URI, passkeys' host
-    #[arg(long, global = true, env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = sso::http_url)]
+    #[arg(long, global = true, env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = http_url)]
     pub public_url: Option<url::Url>,
     /// Proxies whose X-Forwarded-For and -Proto are believed: addresses and networks, comma-separated
     #[arg(long, global = true, env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES",
@@ -211,20 +212,7 @@ impl Settings {
     /// The settings as `lookup` gives the variables (a blank one counts as unset) without reading
     /// the environment: how tests run servers with settings of their own side by side.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let command = Settings::augment_args(clap::Command::new("settings").no_binary_name(true));
-        let flags: Vec<String> = command
-            .get_arguments()
-            .filter_map(|arg| {
-                let value = lookup(arg.get_env()?.to_str()?)?;
-                let flag = arg.get_long()?;
-                (!value.trim().is_empty()).then(|| format!("--{flag}={value}"))
-            })
-            .collect();
-        let matches = command
-            .mut_args(|arg| arg.env(None))
-            .try_get_matches_from(flags)
-            .map_err(|error| unexpected(&error))?;
-        Settings::from_arg_matches(&matches).map_err(|error| unexpected(&error))
+        parse_from_lookup(lookup)
     }
 }
 
@@ -240,10 +228,4 @@ pub fn ignore_blank_variables(arg: clap::Arg) -> clap::Arg {
     } else {
         arg
     }
-}
-
-/// A clap error about a setting, or (what the flags built from variables cannot cause) any other.
-fn unexpected(error: &clap::Error) -> ConfigError {
-    ConfigError::from_clap(error)
-        .unwrap_or_else(|| ConfigError::new("settings", error.to_string().trim().to_owned()))
 }

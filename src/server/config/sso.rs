@@ -1,7 +1,7 @@
 //! Single sign-on through an OpenID Provider (`OIDC_*`), and who may still sign in with a
 //! password (`PASSWORD_SIGN_IN`, `BREAK_GLASS_ADMIN`).
 
-use super::values::{secret, text};
+use super::values::{http_url, secret, text};
 use crate::model::Role;
 use clap::Args;
 use secrecy::SecretString;
@@ -98,14 +98,6 @@ impl SsoSettings {
             .max();
         mapped.or(self.default_role)
     }
-}
-
-/// An http(s) URL with a host (`OIDC_ISSUER`, `PUBLIC_URL`).
-pub fn http_url(value: &str) -> Result<url::Url, String> {
-    url::Url::parse(value.trim())
-        .ok()
-        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
-        .ok_or_else(|| format!("'{value}' is not an http(s) URL such as https://users.example.org"))
 }
 
 /// `OIDC_ISSUER` as typed (an http(s) URL): the provider's `iss` must match it exactly, so it is
@@ -224,9 +216,8 @@ fn parse_roles(value: &str) -> Result<Vec<(String, Role)>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::error::ConfigError;
+    use super::super::lookup::parse_from_lookup;
     use super::*;
-    use clap::FromArgMatches;
 
     /// The single sign-on settings, or the variable named by the first problem.
     fn settings(vars: &[(&str, &str)]) -> Result<Option<SsoSettings>, String> {
@@ -235,15 +226,7 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         };
-        let flags = vars
-            .iter()
-            .filter(|(name, _)| name.starts_with("OIDC_"))
-            .map(|(name, value)| format!("--{}={value}", name.to_lowercase().replace('_', "-")));
-        let command = OidcArgs::augment_args(clap::Command::new("t").no_binary_name(true));
-        let oidc = command
-            .try_get_matches_from(flags)
-            .and_then(|matches| OidcArgs::from_arg_matches(&matches))
-            .map_err(|e| ConfigError::from_clap(&e).unwrap().variable)?;
+        let oidc: OidcArgs = parse_from_lookup(lookup).map_err(|e| e.variable)?;
         let public_url = lookup("PUBLIC_URL")
             .map(|url| http_url(&url))
             .transpose()

@@ -1,5 +1,5 @@
 //! The one vocabulary of every setting's values: yes or no, durations (`humantime`'s: `90s`,
-//! `30m`, `2h`, `500ms`) and sizes. Each is a clap value parser.
+//! `30m`, `2h`, `500ms`), sizes, numbers, URLs and secrets. Each is a clap value parser.
 
 use std::time::Duration;
 
@@ -82,7 +82,15 @@ pub fn secret(value: &str) -> Result<secrecy::SecretString, String> {
     Ok(secrecy::SecretString::from(value.trim().to_owned()))
 }
 
-/// Any text but blanks, trimmed.
+/// An http(s) URL with a host (`OIDC_ISSUER`, `PUBLIC_URL`).
+pub fn http_url(value: &str) -> Result<url::Url, String> {
+    url::Url::parse(value.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+        .ok_or_else(|| format!("'{value}' is not an http(s) URL such as https://users.example.org"))
+}
+
+/// Any text, trimmed (a blank variable never gets here: it counts as unset).
 pub fn text(value: &str) -> Result<String, String> {
     Ok(value.trim().to_owned())
 }
