@@ -200,12 +200,12 @@ lines += [
     f"| `GET /` (list) | {speed(list_page)} | {each_round('list-page')} |",
     f"| search ÷ list | **{ratio(search_page['rps'], list_page['rps'])}** | | | |",
     "",
-    f"- Search's entries (`users_by_term`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
-    f" the name order's (`users_by_name`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
+    f"- Search's entries (`term_entries`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
+    f" the name order's (`name_entries`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
     f" search ÷ users **{ratio(index_bytes, table_bytes)}**.",
     *[
         f"- The largest partition of `{table}` at 10^6 users: {largest(table)}"
-        for table in ("users_by_term", "users_by_name")
+        for table in ("term_entries", "name_entries")
     ],
     f"- Loading the 10^6 users: {loaded}.",
     "",

@@ -34,10 +34,9 @@ pub struct Config {
     pub credentials: Option<Credentials>,
     pub tls_ca_file: Option<PathBuf>,
     pub page_size: u16,
-    /// A shard of a bucket of name order or search is split (its bucket's shards doubled) once
-    /// about this many entries were written to it (`ENTRIES_PER_SHARD`), so none holds more than
-    /// about twice it.
-    pub entries_per_shard: u32,
+    /// A range of keys of name order or search is split in two once it holds about this many
+    /// entries (`ENTRIES_PER_RANGE`), so no partition of entries holds much more.
+    pub entries_per_range: u32,
     pub request_timeout: Duration,
     pub sign_in: SignInSettings,
     /// The largest CSV file an import takes (`IMPORT_MAX_BYTES`).
@@ -175,6 +174,12 @@ impl Config {
                 "was renamed: set CASSANDRA_REQUEST_TIMEOUT to a duration instead (e.g. 5s, 1500ms)",
             ));
         }
+        if cassandra.entries_per_shard.is_some() {
+            return Err(ConfigError::new(
+                "ENTRIES_PER_SHARD",
+                "was replaced: name order and search are cut into ranges of keys now; set ENTRIES_PER_RANGE, the entries a range holds before it is split",
+            ));
+        }
         let secrets_key = sign_in.secrets_key_file;
         let sign_in = SignInSettings {
             cookie_secure: sign_in.session_cookie_secure,
@@ -210,7 +215,7 @@ impl Config {
             credentials,
             tls_ca_file: cassandra.cassandra_tls_ca_file,
             page_size: cassandra.users_page_size,
-            entries_per_shard: cassandra.entries_per_shard,
+            entries_per_range: cassandra.entries_per_range,
             request_timeout: cassandra.cassandra_request_timeout,
             import_max_bytes: cassandra.import_max_bytes,
             constraints_for_new_tables: cassandra.cassandra_constraints,
@@ -278,11 +283,12 @@ mod tests {
             ("CASSANDRA_REPLICATION", "NetworkTopologyStrategy:dc1'=3"),
             ("CASSANDRA_CONSISTENCY", "MOSTLY"),
             ("USERS_PAGE_SIZE", "0"),
-            ("ENTRIES_PER_SHARD", "2"),
+            ("ENTRIES_PER_RANGE", "2"),
             ("CASSANDRA_USERNAME", "alice"),
             ("CASSANDRA_TLS_CA_FILE", "/nonexistent/ca.pem"),
             ("CASSANDRA_REQUEST_TIMEOUT", "50ms"),
             ("CASSANDRA_REQUEST_TIMEOUT_MS", "5000"),
+            ("ENTRIES_PER_SHARD", "50000"),
             ("SESSION_IDLE_TIMEOUT", "forever"),
             ("SESSION_ABSOLUTE_TIMEOUT", "0s"),
             ("SIGN_IN_LOCKOUT", "-5m"),

@@ -77,7 +77,7 @@ impl Stores {
                 audit.clone(),
                 accord,
                 config.page_size,
-                config.entries_per_shard,
+                config.entries_per_range,
             )
             .await?,
         );

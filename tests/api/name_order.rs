@@ -150,12 +150,12 @@ async fn edits_move_a_user_and_deletes_take_it_out() {
     db.drop().await;
 }
 
-/// How many entries of `users_by_name` point at `id` (a test may look at a whole table).
+/// How many entries of `name_entries` point at `id` (a test may look at a whole table).
 async fn entries_of(db: &TestDb, id: Uuid) -> usize {
     let rows = db
         .session()
         .query_unpaged(
-            at_quorum(format!("SELECT id FROM {}.users_by_name", db.keyspace())),
+            at_quorum(format!("SELECT id FROM {}.name_entries", db.keyspace())),
             (),
         )
         .await
@@ -180,21 +180,14 @@ async fn an_entry_whose_user_is_gone_is_not_shown_and_is_removed() {
         .unwrap()
         .as_micros() as i64;
     let ks = db.keyspace();
-    for cql in [
-        format!("INSERT INTO {ks}.name_buckets (directory, bucket) VALUES (0, '{}')", key.bucket()),
-        format!("INSERT INTO {ks}.users_by_name (bucket, shard, key, id) VALUES (?, 0, ?, ?) USING TIMESTAMP {long_ago}"),
-    ] {
-        let values: Vec<scylla::value::CqlValue> = if cql.contains("users_by_name") {
-            vec![
-                scylla::value::CqlValue::Text(key.bucket()),
-                scylla::value::CqlValue::Text(key.as_str().to_owned()),
-                scylla::value::CqlValue::Uuid(gone),
-            ]
-        } else {
-            vec![]
-        };
-        db.session().query_unpaged(at_quorum(cql), values).await.unwrap();
-    }
+    let cql = format!(
+        "INSERT INTO {ks}.name_entries (part, key, id) VALUES (?, ?, ?) USING TIMESTAMP {long_ago}"
+    );
+    let values = (Uuid::nil(), key.as_str(), gone);
+    db.session()
+        .query_unpaged(at_quorum(cql), values)
+        .await
+        .unwrap();
     let page = db.users().list_by_name(NameFrom::Start).await.unwrap();
     assert_eq!(page.users, vec![kept]);
     assert_eq!(entries_of(&db, gone).await, 0, "the stale entry is removed");
@@ -284,79 +277,90 @@ async fn the_api_lists_by_name_by_default_and_by_token_when_asked() {
     db.drop().await;
 }
 
-#[tokio::test]
-async fn a_hot_bucket_is_split_over_shards_and_still_pages_in_order() {
-    let db = TestDb::alone_with(&[
-        ("USERS_PAGE_SIZE", "7".to_owned()),
-        ("ENTRIES_PER_SHARD", "8".to_owned()),
-    ])
-    .await;
-    // 40 names that start alike: one bucket ("ho") in name order and in search.
-    let created: Vec<User> = stream::iter(0..40)
-        .map(|i| {
-            let db = &db;
-            async move {
-                create(
-                    db,
-                    &format!("Hot {:02}", (i * 17) % 40),
-                    &format!("h{i}@example.com"),
-                )
-                .await
-            }
-        })
-        .buffer_unordered(4)
+/// The ranges of a directory: each one's start, partition and split under way.
+async fn ranges_of(db: &TestDb, directory: i32) -> Vec<(String, Uuid, Option<String>)> {
+    let cql = format!(
+        "SELECT start, part, split_at FROM {}.entry_ranges WHERE directory = {directory}",
+        db.keyspace()
+    );
+    let rows = db
+        .session()
+        .query_unpaged(at_quorum(cql), ())
+        .await
+        .unwrap();
+    rows.into_rows_result()
+        .unwrap()
+        .rows::<(String, Uuid, Option<String>)>()
+        .unwrap()
+        .map(Result::unwrap)
         .collect()
-        .await;
-    let mut expected = created.clone();
-    expected.sort_by_key(|u| NameKey::of(u.id, &u.name, &u.email));
+}
 
-    let ks = db.keyspace();
-    for (directory, table) in [(0, "users_by_name"), (1, "users_by_term")] {
-        let shards: Option<i32> = db
-            .session()
-            .query_unpaged(
-                at_quorum(format!("SELECT shards FROM {ks}.name_buckets WHERE directory = {directory} AND bucket = 'ho'")),
-                (),
-            )
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .first_row::<(Option<i32>,)>()
-            .unwrap()
-            .0;
-        assert!(
-            shards.unwrap_or(1) >= 4,
-            "{table}: 40 entries at 8 a shard: {shards:?}"
-        );
-        let used: HashSet<i32> = db
-            .session()
-            .query_unpaged(at_quorum(format!("SELECT shard FROM {ks}.{table}")), ())
-            .await
-            .unwrap()
-            .into_rows_result()
-            .unwrap()
-            .rows::<(i32,)>()
-            .unwrap()
-            .map(|row| row.unwrap().0)
-            .collect();
-        assert!(used.len() > 1, "{table}: entries in shards {used:?}");
+/// Whether every split of `table` is done and cleaned up: no split under way, and every entry
+/// in the partition of the range that holds its key, once.
+async fn splits_are_done(db: &TestDb, table: &str, directory: i32) -> bool {
+    let ranges = ranges_of(db, directory).await;
+    if ranges.iter().any(|(_, _, split_at)| split_at.is_some()) {
+        return false;
     }
+    let cql = format!("SELECT part, key FROM {}.{table}", db.keyspace());
+    let rows = db
+        .session()
+        .query_unpaged(at_quorum(cql), ())
+        .await
+        .unwrap();
+    let entries: Vec<(Uuid, String)> = rows
+        .into_rows_result()
+        .unwrap()
+        .rows::<(Uuid, String)>()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let keys: HashSet<&String> = entries.iter().map(|(_, key)| key).collect();
+    let holding = |key: &str| {
+        ranges
+            .iter()
+            .rev()
+            .find(|(start, _, _)| start.as_str() <= key)
+            .map_or(Uuid::nil(), |(_, part, _)| *part)
+    };
+    keys.len() == entries.len() && entries.iter().all(|(part, key)| holding(key) == *part)
+}
 
+/// Waits until the splits of both tables are done (they run in the background, and wait for
+/// every server's writes to follow them), at most two minutes.
+async fn until_splits_are_done(db: &TestDb) {
+    let started = std::time::Instant::now();
+    while !(splits_are_done(db, "name_entries", 0).await
+        && splits_are_done(db, "term_entries", 1).await)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "splits not done after two minutes: {:?} {:?}",
+            ranges_of(db, 0).await,
+            ranges_of(db, 1).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Every user in name order, page by page, and back one page from the last.
+async fn every_page(db: &TestDb) -> Vec<User> {
     let mut pages = vec![db.users().list_by_name(NameFrom::Start).await.unwrap()];
     while let Some(next) = pages.last().unwrap().next.clone() {
-        assert!(pages.len() < 20, "paging does not end");
+        assert!(pages.len() < 40, "paging does not end");
         pages.push(db.users().list_by_name(from(&next, true)).await.unwrap());
     }
-    let listed: Vec<User> = pages.iter().flat_map(|p| p.users.clone()).collect();
-    assert_eq!(
-        listed, expected,
-        "each once, in name order, across the shards"
-    );
-    let before = pages.last().unwrap().previous.clone().unwrap();
-    let back = db.users().list_by_name(from(&before, false)).await.unwrap();
-    assert_eq!(back.users, pages[pages.len() - 2].users, "and back");
+    if pages.len() > 1 {
+        let before = pages.last().unwrap().previous.clone().unwrap();
+        let back = db.users().list_by_name(from(&before, false)).await.unwrap();
+        assert_eq!(back.users, pages[pages.len() - 2].users, "and back");
+    }
+    pages.into_iter().flat_map(|page| page.users).collect()
+}
 
+/// Everyone search finds for "hot", page by page.
+async fn found_hot(db: &TestDb) -> Vec<User> {
     let query = cassandra_users::validate::SearchQuery::parse("hot").unwrap();
     let mut found = Vec::new();
     let mut after = None;
@@ -365,10 +369,115 @@ async fn a_hot_bucket_is_split_over_shards_and_still_pages_in_order() {
         found.extend(page.users);
         match page.next {
             Some(next) => after = Some(NameKey::from_cursor(&next).unwrap()),
-            None => break,
+            None => return found,
         }
-        assert!(found.len() <= 40, "search pages do not end");
+        assert!(found.len() <= 200, "search pages do not end");
     }
-    assert_eq!(found, expected, "search finds each once, by name");
+}
+
+async fn create_hot(db: &TestDb, numbers: std::ops::Range<usize>) -> Vec<User> {
+    stream::iter(numbers)
+        .map(|i| async move {
+            let name = format!("Hot {:02}", (i * 17) % 97);
+            create(db, &name, &format!("h{i}@example.com")).await
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await
+}
+
+fn in_name_order(mut users: Vec<User>) -> Vec<User> {
+    users.sort_by_key(|u| NameKey::of(u.id, &u.name, &u.email));
+    users
+}
+
+/// Marks the first range of `directory` as being split at `at` by another server, since
+/// `minutes_ago`: the way a split looks while it waits, and after its server stopped.
+async fn split_claimed_elsewhere(db: &TestDb, directory: i32, at: &str, minutes_ago: u64) {
+    let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * minutes_ago);
+    let since = since
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let cql = format!(
+        "INSERT INTO {}.entry_ranges (directory, start, part, split_at, split_part, split_since) \
+         VALUES ({directory}, '', ?, ?, ?, ?)",
+        db.keyspace()
+    );
+    let split_part = Uuid::from_u128(u128::from(directory as u32) + 1);
+    let values = (
+        Uuid::nil(),
+        at,
+        split_part,
+        scylla::value::CqlTimestamp(since),
+    );
+    db.session()
+        .query_unpaged(at_quorum(cql), values)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn ranges_that_fill_are_split_and_pages_stay_whole_before_during_and_after() {
+    let db = TestDb::alone_with(&[
+        ("USERS_PAGE_SIZE", "7".to_owned()),
+        ("ENTRIES_PER_RANGE", "8".to_owned()),
+    ])
+    .await;
+    // Another server is splitting the first ranges: writes past the cut go to both partitions,
+    // pages still read the old one, and this server leaves the split to its owner.
+    split_claimed_elsewhere(&db, 0, "hot 5", 0).await;
+    split_claimed_elsewhere(&db, 1, "h5", 0).await;
+    let mut users = create_hot(&db, 0..40).await;
+    let gone = users.remove(3);
+    db.users().delete(gone.id, Some(&gone), &CLI).await.unwrap();
+    let renamed = users.remove(5);
+    let valid = validate_user("Hot 99 Renamed", &renamed.email).unwrap();
+    users.push(
+        db.users()
+            .update(renamed.id, Some(&renamed), &valid, &CLI)
+            .await
+            .unwrap(),
+    );
+    let expected = in_name_order(users.clone());
+    assert_eq!(
+        every_page(&db).await,
+        expected,
+        "while the splits are under way"
+    );
+    assert_eq!(found_hot(&db).await, expected, "search, while they are");
+    assert_eq!(
+        ranges_of(&db, 0).await.len(),
+        1,
+        "the owner's split is left to it"
+    );
+
+    // Its server stopped long ago: the next writes take the splits over and finish them, and
+    // the new ranges fill and split in turn.
+    split_claimed_elsewhere(&db, 0, "hot 5", 60).await;
+    split_claimed_elsewhere(&db, 1, "h5", 60).await;
+    users.extend(create_hot(&db, 40..70).await);
+    until_splits_are_done(&db).await;
+    assert!(
+        ranges_of(&db, 0).await.len() >= 2,
+        "{:?}",
+        ranges_of(&db, 0).await
+    );
+    assert!(
+        ranges_of(&db, 1).await.len() >= 2,
+        "{:?}",
+        ranges_of(&db, 1).await
+    );
+    let expected = in_name_order(users);
+    assert_eq!(
+        every_page(&db).await,
+        expected,
+        "across every range, each once, in order"
+    );
+    assert_eq!(
+        found_hot(&db).await,
+        expected,
+        "search finds each once, by name"
+    );
     db.drop().await;
 }

@@ -90,10 +90,19 @@ pub struct CassandraArgs {
     #[arg(long, global = true, env = "USERS_PAGE_SIZE", value_name = "USERS_PAGE_SIZE",
           default_value = "50", value_parser = whole_number(1..=1000u16))]
     pub users_page_size: u16,
-    /// Entries a shard of name order or search takes before its bucket's shards double
-    #[arg(long, global = true, env = "ENTRIES_PER_SHARD", value_name = "ENTRIES_PER_SHARD",
+    /// Entries a range of name order or search holds before it is split in two
+    #[arg(long, global = true, env = "ENTRIES_PER_RANGE", value_name = "ENTRIES_PER_RANGE",
           default_value = "50000", value_parser = whole_number(4..=1_000_000u32))]
-    pub entries_per_shard: u32,
+    pub entries_per_range: u32,
+    /// Replaced: ranges are split by ENTRIES_PER_RANGE
+    #[arg(
+        long,
+        global = true,
+        env = "ENTRIES_PER_SHARD",
+        value_name = "ENTRIES_PER_SHARD",
+        hide = true
+    )]
+    pub entries_per_shard: Option<String>,
     /// How long a job (an import, a reconcile run) stays with a server that stopped renewing it
     #[arg(long, global = true, env = "JOB_LEASE", value_name = "JOB_LEASE",
           default_value = "30s", value_parser = duration_of_at_least(3 * SECOND))]

@@ -65,10 +65,10 @@ impl UserStore {
         audit: Arc<AuditLog>,
         accord: Option<AccordStatements>,
         page_size: u16,
-        entries_per_shard: u32,
+        entries_per_range: u32,
     ) -> Result<Self, ExecutionError> {
         let statements = Statements::prepare(&session, keyspace, accord.is_some()).await?;
-        let names = Arc::new(UserEntries::new(session.clone(), keyspace, entries_per_shard).await?);
+        let names = Arc::new(UserEntries::new(session.clone(), keyspace, entries_per_range).await?);
         let mut insert_user_audited = audit.batch_with(&statements.insert_user);
         insert_user_audited.append_statement(names.names.statements.insert_entry.clone());
         let estimates = Estimates::new(&session).await?;

@@ -1,10 +1,11 @@
-//! Writing the entries of one table of keys (`users_by_name` or `users_by_term`): placed, removed,
-//! every write idempotent. Which keys a user has is `user_entries`' business; which buckets and
-//! shards there are, `directory`'s.
+//! Writing the entries of one table of keys (`name_entries` or `term_entries`): placed, removed,
+//! every write idempotent. Which keys a user has is `user_entries`' business; which range holds
+//! a key, `ranges`'; when a range splits, `splits`'.
 
-use super::directory::BucketDirectory;
-use super::key::{shard_of, NameKey};
+use super::key::NameKey;
+use super::ranges::{Ranges, View};
 use super::schema::KeyTable;
+use super::splits::Splits;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
@@ -20,12 +21,18 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// The values of an entry's INSERT, in the order of `insert_entry`.
-#[derive(SerializeRow)]
+#[derive(Clone, Debug, SerializeRow)]
 pub struct EntryRow {
-    pub bucket: String,
-    pub shard: i32,
+    pub part: Uuid,
     pub key: String,
     pub id: Uuid,
+}
+
+/// The values of an entry's DELETE, in the order of `delete_entry`.
+#[derive(SerializeRow)]
+struct EntryAt {
+    part: Uuid,
+    key: String,
 }
 
 pub struct EntryStatements {
@@ -37,7 +44,8 @@ pub struct EntryStatements {
 pub struct Entries {
     session: Arc<Session>,
     pub statements: EntryStatements,
-    pub directory: BucketDirectory,
+    pub ranges: Arc<Ranges>,
+    splits: Arc<Splits>,
 }
 
 impl Entries {
@@ -45,49 +53,78 @@ impl Entries {
         session: Arc<Session>,
         keyspace: &Keyspace,
         table: KeyTable,
-        entries_per_shard: u32,
+        entries_per_range: u32,
     ) -> Result<Self, ExecutionError> {
         let ks = keyspace.as_str();
         let entries = table.name();
         #[rustfmt::skip]
         let statements = EntryStatements {
-            insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (bucket, shard, key, id) VALUES (?, ?, ?, ?)")).await?,
-            delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE bucket = ? AND shard = ? AND key = ?")).await?,
-            entry_at: plain(&session, format!("SELECT id FROM {ks}.{entries} WHERE bucket = ? AND shard = ? AND key = ?")).await?,
+            insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (part, key, id) VALUES (?, ?, ?)")).await?,
+            delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE part = ? AND key = ?")).await?,
+            entry_at: plain(&session, format!("SELECT id FROM {ks}.{entries} WHERE part = ? AND key = ?")).await?,
         };
-        let directory =
-            BucketDirectory::new(session.clone(), keyspace, table, entries_per_shard).await?;
+        let ranges = Arc::new(Ranges::new(session.clone(), keyspace, table).await?);
+        let splits = Splits::new(
+            session.clone(),
+            keyspace,
+            table,
+            ranges.clone(),
+            entries_per_range,
+        )
+        .await?;
         Ok(Entries {
             session,
             statements,
-            directory,
+            ranges,
+            splits: Arc::new(splits),
         })
     }
 
-    /// The entry of `id` under `key`, in a bucket recorded in the directory: what a create writes
-    /// (in its batch) and `place` writes on its own.
-    pub async fn entry(&self, id: Uuid, key: &NameKey) -> Result<EntryRow, UserError> {
-        let bucket = key.bucket();
-        let shards = self.directory.recorded(&bucket).await?;
-        let shard = shard_of(id, shards);
-        // Counted as it is about to be written (a write that then fails counts too: a bucket
-        // may split a little early, never late).
-        self.directory.count_written(&bucket, shards).await;
-        Ok(EntryRow {
-            shard,
-            bucket,
-            key: key.as_str().to_owned(),
-            id,
-        })
+    /// The rows of `id`'s entry under `key` by the ranges this server remembers (see `rows_in`),
+    /// counted towards its range's split, and that view.
+    pub async fn rows_of(
+        &self,
+        id: Uuid,
+        key: &NameKey,
+    ) -> Result<(EntryRow, Option<EntryRow>, Arc<View>), UserError> {
+        let view = self.ranges.remembered().await?;
+        // Counted as it is about to be written (a write that then fails counts too: a range may
+        // split a little early, never late).
+        self.splits.count_written(view.holding(key.as_str())).await;
+        let (row, new_row) = rows_in(&view, id, key);
+        Ok((row, new_row, view))
     }
 
     /// Writes the entries of `id` under `keys`.
     pub async fn place(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
-        let mut entries = Vec::with_capacity(keys.len());
+        let view = self.ranges.remembered().await?;
         for key in keys {
-            entries.push(self.entry(id, key).await?);
+            self.splits.count_written(view.holding(key.as_str())).await;
         }
-        self.write_all(&self.statements.insert_entry, entries).await
+        let rows = all_rows_in(&view, id, keys);
+        self.write_all(&self.statements.insert_entry, rows).await?;
+        self.place_again_if_outdated(id, keys, &view).await
+    }
+
+    /// Writes entries whose rows were made by `rows_of`.
+    pub async fn write_rows(&self, rows: Vec<EntryRow>) -> Result<(), UserError> {
+        self.write_all(&self.statements.insert_entry, rows).await
+    }
+
+    /// When `view` grew old while entries were written by it, a split may have begun meanwhile
+    /// and copied the range without them: they are written again where the ranges say now.
+    pub async fn place_again_if_outdated(
+        &self,
+        id: Uuid,
+        keys: &BTreeSet<NameKey>,
+        view: &View,
+    ) -> Result<(), UserError> {
+        if !view.outdated() {
+            return Ok(());
+        }
+        let now = self.ranges.now().await?;
+        let rows = all_rows_in(&now, id, keys);
+        self.write_all(&self.statements.insert_entry, rows).await
     }
 
     /// One statement for each of `values`, in one batch (one partition per key, rarely more
@@ -109,49 +146,57 @@ impl Entries {
         Ok(())
     }
 
-    /// Removes the entries of `id` under `keys` from every shard each may be in.
+    /// Removes the entries of `id` under `keys`.
     pub async fn remove(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
-        let mut deletes = Vec::new();
-        for key in keys {
-            let bucket = key.bucket();
-            for shard in self.shards_it_may_be_in(id, &bucket).await? {
-                deletes.push((bucket.clone(), shard, key.as_str().to_owned()));
+        let mut view = self.ranges.remembered().await?;
+        loop {
+            let deletes = all_rows_in(&view, id, keys)
+                .into_iter()
+                .map(|row| EntryAt {
+                    part: row.part,
+                    key: row.key,
+                })
+                .collect();
+            self.write_all(&self.statements.delete_entry, deletes)
+                .await?;
+            if !view.outdated() {
+                return Ok(());
             }
+            view = Arc::new(self.ranges.now().await?);
         }
-        self.write_all(&self.statements.delete_entry, deletes).await
     }
 
     /// Whether `id` has its entry under `key`.
     pub async fn has(&self, id: Uuid, key: &NameKey) -> Result<bool, UserError> {
-        let bucket = key.bucket();
-        for shard in self.shards_it_may_be_in(id, &bucket).await? {
-            let values = (&bucket, shard, key.as_str());
-            let found = with_retries(|| {
-                self.session
-                    .execute_unpaged(&self.statements.entry_at, values)
-            })
-            .await?;
-            if found.into_rows_result()?.rows_num() > 0 {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let range = self.ranges.holding(key.as_str()).await?;
+        let values = (range.part, key.as_str());
+        let found = with_retries(|| {
+            self.session
+                .execute_unpaged(&self.statements.entry_at, values)
+        })
+        .await?;
+        let found = found.into_rows_result()?.maybe_first_row::<(Uuid,)>()?;
+        Ok(found.is_some_and(|(entry,)| entry == id))
     }
+}
 
-    /// The shards of `bucket` an entry of `id` can be in: shards only ever double, so the one
-    /// its id had at one of the counts (none when the bucket never had an entry).
-    async fn shards_it_may_be_in(&self, id: Uuid, bucket: &str) -> Result<Vec<i32>, UserError> {
-        let Some(shards) = self.directory.shards_now(bucket).await? else {
-            return Ok(Vec::new());
-        };
-        let mut count = 1;
-        let mut candidates = Vec::new();
-        while count <= shards {
-            candidates.push(shard_of(id, count));
-            count *= 2;
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        Ok(candidates)
-    }
+/// The rows of `id`'s entry under `key` by `view`: in its range's partition, and in the one its
+/// range is being split into, if so.
+fn rows_in(view: &View, id: Uuid, key: &NameKey) -> (EntryRow, Option<EntryRow>) {
+    let (part, new_part) = view.holding(key.as_str()).parts_for(key.as_str());
+    let row = |part| EntryRow {
+        part,
+        key: key.as_str().to_owned(),
+        id,
+    };
+    (row(part), new_part.map(row))
+}
+
+fn all_rows_in(view: &View, id: Uuid, keys: &BTreeSet<NameKey>) -> Vec<EntryRow> {
+    keys.iter()
+        .flat_map(|key| {
+            let (row, new_row) = rows_in(view, id, key);
+            std::iter::once(row).chain(new_row)
+        })
+        .collect()
 }

@@ -3,8 +3,8 @@
 //! same name and email), in one text key. Cassandra and Rust both order text by its UTF-8 bytes,
 //! so a page merged here from several slices is in the order each slice came in.
 //!
-//! The key's first `BUCKET_CHARS` characters are its bucket (`users_by_name` is partitioned by
-//! bucket and shard), so a partition holds the users whose names start alike.
+//! A table of keys is cut into ranges of keys (`ranges`), each in a partition of its own, so a
+//! partition holds the users whose keys are neighbours.
 
 use crate::server::users::search_terms::{fold, name_words};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,8 +12,6 @@ use base64::Engine;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-/// Characters of the key that make its bucket: `an`, `ma`, …
-pub const BUCKET_CHARS: usize = 2;
 /// Between the parts of a key: it sorts before every character a name or an email holds, so
 /// `Ann` comes before `Anna`.
 const SEPARATOR: char = '\u{1}';
@@ -21,7 +19,7 @@ const SEPARATOR: char = '\u{1}';
 const NAME_CHARS_SORTED: usize = 200;
 /// The same for an email.
 const EMAIL_CHARS_SORTED: usize = 320;
-/// A word of a name or an email longer than this is kept in `users_by_term` by its start; a typed
+/// A word of a name or an email longer than this is kept in `term_entries` by its start; a typed
 /// word is read by the same start and matched in full on the users found.
 pub const TERM_CHARS: usize = 40;
 /// Typed words shorter than this are not looked up, nor are such terms kept.
@@ -53,7 +51,7 @@ impl NameKey {
         NameKey(format!("{name}{SEPARATOR}{email}{SEPARATOR}{id}"))
     }
 
-    /// The user's keys in `users_by_term`: each word of its name (and each part of a word with
+    /// The user's keys in `term_entries`: each word of its name (and each part of a word with
     /// punctuation, `jean-luc` → `jean`, `luc`) and its email, folded and followed by its key in
     /// name order, so the users a word finds come by that word, then by name (a phone book).
     pub fn terms_of(id: Uuid, name: &str, email: &str) -> BTreeSet<NameKey> {
@@ -70,12 +68,12 @@ impl NameKey {
             .collect()
     }
 
-    /// The word of a key of `users_by_term`.
+    /// The word of a key of `term_entries`.
     pub fn term(&self) -> &str {
         self.0.split(SEPARATOR).next().unwrap_or_default()
     }
 
-    /// A key as `users_by_name` holds it.
+    /// A key as `name_entries` holds it.
     pub fn from_stored(key: String) -> Self {
         NameKey(key)
     }
@@ -89,18 +87,16 @@ impl NameKey {
         &self.0
     }
 
-    pub fn bucket(&self) -> String {
-        self.0.chars().take(BUCKET_CHARS).collect()
+    /// A position after every key.
+    pub fn end() -> Self {
+        NameKey(char::MAX.to_string())
     }
 
-    /// A key before every key of `bucket` (and after those of the buckets before it).
-    pub fn start_of(bucket: &str) -> Self {
-        NameKey(bucket.to_owned())
-    }
-
-    /// A key after every key of `bucket` (and before those of the buckets after it).
-    pub fn end_of(bucket: &str) -> Self {
-        NameKey(format!("{bucket}{}", char::MAX))
+    /// A position between this key and the next one a user can have: no key holds U+0000 (control
+    /// characters are left out), so no key falls between the two, and a range that starts here
+    /// leaves this key in the range before it.
+    pub fn just_after(&self) -> Self {
+        NameKey(format!("{}\u{0}", self.0))
     }
 
     /// The key as a page position in a URL or a form: `n.` and the key in base64url.
@@ -125,20 +121,13 @@ impl NameKey {
     }
 }
 
-/// A word as `users_by_term` keeps it: its first `TERM_CHARS` characters, without control
+/// A word as `term_entries` keeps it: its first `TERM_CHARS` characters, without control
 /// characters (the separator among them).
 pub fn term_as_kept(word: &str) -> String {
     word.chars()
         .filter(|c| !c.is_control())
         .take(TERM_CHARS)
         .collect()
-}
-
-/// The shard of `bucket` that holds the user `id` when the bucket has `shards` shards.
-pub fn shard_of(id: Uuid, shards: i32) -> i32 {
-    let shards = u128::from(shards.max(1).unsigned_abs());
-    // Below `shards`, which is an i32.
-    (id.as_u128() % shards) as i32
 }
 
 #[cfg(test)]
@@ -172,11 +161,20 @@ mod tests {
     }
 
     #[test]
-    fn a_key_is_in_its_bucket_and_before_the_end_of_it() {
-        let k = key("Martin Lee", "m@example.com");
-        assert_eq!(k.bucket(), "ma");
-        assert!(k < NameKey::end_of("ma"));
-        assert!(NameKey::end_of("ma") < key("Mb", "x@example.com"));
+    fn nothing_falls_between_a_key_and_the_position_just_after_it() {
+        let keys = [
+            key("Ann", "z@example.com"),
+            NameKey::of(Uuid::from_u128(9), "Ann", "z@example.com"),
+            key("Ann", "za@example.com"),
+            key("Anna", "a@example.com"),
+            key("Ann Lee", "a@example.com"),
+        ];
+        for a in &keys {
+            assert!(a < &a.just_after() && a.just_after() < NameKey::end());
+            for b in keys.iter().filter(|b| *b > a) {
+                assert!(a.just_after() < *b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
@@ -208,13 +206,5 @@ mod tests {
         assert!(NameKey::terms_of(id, "J Doe", "j@x.io")
             .iter()
             .all(|k| k.term() != "j"));
-    }
-
-    #[test]
-    fn shards_spread_ids_and_one_shard_holds_all() {
-        let id = Uuid::from_u128(7);
-        assert_eq!(shard_of(id, 1), 0);
-        assert_eq!(shard_of(id, 4), 3);
-        assert_eq!(shard_of(id, 0), 0);
     }
 }

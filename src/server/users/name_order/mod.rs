@@ -1,12 +1,13 @@
-//! The users in name order (`users_by_name`) and by the words of their names and emails
-//! (`users_by_term`, what search reads), the directory of their buckets, and the pages read from
-//! them.
+//! The users in name order (`name_entries`) and by the words of their names and emails
+//! (`term_entries`, what search reads), the ranges their keys are cut into, and the pages read
+//! from them.
 
-pub mod directory;
 pub mod entries;
 pub mod key;
 pub mod pages;
+pub mod ranges;
 pub mod read_entries;
 pub mod schema;
 pub mod search_pages;
+pub mod splits;
 pub mod user_entries;

@@ -1,32 +1,23 @@
 //! Pages of users in name order, forwards (`after` a position) and backwards (`before` one).
 //!
-//! A page walks the directory of buckets from the position's bucket and reads each bucket's
-//! shards (one slice each, merged here) until it has a page and one more entry, or has read
-//! `SLICES_PER_PAGE` slices; then it reads each entry's user by id, all at once. An entry whose
+//! A page reads the entries from its position in the partition of the range that holds it, and of
+//! the next ranges while it has less than a page and one more (`read_entries::Walker`); then it
+//! reads each entry's user by id, all at once. An entry whose
 //! user is gone or now sorts elsewhere (a crash between two writes, another client's edit) is not
 //! shown: it is removed, and the user is given its right entry. So every page costs a few
 //! bounded reads, whatever the number of users.
 
 use super::key::NameKey;
-use super::read_entries::{merged, with_users, Entry};
+use super::read_entries::{with_users, Direction, Entry, Walker};
 use super::schema::KeyTable;
 use super::user_entries::UserEntries;
 use crate::model::User;
-use crate::server::cassandra::retries::with_retries;
-use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
 use scylla::errors::ExecutionError;
-use scylla::statement::prepared::PreparedStatement;
-use scylla::DeserializeRow;
 use std::sync::Arc;
 
-/// Buckets one read of the directory returns.
-const BUCKETS_PER_READ: i32 = 16;
-/// The most slices of `users_by_name` one page reads; a page that meets this many nearly empty
-/// buckets ends short, and its Next page goes on from there.
-const SLICES_PER_PAGE: usize = 32;
 /// Pages refill after dropping stale entries at most this many times.
 const ROUNDS_PER_PAGE: usize = 3;
 
@@ -45,29 +36,8 @@ pub struct NamePage {
     pub previous: Option<NameKey>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Forwards,
-    Backwards,
-}
-
-#[derive(DeserializeRow)]
-struct BucketRow {
-    bucket: String,
-    shards: Option<i32>,
-}
-
-struct Statements {
-    buckets_from: PreparedStatement,
-    buckets_after: PreparedStatement,
-    buckets_to: PreparedStatement,
-    buckets_before: PreparedStatement,
-    entries_after: PreparedStatement,
-    entries_before: PreparedStatement,
-}
-
 pub struct NamePages {
-    statements: Statements,
+    walker: Walker,
     entries: Arc<UserEntries>,
     rows: Rows,
     page_size: u16,
@@ -80,42 +50,10 @@ impl NamePages {
         keyspace: &Keyspace,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
-        let session = &rows.session;
-        let ks = keyspace.as_str();
-        let directory = KeyTable::Names.directory();
-        let buckets =
-            format!("SELECT bucket, shards FROM {ks}.name_buckets WHERE directory = {directory}");
-        let entries_of = format!("SELECT key, id, writetime(id) AS written FROM {ks}.users_by_name WHERE bucket = ? AND shard = ?");
-        let statements = Statements {
-            buckets_from: plain(
-                session,
-                format!("{buckets} AND bucket >= ? LIMIT {BUCKETS_PER_READ}"),
-            )
-            .await?,
-            buckets_after: plain(
-                session,
-                format!("{buckets} AND bucket > ? LIMIT {BUCKETS_PER_READ}"),
-            )
-            .await?,
-            buckets_to: plain(
-                session,
-                format!("{buckets} AND bucket <= ? ORDER BY bucket DESC LIMIT {BUCKETS_PER_READ}"),
-            )
-            .await?,
-            buckets_before: plain(
-                session,
-                format!("{buckets} AND bucket < ? ORDER BY bucket DESC LIMIT {BUCKETS_PER_READ}"),
-            )
-            .await?,
-            entries_after: plain(session, format!("{entries_of} AND key > ? LIMIT ?")).await?,
-            entries_before: plain(
-                session,
-                format!("{entries_of} AND key < ? ORDER BY key DESC LIMIT ?"),
-            )
-            .await?,
-        };
+        let ranges = entries.names.ranges.clone();
+        let walker = Walker::new(rows.session.clone(), keyspace, KeyTable::Names, ranges).await?;
         Ok(NamePages {
-            statements,
+            walker,
             entries,
             rows,
             page_size,
@@ -198,84 +136,17 @@ impl NamePages {
         from: &NameKey,
         wanted: usize,
     ) -> Result<(Vec<Entry>, Option<NameKey>), UserError> {
-        let mut found: Vec<Entry> = Vec::new();
-        let mut slices = 0;
-        let mut buckets = self.buckets(direction, &from.bucket(), true).await?;
-        loop {
-            let read_all = buckets.len() < BUCKETS_PER_READ as usize;
-            let mut last_bucket = None;
-            for (bucket, shards) in buckets {
-                let limit = wanted - found.len();
-                found.extend(self.slices(direction, &bucket, shards, from, limit).await?);
-                slices += usize::try_from(shards).unwrap_or(1);
-                if found.len() >= wanted {
-                    let last = found.last().map(|entry| entry.key.clone());
-                    return Ok((found, last));
-                }
-                if slices >= SLICES_PER_PAGE {
-                    let boundary = match direction {
-                        Direction::Forwards => NameKey::end_of(&bucket),
-                        Direction::Backwards => NameKey::start_of(&bucket),
-                    };
-                    return Ok((found, Some(boundary)));
-                }
-                last_bucket = Some(bucket);
-            }
-            match last_bucket {
-                Some(bucket) if !read_all => {
-                    buckets = self.buckets(direction, &bucket, false).await?;
-                }
-                _ => return Ok((found, None)),
-            }
-        }
-    }
-
-    /// The next buckets of the directory from `bucket` in `direction`, with their shards.
-    async fn buckets(
-        &self,
-        direction: Direction,
-        bucket: &str,
-        inclusive: bool,
-    ) -> Result<Vec<(String, i32)>, UserError> {
-        let statement = match (direction, inclusive) {
-            (Direction::Forwards, true) => &self.statements.buckets_from,
-            (Direction::Forwards, false) => &self.statements.buckets_after,
-            (Direction::Backwards, true) => &self.statements.buckets_to,
-            (Direction::Backwards, false) => &self.statements.buckets_before,
-        };
-        let rows = with_retries(|| self.rows.session.execute_unpaged(statement, (bucket,))).await?;
-        Ok(rows
-            .into_rows_result()?
-            .rows::<BucketRow>()?
-            .map(|row| row.map(|row| (row.bucket, row.shards.unwrap_or(1).max(1))))
-            .collect::<Result<_, _>>()?)
-    }
-
-    /// Up to `limit` entries of the bucket from `from` in `direction`: one slice per shard, merged.
-    async fn slices(
-        &self,
-        direction: Direction,
-        bucket: &str,
-        shards: i32,
-        from: &NameKey,
-        limit: usize,
-    ) -> Result<Vec<Entry>, UserError> {
-        let statement = match direction {
-            Direction::Forwards => &self.statements.entries_after,
-            Direction::Backwards => &self.statements.entries_before,
-        };
-        let limit_value = i32::try_from(limit).unwrap_or(i32::MAX);
-        let values = |shard| (bucket, shard, from.as_str(), limit_value);
-        let descending = direction == Direction::Backwards;
-        merged(
-            &self.rows.session,
-            statement,
-            shards,
-            values,
-            limit,
-            descending,
-        )
-        .await
+        let bounds = (NameKey::start(), NameKey::end());
+        let walked = self
+            .walker
+            .walk(
+                direction,
+                from.as_str(),
+                (bounds.0.as_str(), bounds.1.as_str()),
+                wanted,
+            )
+            .await?;
+        Ok((walked.entries, walked.go_on_from.map(NameKey::from_stored)))
     }
 
     /// The users of these entries, read by id at once, in the entries' order; an entry whose

@@ -1,20 +1,29 @@
-//! Reading entries (of `users_by_name` or `users_by_term`): the slices of a bucket's shards
-//! merged into one order, and each entry's user read by id, so a page shows only entries whose
-//! user still has that key.
+//! Reading entries (of `name_entries` or `term_entries`): walked in key order through the ranges'
+//! partitions, and each entry's user read by id, so a page shows only entries whose user still
+//! has that key.
 
 use super::key::NameKey;
+use super::ranges::Ranges;
+use super::schema::KeyTable;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
+use crate::server::cassandra::statements::plain;
+use crate::server::config::Keyspace;
 use crate::server::users::claims::STALE_CLAIM_AFTER;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
 use futures_util::future::join_all;
 use scylla::client::session::Session;
-use scylla::serialize::row::SerializeRow;
+use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
+
+/// The most partitions one walk reads: a walk that meets this many nearly empty ranges ends
+/// short, and the next page goes on from there.
+const SLICES_PER_WALK: usize = 16;
 
 #[derive(DeserializeRow)]
 struct EntryRead {
@@ -49,37 +58,190 @@ impl Entry {
     }
 }
 
-/// Up to `limit` entries of one bucket: `statement` run once per shard (`values` gives each
-/// shard's), merged in key order (descending with `descending`).
-pub async fn merged<Values: SerializeRow>(
-    session: &Session,
-    statement: &PreparedStatement,
-    shards: i32,
-    values: impl Fn(i32) -> Values,
-    limit: usize,
-    descending: bool,
-) -> Result<Vec<Entry>, UserError> {
-    let reads = (0..shards).map(|shard| {
-        let values = values(shard);
-        async move { with_retries(|| session.execute_unpaged(statement, &values)).await }
-    });
-    let mut merged = Vec::new();
-    for read in join_all(reads).await {
-        for row in read?.into_rows_result()?.rows::<EntryRead>()? {
+/// Which way a walk goes through the keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Forwards,
+    Backwards,
+}
+
+/// What a walk found, in the order walked, and where a next walk goes on from (`None`: the
+/// bounds were reached).
+pub struct Walked {
+    pub entries: Vec<Entry>,
+    pub go_on_from: Option<String>,
+}
+
+impl Walked {
+    /// A walk that found all it wanted: the next goes on after its last entry.
+    fn full(entries: Vec<Entry>) -> Self {
+        let go_on_from = entries.last().map(|entry| entry.key.as_str().to_owned());
+        Walked {
+            entries,
+            go_on_from,
+        }
+    }
+}
+
+/// Walks the entries of one table in key order, one range's partition after another.
+pub struct Walker {
+    session: Arc<Session>,
+    ranges: Arc<Ranges>,
+    forwards: PreparedStatement,
+    backwards: PreparedStatement,
+}
+
+impl Walker {
+    pub async fn new(
+        session: Arc<Session>,
+        keyspace: &Keyspace,
+        table: KeyTable,
+        ranges: Arc<Ranges>,
+    ) -> Result<Self, ExecutionError> {
+        let (ks, entries) = (keyspace.as_str(), table.name());
+        let select = format!("SELECT key, id, writetime(id) AS written FROM {ks}.{entries} WHERE part = ? AND key > ? AND key < ?");
+        Ok(Walker {
+            forwards: plain(&session, format!("{select} LIMIT ?")).await?,
+            backwards: plain(&session, format!("{select} ORDER BY key DESC LIMIT ?")).await?,
+            session,
+            ranges,
+        })
+    }
+
+    /// Up to `wanted` entries from `from` (excluded) in `direction`, between `lower` and `upper`
+    /// (excluded): a slice of the partition of the range that holds `from`, then of the next
+    /// ranges' while the page is not full, at most `SLICES_PER_WALK`.
+    pub async fn walk(
+        &self,
+        direction: Direction,
+        from: &str,
+        (lower, upper): (&str, &str),
+        wanted: usize,
+    ) -> Result<Walked, UserError> {
+        match direction {
+            Direction::Forwards => self.forwards(from.max(lower), upper, wanted).await,
+            Direction::Backwards => self.backwards(from.min(upper), lower, wanted).await,
+        }
+    }
+
+    async fn forwards(&self, from: &str, upper: &str, wanted: usize) -> Result<Walked, UserError> {
+        let mut range = self.ranges.holding(from).await?;
+        let mut following = self.ranges.starting_after(from).await?;
+        let mut entries = Vec::new();
+        for slice in 1.. {
+            if following.is_empty() && range.start.as_str() > from {
+                following = self.ranges.starting_after(&range.start).await?;
+            }
+            let end = following
+                .front()
+                .map_or(upper, |next| next.start.as_str().min(upper))
+                .to_owned();
+            let low = from.max(range.start.as_str());
+            let limit = wanted - entries.len();
+            entries.extend(
+                self.slice(&self.forwards, range.part, low, &end, limit)
+                    .await?,
+            );
+            if entries.len() >= wanted {
+                return Ok(Walked::full(entries));
+            }
+            let next = following
+                .pop_front()
+                .filter(|next| next.start.as_str() < upper);
+            match next {
+                None => break,
+                Some(_) if slice >= SLICES_PER_WALK => {
+                    return Ok(Walked {
+                        entries,
+                        go_on_from: Some(end),
+                    })
+                }
+                Some(next) => range = next,
+            }
+        }
+        Ok(Walked {
+            entries,
+            go_on_from: None,
+        })
+    }
+
+    async fn backwards(&self, from: &str, lower: &str, wanted: usize) -> Result<Walked, UserError> {
+        let mut preceding = self.ranges.starting_before(from).await?;
+        let mut high = from.to_owned();
+        let mut entries = Vec::new();
+        for slice in 1.. {
+            let Some(range) = preceding.pop_front() else {
+                break;
+            };
+            let low = lower.max(range.start.as_str());
+            let limit = wanted - entries.len();
+            entries.extend(
+                self.slice(&self.backwards, range.part, low, &high, limit)
+                    .await?,
+            );
+            if entries.len() >= wanted {
+                return Ok(Walked::full(entries));
+            }
+            if range.start.as_str() <= lower {
+                break;
+            }
+            if slice >= SLICES_PER_WALK {
+                return Ok(Walked {
+                    entries,
+                    go_on_from: Some(range.start),
+                });
+            }
+            if preceding.is_empty() {
+                preceding = self.ranges.starting_before(&range.start).await?;
+            }
+            high = range.start;
+        }
+        Ok(Walked {
+            entries,
+            go_on_from: None,
+        })
+    }
+
+    /// The first slice a forward walk from `from` reads, as its statement and values (tests trace
+    /// it).
+    pub async fn first_read(
+        &self,
+        from: String,
+        upper: String,
+        limit: i32,
+    ) -> Result<(&PreparedStatement, (Uuid, String, String, i32)), UserError> {
+        let range = self.ranges.holding(&from).await?;
+        let following = self.ranges.starting_after(&from).await?;
+        let end = following
+            .front()
+            .map_or(upper.clone(), |next| next.start.clone().min(upper));
+        let low = from.max(range.start);
+        Ok((&self.forwards, (range.part, low, end, limit)))
+    }
+
+    /// Up to `limit` entries of `part` between `low` and `high` (excluded).
+    async fn slice(
+        &self,
+        statement: &PreparedStatement,
+        part: Uuid,
+        low: &str,
+        high: &str,
+        limit: usize,
+    ) -> Result<Vec<Entry>, UserError> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let values = (part, low, high, limit);
+        let rows = with_retries(|| self.session.execute_unpaged(statement, values)).await?;
+        let mut entries = Vec::new();
+        for row in rows.into_rows_result()?.rows::<EntryRead>()? {
             let row = row?;
-            merged.push(Entry {
+            entries.push(Entry {
                 key: NameKey::from_stored(row.key),
                 id: row.id,
                 written: row.written,
             });
         }
+        Ok(entries)
     }
-    merged.sort();
-    if descending {
-        merged.reverse();
-    }
-    merged.truncate(limit);
-    Ok(merged)
 }
 
 /// Each entry with its user as stored now (`None`: gone), read by id all at once.

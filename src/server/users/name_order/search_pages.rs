@@ -2,21 +2,21 @@
 //! book: "mart" lists Martin Lee, filed under *martin*, before Ana Martínez, filed under
 //! *martínez*).
 //!
-//! The typed words' longest is looked up in `users_by_term`: every word starting with it is in one
-//! bucket (its first two characters), so a page is one slice per shard of that bucket, merged,
-//! from the page's position up to the end of the words it starts. Each entry's user is read by id;
+//! The typed words' longest is looked up in `term_entries`: the words starting with it are
+//! neighbours there, so a page is a slice of the partition of the range that holds the page's
+//! position (and of the next range's, when the page crosses into it), up to the end of the words
+//! it starts. Each entry's user is read by id;
 //! it is shown if it is current, matches every typed word (`SearchWords::match_user`) and this is
 //! the first of its entries the word finds (a user found by two of its words, or by a word and its
 //! email, shows once). A page examines at most `examined_per_page` entries: a search too broad to
 //! fill a page within that ends the page short, and Next page goes on.
 
-use super::key::{term_as_kept, NameKey, BUCKET_CHARS};
+use super::key::{term_as_kept, NameKey};
 use super::pages::NameFrom;
-use super::read_entries::{merged, with_users, Entry};
+use super::read_entries::{with_users, Direction, Entry, Walker};
 use super::schema::KeyTable;
 use super::user_entries::UserEntries;
 use crate::model::User;
-use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use crate::server::users::rows::Rows;
@@ -24,6 +24,7 @@ use crate::server::users::search_terms::SearchWords;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// Entries a page examines at most, in pages' worth.
 const PAGES_EXAMINED: usize = 10;
@@ -39,8 +40,7 @@ pub struct SearchPage {
 }
 
 pub struct SearchPages {
-    entries_between: PreparedStatement,
-    entries_between_backwards: PreparedStatement,
+    walker: Walker,
     entries: Arc<UserEntries>,
     rows: Rows,
     page_size: u16,
@@ -53,15 +53,10 @@ impl SearchPages {
         keyspace: &Keyspace,
         page_size: u16,
     ) -> Result<Self, ExecutionError> {
-        let session = &rows.session;
-        let ks = keyspace.as_str();
-        let select = format!("SELECT key, id, writetime(id) AS written FROM {ks}.users_by_term WHERE bucket = ? AND shard = ? AND key > ? AND key < ?");
-        let entries_between = plain(session, format!("{select} LIMIT ?")).await?;
-        let entries_between_backwards =
-            plain(session, format!("{select} ORDER BY key DESC LIMIT ?")).await?;
+        let ranges = entries.terms.ranges.clone();
+        let walker = Walker::new(rows.session.clone(), keyspace, KeyTable::Terms, ranges).await?;
         Ok(SearchPages {
-            entries_between,
-            entries_between_backwards,
+            walker,
             entries,
             rows,
             page_size,
@@ -73,24 +68,21 @@ impl SearchPages {
         PAGES_EXAMINED * (usize::from(self.page_size) + 1)
     }
 
-    /// The read a page of `words` starts with: the statement and the values of its first shard.
-    pub fn first_read(
+    /// The read a page of `words` starts with: the statement and its values.
+    pub async fn first_read(
         &self,
         words: &SearchWords,
-    ) -> (&PreparedStatement, (String, i32, String, String, i32)) {
-        let (bucket, lower, upper) = bounds(words);
+    ) -> Result<(&PreparedStatement, (Uuid, String, String, i32)), UserError> {
+        let (lower, upper) = bounds(words);
         let limit = i32::from(self.page_size) + 1;
-        (&self.entries_between, (bucket, 0, lower, upper, limit))
+        self.walker.first_read(lower, upper, limit).await
     }
 
     /// One page of the users `words` finds: from the start, after a page's `next`, or (going
     /// back) before a page's `previous`.
     pub async fn page(&self, words: &SearchWords, from: NameFrom) -> Result<SearchPage, UserError> {
         let size = usize::from(self.page_size);
-        let (lower, upper) = {
-            let (_, lower, upper) = bounds(words);
-            (lower, upper)
-        };
+        let (lower, upper) = bounds(words);
         // A position from another search starts this one at its beginning.
         let within = |key: NameKey| {
             Some(key).filter(|key| key.as_str() > lower.as_str() && key.as_str() < upper.as_str())
@@ -162,40 +154,24 @@ impl SearchPages {
     ) -> Result<Found, UserError> {
         let size = usize::from(self.page_size);
         let wanted = size + 1;
-        let (bucket, lower, upper) = bounds(words);
+        let (lower, upper) = bounds(words);
         let typed = term_as_kept(words.longest());
-        let directory = &self.entries.terms.directory;
-        let shards = directory.shards_now(&bucket).await?.unwrap_or(1);
         let mut position = from.to_owned();
         let (mut shown, mut stale, mut examined) = (Vec::new(), Vec::new(), 0);
         let mut more = true;
         while shown.len() < wanted && examined < self.examined_per_page() {
             let limit = wanted - shown.len();
-            let limit_value = i32::try_from(limit).unwrap_or(i32::MAX);
-            let (statement, descending) = match direction {
-                Direction::Forwards => (&self.entries_between, false),
-                Direction::Backwards => (&self.entries_between_backwards, true),
-            };
-            let (low, high) = match direction {
-                Direction::Forwards => (position.as_str(), upper.as_str()),
-                Direction::Backwards => (lower.as_str(), position.as_str()),
-            };
-            let values = |shard| (&bucket, shard, low, high, limit_value);
-            let entries = merged(
-                &self.rows.session,
-                statement,
-                shards,
-                values,
-                limit,
-                descending,
-            )
-            .await?;
-            examined += entries.len();
-            more = entries.len() == limit;
-            if let Some(last) = entries.last() {
-                position = last.key.as_str().to_owned();
+            let bounds = (lower.as_str(), upper.as_str());
+            let walked = self
+                .walker
+                .walk(direction, &position, bounds, limit)
+                .await?;
+            examined += walked.entries.len();
+            more = walked.go_on_from.is_some();
+            if let Some(go_on_from) = walked.go_on_from {
+                position = go_on_from;
             }
-            for (entry, user) in with_users(&self.rows, entries).await? {
+            for (entry, user) in with_users(&self.rows, walked.entries).await? {
                 match shown_by(&entry, user.as_ref(), words, &typed) {
                     Shown::Yes => shown.extend(user.map(|user| (entry.key, user))),
                     Shown::ElsewhereOrNot => {}
@@ -217,12 +193,6 @@ impl SearchPages {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Direction {
-    Forwards,
-    Backwards,
-}
-
 /// What one walk through the entries found.
 struct Found {
     /// In the order walked.
@@ -235,12 +205,11 @@ struct Found {
     partial: bool,
 }
 
-/// The bucket of the longest typed word and the keys it starts: after `lower`, before `upper`.
-fn bounds(words: &SearchWords) -> (String, String, String) {
+/// The keys the longest typed word starts: after `lower`, before `upper`.
+fn bounds(words: &SearchWords) -> (String, String) {
     let typed = term_as_kept(words.longest());
-    let bucket = typed.chars().take(BUCKET_CHARS).collect();
     let upper = format!("{typed}{}", char::MAX);
-    (bucket, typed, upper)
+    (typed, upper)
 }
 
 enum Shown {

@@ -1,10 +1,11 @@
-//! A user's entries: one in name order (`users_by_name`) and one under each word of its name and
-//! its email (`users_by_term`, what search reads). Placed when the user is created, moved when its
+//! A user's entries: one in name order (`name_entries`) and one under each word of its name and
+//! its email (`term_entries`, what search reads). Placed when the user is created, moved when its
 //! name or email changes (new ones first, so it is never missing), removed when it is deleted, and
 //! given to rows other clients wrote when reconcile or a page meets them.
 
 use super::entries::{Entries, EntryRow};
 use super::key::NameKey;
+use super::ranges::View;
 use super::read_entries::Entry;
 use super::schema::KeyTable;
 use crate::model::User;
@@ -16,6 +17,14 @@ use scylla::errors::ExecutionError;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// The rows of a new user's entry in name order: one written in the create's batch, the others
+/// (while its range is being split) after it, with the view of the ranges they were made by.
+pub struct NameRows {
+    pub in_batch: EntryRow,
+    pub others: Vec<EntryRow>,
+    pub view: Arc<View>,
+}
 
 pub struct UserEntries {
     pub names: Entries,
@@ -41,28 +50,44 @@ fn term_keys(user: &User) -> BTreeSet<NameKey> {
 }
 
 impl UserEntries {
-    /// `entries_per_shard`: when a bucket's shards are doubled (`Entries`).
+    /// `entries_per_range`: when a range of entries is split (`splits`).
     pub async fn new(
         session: Arc<Session>,
         keyspace: &Keyspace,
-        entries_per_shard: u32,
+        entries_per_range: u32,
     ) -> Result<Self, ExecutionError> {
         Ok(UserEntries {
             names: Entries::new(
                 session.clone(),
                 keyspace,
                 KeyTable::Names,
-                entries_per_shard,
+                entries_per_range,
             )
             .await?,
-            terms: Entries::new(session, keyspace, KeyTable::Terms, entries_per_shard).await?,
+            terms: Entries::new(session, keyspace, KeyTable::Terms, entries_per_range).await?,
         })
     }
 
-    /// The user's entry in name order, as a create writes it in its batch.
-    pub async fn name_entry(&self, user: &User) -> Result<EntryRow, UserError> {
+    /// The rows of the user's entry in name order, as a create writes them.
+    pub async fn name_rows(&self, user: &User) -> Result<NameRows, UserError> {
         let key = NameKey::of(user.id, &user.name, &user.email);
-        self.names.entry(user.id, &key).await
+        let (in_batch, other, view) = self.names.rows_of(user.id, &key).await?;
+        Ok(NameRows {
+            in_batch,
+            others: other.into_iter().collect(),
+            view,
+        })
+    }
+
+    /// What a create writes after its batch: the other rows of its entry in name order, the
+    /// entry again if the view grew old meanwhile, and its entries under its words.
+    pub async fn after_create(&self, user: &User, rows: NameRows) -> Result<(), UserError> {
+        self.names.write_rows(rows.others).await?;
+        let keys = name_keys(user);
+        self.names
+            .place_again_if_outdated(user.id, &keys, &rows.view)
+            .await?;
+        self.place_terms(user).await
     }
 
     /// The user's entries under its words.

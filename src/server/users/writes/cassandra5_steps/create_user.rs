@@ -21,19 +21,19 @@ pub async fn run(
     email: &Email,
     actor: &Actor,
 ) -> Result<(), UserError> {
-    let entry = names.name_entry(created).await?;
+    let entries = names.name_rows(created).await?;
     claims.claim(email, created.id).await?;
     let event = Recorded::now(actor, Event::user_created(created));
     let row = NewUserRow::from(created);
     // The batch writes fixed values under a fixed event time, so repeating it is safe.
     let (by_slot, slot, day) = event.activity();
-    let values = (&row, event.by_user(), by_slot, slot, day, &entry);
+    let values = (&row, event.by_user(), by_slot, slot, day, &entries.in_batch);
     let write = with_retries(|| claims.rows.session.batch(insert_user_audited, &values)).await;
     if let Err(error) = write {
         claims.release(email.as_str(), created.id).await;
         return Err(error.into());
     }
     // Search finds the user once these are written too; reconcile writes them if this fails.
-    log_if_not_kept(names.place_terms(created).await, created.id);
+    log_if_not_kept(names.after_create(created, entries).await, created.id);
     Ok(())
 }
