@@ -124,7 +124,7 @@ started_cassandra6=true
 phase "Cassandra $CASSANDRA6_VERSION with Accord answering" cassandra6 start
 phase "Cassandra $CASSANDRA6_VERSION: the users store and what writes through it, as transactions" \
     env CASSANDRA_VERSION=$CASSANDRA6_VERSION cargo test --features ssr --test api -- --test-threads=4 \
-    store:: adoption:: concurrency:: bulk:: search:: constraints:: \
+    store:: adoption:: concurrency:: bulk:: search:: constraints:: name_order::ranges \
     imports::skip_leaves imports::a_user_created http::every_endpoint http::healthz
 cassandra6 stop
 rm -rf "$CASSANDRA6_STATE_DIR"

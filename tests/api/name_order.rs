@@ -327,11 +327,12 @@ async fn splits_are_done(db: &TestDb, table: &str, directory: i32) -> bool {
     keys.len() == entries.len() && entries.iter().all(|(part, key)| holding(key) == *part)
 }
 
-/// Waits until the splits of both tables are done (they run in the background, and wait for
-/// every server's writes to follow them), at most two minutes.
+/// Waits until the splits of both tables are done (they run in the background on this server,
+/// and wait for every server's writes to follow them), at most two minutes.
 async fn until_splits_are_done(db: &TestDb) {
     let started = std::time::Instant::now();
-    while !(splits_are_done(db, "name_entries", 0).await
+    while !(db.users().entries().splits_under_way() == 0
+        && splits_are_done(db, "name_entries", 0).await
         && splits_are_done(db, "term_entries", 1).await)
     {
         assert!(

@@ -45,7 +45,7 @@ pub struct Entries {
     session: Arc<Session>,
     pub statements: EntryStatements,
     pub ranges: Arc<Ranges>,
-    splits: Arc<Splits>,
+    pub splits: Arc<Splits>,
 }
 
 impl Entries {

@@ -36,15 +36,16 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{Counter, CqlTimestamp};
 use scylla::DeserializeRow;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
 /// At most one entry written in this many is counted.
 const SAMPLE_MOST: u32 = 64;
-/// Entries a split copies at once.
-const COPIES_AT_ONCE: usize = 16;
+/// Times a split tries to copy its entries before it gives up.
+const COPY_ATTEMPTS: u64 = 3;
+/// Entries a split copies in one batch.
+const COPIED_PER_BATCH: usize = 100;
 /// A split claimed longer ago than this is taken to be abandoned by its server.
 const ABANDONED_AFTER: Duration = Duration::from_secs(600);
 
@@ -124,29 +125,21 @@ impl Splits {
         if sample > 1 && !rand::random::<u32>().is_multiple_of(sample) {
             return;
         }
-        match self.count(range, sample).await {
-            Ok(entries) if entries >= i64::from(self.entries_per_range) => {
-                if self.start_splitting(&range.start) {
-                    let (splits, range) = (self.clone(), range.clone());
-                    tokio::spawn(async move { splits.split(range).await });
-                }
-            }
-            Ok(_) => {}
-            Err(error) => {
-                let error = crate::server::cassandra::error::describe(&error);
-                tracing::warn!(start = range.start, %error, "an entry was not counted; its range splits later");
-            }
+        let values = (Counter(i64::from(sample)), &range.start);
+        let counted = self.session.execute_unpaged(&self.statements.count, values);
+        if let Err(error) = counted.await {
+            let error = crate::server::cassandra::error::describe(&UserError::from(error));
+            tracing::warn!(start = range.start, %error, "an entry was not counted; its range splits later");
+            return;
         }
+        self.split_if_full(range.clone()).await;
     }
 
-    async fn count(&self, range: &Range, sample: u32) -> Result<i64, UserError> {
-        let values = (Counter(i64::from(sample)), &range.start);
-        self.session
-            .execute_unpaged(&self.statements.count, values)
-            .await?;
+    /// About how many entries the range starting at `start` holds.
+    async fn held(&self, start: &str) -> Result<i64, UserError> {
         let read = &self.statements.size;
         Ok(
-            with_retries(|| self.session.execute_unpaged(read, (&range.start,)))
+            with_retries(|| self.session.execute_unpaged(read, (start,)))
                 .await?
                 .into_rows_result()?
                 .maybe_first_row::<Size>()?
@@ -155,9 +148,33 @@ impl Splits {
         )
     }
 
+    /// How many ranges this server is splitting now.
+    pub fn under_way(&self) -> usize {
+        self.splitting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
     fn start_splitting(&self, start: &str) -> bool {
         let mut splitting = self.splitting.lock().unwrap_or_else(|e| e.into_inner());
         splitting.insert(start.to_owned())
+    }
+
+    /// Splits `range` in the background if it holds `entries_per_range` or more.
+    async fn split_if_full(self: &Arc<Self>, range: Range) {
+        match self.held(&range.start).await {
+            Ok(held) if held >= i64::from(self.entries_per_range) => {
+                if self.start_splitting(&range.start) {
+                    tokio::spawn(self.clone().split(range));
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let error = crate::server::cassandra::error::describe(&error);
+                tracing::warn!(start = range.start, %error, "a range's size was not read");
+            }
+        }
     }
 
     async fn split(self: Arc<Self>, range: Range) {
@@ -214,7 +231,19 @@ impl Splits {
             }
         };
         tokio::time::sleep(SPLIT_WAITS).await;
-        let copied = self.copy(range.part, part, &at, &end).await?;
+        let copied = match self.copy_with_retries(range.part, part, &at, &end).await {
+            Ok(copied) => copied,
+            Err(error) => {
+                // Given up: the claim is cleared so that the next count starts again, instead of
+                // the range being written to two partitions until the claim is abandoned.
+                let clear = &self.statements.clear_claim;
+                let _ = self
+                    .session
+                    .execute_unpaged(clear, (&range.start, &at))
+                    .await;
+                return Err(error);
+            }
+        };
         let mut flip = Batch::new(BatchType::Logged);
         flip.append_statement(self.statements.add_range.clone());
         flip.append_statement(self.statements.clear_claim.clone());
@@ -263,26 +292,58 @@ impl Splits {
     }
 
     /// Copies the entries of `from` between `at` and `end` to `to`; says how many.
+    /// `copy`, tried again after a failure (it writes the same entries with the same write times).
+    async fn copy_with_retries(
+        &self,
+        from: Uuid,
+        to: Uuid,
+        at: &str,
+        end: &str,
+    ) -> Result<i64, UserError> {
+        let mut attempt = 1;
+        loop {
+            match self.copy(from, to, at, end).await {
+                Err(error) if attempt < COPY_ATTEMPTS => {
+                    let error = crate::server::cassandra::error::describe(&error);
+                    tracing::warn!(attempt, %error, "copying a range of entries failed; trying again");
+                    tokio::time::sleep(Duration::from_secs(attempt)).await;
+                    attempt += 1;
+                }
+                copied => return copied,
+            }
+        }
+    }
+
+    /// In batches of `COPIED_PER_BATCH`: all to one partition, which Cassandra applies as one
+    /// write.
     async fn copy(&self, from: Uuid, to: Uuid, at: &str, end: &str) -> Result<i64, UserError> {
-        let copied = AtomicI64::new(0);
-        self.session
+        let mut entries = self
+            .session
             .execute_iter(self.statements.entries_between.clone(), (from, at, end))
             .await?
-            .rows_stream::<Copied>()?
-            .map_err(UserError::from)
-            .try_for_each_concurrent(COPIES_AT_ONCE, |entry| {
-                let copied = &copied;
-                async move {
-                    let written = entry.written.unwrap_or_else(|| now_millis() * 1000);
-                    let values = (to, &entry.key, entry.id, written);
-                    let copy = &self.statements.copy;
-                    with_retries(|| self.session.execute_unpaged(copy, &values)).await?;
-                    copied.fetch_add(1, Ordering::Relaxed);
-                    Ok(())
+            .rows_stream::<Copied>()?;
+        let (mut copied, mut batch) = (0, Vec::with_capacity(COPIED_PER_BATCH));
+        loop {
+            let entry = entries.try_next().await?;
+            let read_all = entry.is_none();
+            if let Some(entry) = entry {
+                let written = entry.written.unwrap_or_else(|| now_millis() * 1000);
+                batch.push((to, entry.key, entry.id, written));
+            }
+            if batch.len() >= COPIED_PER_BATCH || (read_all && !batch.is_empty()) {
+                let mut copies = Batch::new(BatchType::Unlogged);
+                for _ in &batch {
+                    copies.append_statement(self.statements.copy.clone());
                 }
-            })
-            .await?;
-        Ok(copied.into_inner())
+                copies.set_is_idempotent(true);
+                with_retries(|| self.session.batch(&copies, &batch)).await?;
+                copied += batch.len() as i64;
+                batch.clear();
+            }
+            if read_all {
+                return Ok(copied);
+            }
+        }
     }
 
     /// Moves the count of the copied entries from the old range to the new one.

@@ -95,6 +95,11 @@ impl UserEntries {
         self.terms.place(user.id, &term_keys(user)).await
     }
 
+    /// How many ranges of entries this server is splitting now.
+    pub fn splits_under_way(&self) -> usize {
+        self.names.splits.under_way() + self.terms.splits.under_way()
+    }
+
     /// All of the user's entries.
     pub async fn place(&self, user: &User) -> Result<(), UserError> {
         self.names.place(user.id, &name_keys(user)).await?;
