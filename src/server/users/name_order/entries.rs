@@ -35,6 +35,15 @@ struct EntryAt {
     key: String,
 }
 
+impl EntryAt {
+    fn of(row: EntryRow) -> Self {
+        EntryAt {
+            part: row.part,
+            key: row.key,
+        }
+    }
+}
+
 pub struct EntryStatements {
     pub insert_entry: PreparedStatement,
     delete_entry: PreparedStatement,
@@ -101,9 +110,10 @@ impl Entries {
         for key in keys {
             self.splits.count_written(view.holding(key.as_str())).await;
         }
-        let rows = all_rows_in(&view, id, keys);
-        self.write_all(&self.statements.insert_entry, rows).await?;
-        self.place_again_if_outdated(id, keys, &view).await
+        let insert = &self.statements.insert_entry;
+        self.write_all(insert, all_rows_in(&view, id, keys)).await?;
+        self.again_if_outdated(insert, id, keys, &view, |row| row)
+            .await
     }
 
     /// Writes entries whose rows were made by `rows_of`.
@@ -111,20 +121,35 @@ impl Entries {
         self.write_all(&self.statements.insert_entry, rows).await
     }
 
-    /// When `view` grew old while entries were written by it, a split may have begun meanwhile
-    /// and copied the range without them: they are written again where the ranges say now.
+    /// `place`'s second half, for entries whose rows a create wrote in its batch.
     pub async fn place_again_if_outdated(
         &self,
         id: Uuid,
         keys: &BTreeSet<NameKey>,
         view: &View,
     ) -> Result<(), UserError> {
+        let insert = &self.statements.insert_entry;
+        self.again_if_outdated(insert, id, keys, view, |row| row)
+            .await
+    }
+
+    /// When `view` grew old while `statement` was written for `id`'s entries by it, a split may
+    /// have begun meanwhile and copied the range without that write: it is written again where
+    /// the ranges say now.
+    async fn again_if_outdated<Values: SerializeRow>(
+        &self,
+        statement: &PreparedStatement,
+        id: Uuid,
+        keys: &BTreeSet<NameKey>,
+        view: &View,
+        values: fn(EntryRow) -> Values,
+    ) -> Result<(), UserError> {
         if !view.outdated() {
             return Ok(());
         }
         let now = self.ranges.now().await?;
-        let rows = all_rows_in(&now, id, keys);
-        self.write_all(&self.statements.insert_entry, rows).await
+        let rows = all_rows_in(&now, id, keys).into_iter().map(values);
+        self.write_all(statement, rows.collect()).await
     }
 
     /// One statement for each of `values`, in one batch (one partition per key, rarely more
@@ -148,22 +173,12 @@ impl Entries {
 
     /// Removes the entries of `id` under `keys`.
     pub async fn remove(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
-        let mut view = self.ranges.remembered().await?;
-        loop {
-            let deletes = all_rows_in(&view, id, keys)
-                .into_iter()
-                .map(|row| EntryAt {
-                    part: row.part,
-                    key: row.key,
-                })
-                .collect();
-            self.write_all(&self.statements.delete_entry, deletes)
-                .await?;
-            if !view.outdated() {
-                return Ok(());
-            }
-            view = Arc::new(self.ranges.now().await?);
-        }
+        let view = self.ranges.remembered().await?;
+        let delete = &self.statements.delete_entry;
+        let deletes = all_rows_in(&view, id, keys).into_iter().map(EntryAt::of);
+        self.write_all(delete, deletes.collect()).await?;
+        self.again_if_outdated(delete, id, keys, &view, EntryAt::of)
+            .await
     }
 
     /// Whether `id` has its entry under `key`.

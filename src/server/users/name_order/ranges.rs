@@ -13,6 +13,7 @@
 //! before it counts on every write seeing it, and a write whose view is older than that by the
 //! time it is done is written again where the ranges say now (`Entries`).
 
+use super::schema::KeyTable;
 use crate::server::cassandra::retries::with_retries;
 use crate::server::cassandra::statements::plain;
 use crate::server::config::Keyspace;
@@ -28,8 +29,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use uuid::Uuid;
-
-use super::schema::KeyTable;
 
 /// The partition of a table's first range.
 pub const FIRST_PART: Uuid = Uuid::nil();

@@ -3,7 +3,7 @@
 //! has that key.
 
 use super::key::NameKey;
-use super::ranges::Ranges;
+use super::ranges::{Range, Ranges, RANGES_PER_READ};
 use super::schema::KeyTable;
 use crate::model::User;
 use crate::server::cassandra::retries::with_retries;
@@ -17,6 +17,7 @@ use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
@@ -81,6 +82,30 @@ impl Walked {
             go_on_from,
         }
     }
+
+    /// A walk that read as many partitions as it may: the next goes on from `position`.
+    fn stopped_at(entries: Vec<Entry>, position: String) -> Self {
+        Walked {
+            entries,
+            go_on_from: Some(position),
+        }
+    }
+
+    /// A walk that reached its bounds.
+    fn ended(entries: Vec<Entry>) -> Self {
+        Walked {
+            entries,
+            go_on_from: None,
+        }
+    }
+}
+
+/// Where the range before `following` ends, within `upper`.
+fn end_of(following: &VecDeque<Range>, upper: &str) -> String {
+    following
+        .front()
+        .map_or(upper, |next| next.start.as_str().min(upper))
+        .to_owned()
 }
 
 /// Walks the entries of one table in key order, one range's partition after another.
@@ -127,15 +152,14 @@ impl Walker {
     async fn forwards(&self, from: &str, upper: &str, wanted: usize) -> Result<Walked, UserError> {
         let mut range = self.ranges.holding(from).await?;
         let mut following = self.ranges.starting_after(from).await?;
+        let mut listed_all = following.len() < RANGES_PER_READ;
         let mut entries = Vec::new();
         for slice in 1.. {
-            if following.is_empty() && range.start.as_str() > from {
+            if following.is_empty() && !listed_all {
                 following = self.ranges.starting_after(&range.start).await?;
+                listed_all = following.len() < RANGES_PER_READ;
             }
-            let end = following
-                .front()
-                .map_or(upper, |next| next.start.as_str().min(upper))
-                .to_owned();
+            let end = end_of(&following, upper);
             let low = from.max(range.start.as_str());
             let limit = wanted - entries.len();
             entries.extend(
@@ -150,19 +174,11 @@ impl Walker {
                 .filter(|next| next.start.as_str() < upper);
             match next {
                 None => break,
-                Some(_) if slice >= SLICES_PER_WALK => {
-                    return Ok(Walked {
-                        entries,
-                        go_on_from: Some(end),
-                    })
-                }
+                Some(_) if slice >= SLICES_PER_WALK => return Ok(Walked::stopped_at(entries, end)),
                 Some(next) => range = next,
             }
         }
-        Ok(Walked {
-            entries,
-            go_on_from: None,
-        })
+        Ok(Walked::ended(entries))
     }
 
     async fn backwards(&self, from: &str, lower: &str, wanted: usize) -> Result<Walked, UserError> {
@@ -186,20 +202,14 @@ impl Walker {
                 break;
             }
             if slice >= SLICES_PER_WALK {
-                return Ok(Walked {
-                    entries,
-                    go_on_from: Some(range.start),
-                });
+                return Ok(Walked::stopped_at(entries, range.start));
             }
             if preceding.is_empty() {
                 preceding = self.ranges.starting_before(&range.start).await?;
             }
             high = range.start;
         }
-        Ok(Walked {
-            entries,
-            go_on_from: None,
-        })
+        Ok(Walked::ended(entries))
     }
 
     /// The first slice a forward walk from `from` reads, as its statement and values (tests trace
@@ -212,9 +222,7 @@ impl Walker {
     ) -> Result<(&PreparedStatement, (Uuid, String, String, i32)), UserError> {
         let range = self.ranges.holding(&from).await?;
         let following = self.ranges.starting_after(&from).await?;
-        let end = following
-            .front()
-            .map_or(upper.clone(), |next| next.start.clone().min(upper));
+        let end = end_of(&following, &upper);
         let low = from.max(range.start);
         Ok((&self.forwards, (range.part, low, end, limit)))
     }

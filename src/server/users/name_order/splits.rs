@@ -195,13 +195,14 @@ impl Splits {
     /// is splitting it or it is too small to split.
     async fn split_range(&self, range: Range) -> Result<Option<String>, UserError> {
         let range = self.ranges.holding(&range.start).await?;
+        let claimed_lately = range.split_since.is_some_and(|CqlTimestamp(since)| {
+            now_millis().saturating_sub(since) < ABANDONED_AFTER.as_millis() as i64
+        });
+        if range.split_at.is_some() && claimed_lately {
+            return Ok(None);
+        }
         let end = self.end_of(&range).await?;
         let (at, part) = match (&range.split_at, range.split_part, range.split_since) {
-            (Some(_), _, Some(CqlTimestamp(since)))
-                if now_millis().saturating_sub(since) < ABANDONED_AFTER.as_millis() as i64 =>
-            {
-                return Ok(None);
-            }
             (Some(at), Some(part), Some(since)) => {
                 // Abandoned by the server that claimed it: take it over, same cut.
                 let values = (now(), &range.start, since);
