@@ -89,8 +89,8 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
     for table in [
         "users",
         "users_by_email",
-        "name_entries",
-        "term_entries",
+        "ordered_names",
+        "ordered_terms",
         "entry_ranges",
         "entry_range_sizes",
         "bench_dataset",
@@ -189,7 +189,7 @@ async fn load(keyspace: &str, users: u64) -> Result<(), Box<dyn std::error::Erro
 
 /// What a loaded dataset is called in `bench_dataset`: a keyspace from before the entries in name
 /// order and search existed is loaded again.
-const DATASET: &str = "users-with-entries-in-ranges-1";
+const DATASET: &str = "users-with-entries-by-key-and-id-1";
 
 const FIRST_NAMES: [&str; 24] = [
     "Ana", "María", "Martin", "Zoë", "Åsa", "Jean-Luc", "Marco", "Sofia", "Liam", "Noah", "Emma",

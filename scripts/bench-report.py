@@ -200,12 +200,13 @@ lines += [
     f"| `GET /` (list) | {speed(list_page)} | {each_round('list-page')} |",
     f"| search ÷ list | **{ratio(search_page['rps'], list_page['rps'])}** | | | |",
     "",
-    f"- Search's entries (`term_entries`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
-    f" the name order's (`name_entries`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
-    f" search ÷ users **{ratio(index_bytes, table_bytes)}**.",
+    f"- Search's entries (`ordered_terms`) on disk with 10^6 users, flushed and compacted: {index_bytes / 1e6:,.1f} MB,"
+    f" the name order's (`ordered_names`) {name_bytes / 1e6:,.1f} MB, against `users`' data files {table_bytes / 1e6:,.1f} MB:"
+    f" search ÷ users **{ratio(index_bytes, table_bytes)}**, search and name order ÷ users"
+    f" **{ratio(index_bytes + name_bytes, table_bytes)}**.",
     *[
         f"- The largest partition of `{table}` at 10^6 users: {largest(table)}"
-        for table in ("term_entries", "name_entries")
+        for table in ("ordered_terms", "ordered_names")
     ],
     f"- Loading the 10^6 users: {loaded}.",
     "",

@@ -144,13 +144,13 @@ settle() {
 }
 
 say "the search and name-order entries on disk against the users, 10^6 users (flushed, compacted)"
-scripts/cassandra.sh nodetool flush "$LARGE" users term_entries name_entries
+scripts/cassandra.sh nodetool flush "$LARGE" users ordered_terms ordered_names
 settle
-du -cb .cassandra/data/data/"$LARGE"/term_entries-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
-du -cb .cassandra/data/data/"$LARGE"/name_entries-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/name-order-bytes"
+du -cb .cassandra/data/data/"$LARGE"/ordered_terms-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/search-index-bytes"
+du -cb .cassandra/data/data/"$LARGE"/ordered_names-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/name-order-bytes"
 du -cb .cassandra/data/data/"$LARGE"/users-*/*Data.db | tail -n1 | cut -f1 >"$RESULTS/table-data-bytes"
 # The largest partition of each table of entries: its bytes and cells (two per entry).
-for table in term_entries name_entries; do
+for table in ordered_terms ordered_names; do
     scripts/cassandra.sh nodetool tablehistograms "$LARGE" "$table" |
         awk '$1 == "Max" { print $(NF-1), $NF }' >"$RESULTS/largest-$table"
 done

@@ -7,6 +7,7 @@ use cassandra_users::model::{Role, User, UserPage};
 use cassandra_users::server::audit::Actor;
 use cassandra_users::server::users::name_order::key::NameKey;
 use cassandra_users::server::users::name_order::pages::NameFrom;
+use cassandra_users::server::users::name_order::schema::KeyTable;
 use cassandra_users::server::Database;
 use cassandra_users::validate::validate_user;
 use futures_util::{stream, StreamExt};
@@ -37,7 +38,7 @@ fn from(cursor: &str, forwards: bool) -> NameFrom {
 async fn listed_from(db: &TestDb, prefix: &str) -> Vec<User> {
     let mut page = db
         .users()
-        .list_by_name(NameFrom::After(NameKey::from_stored(prefix.to_owned())))
+        .list_by_name(NameFrom::After(NameKey::before(prefix)))
         .await
         .unwrap();
     let mut users = Vec::new();
@@ -103,19 +104,33 @@ async fn paging_both_ways_through_120_sorted_rows_visits_each_once() {
     let mut expected = created.clone();
     expected.sort_by_key(|u| NameKey::of(u.id, &u.name, &u.email));
 
-    let mut pages: Vec<UserPage> = vec![db.users().list_by_name(NameFrom::Start).await.unwrap()];
+    let pages = every_page_forwards(&db).await;
     assert_eq!(pages[0].previous, None, "nothing before the first page");
+    let forwards: Vec<User> = pages.iter().flat_map(|p| p.users.clone()).collect();
+    assert_eq!(pages.len(), 12, "120 users in pages of 10");
+    assert_eq!(forwards, expected, "each user once, in name order");
+    assert_eq!(
+        every_page_back_from(&db, pages.last().unwrap()).await,
+        users_of(&pages),
+        "the same pages, walked back"
+    );
+    db.drop().await;
+}
+
+/// Every page of the name order, by each page's `next`.
+async fn every_page_forwards(db: &TestDb) -> Vec<UserPage> {
+    let mut pages: Vec<UserPage> = vec![db.users().list_by_name(NameFrom::Start).await.unwrap()];
     while let Some(next) = pages.last().unwrap().next.clone() {
         assert!(pages.len() < 20, "paging does not end");
         pages.push(db.users().list_by_name(from(&next, true)).await.unwrap());
     }
-    let forwards: Vec<User> = pages.iter().flat_map(|p| p.users.clone()).collect();
-    assert_eq!(pages.len(), 12, "120 users in pages of 10");
-    assert_eq!(forwards, expected, "each user once, in name order");
+    pages
+}
 
-    // Back from the last page to the first, by each page's `previous`.
-    let mut backwards = vec![pages.last().unwrap().users.clone()];
-    let mut previous = pages.last().unwrap().previous.clone();
+/// The users of every page from the first to `last`, walked back by each page's `previous`.
+async fn every_page_back_from(db: &TestDb, last: &UserPage) -> Vec<Vec<User>> {
+    let mut backwards = vec![last.users.clone()];
+    let mut previous = last.previous.clone();
     while let Some(before) = previous {
         assert!(backwards.len() < 20, "paging back does not end");
         let page = db.users().list_by_name(from(&before, false)).await.unwrap();
@@ -123,8 +138,39 @@ async fn paging_both_ways_through_120_sorted_rows_visits_each_once() {
         previous = page.previous;
     }
     backwards.reverse();
-    let expected_pages: Vec<Vec<User>> = pages.iter().map(|p| p.users.clone()).collect();
-    assert_eq!(backwards, expected_pages, "the same pages, walked back");
+    backwards
+}
+
+fn users_of(pages: &[UserPage]) -> Vec<Vec<User>> {
+    pages.iter().map(|p| p.users.clone()).collect()
+}
+
+#[tokio::test]
+async fn rows_with_the_same_name_and_email_are_paged_one_by_one_both_ways() {
+    // Other clients may write rows that share a name and an email: one key, told apart by id.
+    let db = TestDb::alone(2).await;
+    let mut twins = HashSet::new();
+    for _ in 0..5 {
+        let id = db
+            .insert_elsewhere("Twin Row", "twin@example.com", std::time::Duration::ZERO)
+            .await;
+        let user = db.users().get(id).await.unwrap();
+        db.users().entries().place(&user).await.unwrap();
+        twins.insert(id);
+    }
+    let pages = every_page_forwards(&db).await;
+    let sizes: Vec<usize> = pages.iter().map(|p| p.users.len()).collect();
+    assert_eq!(sizes, [2, 2, 1], "five rows in pages of two");
+    let seen: HashSet<Uuid> = pages
+        .iter()
+        .flat_map(|p| p.users.iter().map(|u| u.id))
+        .collect();
+    assert_eq!(seen, twins, "each row once");
+    assert_eq!(
+        every_page_back_from(&db, pages.last().unwrap()).await,
+        users_of(&pages),
+        "the same pages, walked back"
+    );
     db.drop().await;
 }
 
@@ -150,12 +196,12 @@ async fn edits_move_a_user_and_deletes_take_it_out() {
     db.drop().await;
 }
 
-/// How many entries of `name_entries` point at `id` (a test may look at a whole table).
+/// How many entries of `ordered_names` point at `id` (a test may look at a whole table).
 async fn entries_of(db: &TestDb, id: Uuid) -> usize {
     let rows = db
         .session()
         .query_unpaged(
-            at_quorum(format!("SELECT id FROM {}.name_entries", db.keyspace())),
+            at_quorum(format!("SELECT id FROM {}.ordered_names", db.keyspace())),
             (),
         )
         .await
@@ -181,7 +227,7 @@ async fn an_entry_whose_user_is_gone_is_not_shown_and_is_removed() {
         .as_micros() as i64;
     let ks = db.keyspace();
     let cql = format!(
-        "INSERT INTO {ks}.name_entries (part, key, id) VALUES (?, ?, ?) USING TIMESTAMP {long_ago}"
+        "INSERT INTO {ks}.ordered_names (part, key, id, placed) VALUES (?, ?, ?, true) USING TIMESTAMP {long_ago}"
     );
     let values = (Uuid::nil(), key.as_str(), gone);
     db.session()
@@ -277,11 +323,12 @@ async fn the_api_lists_by_name_by_default_and_by_token_when_asked() {
     db.drop().await;
 }
 
-/// The ranges of a directory: each one's start, partition and split under way.
-async fn ranges_of(db: &TestDb, directory: i32) -> Vec<(String, Uuid, Option<String>)> {
+/// The ranges of a table's keys: each one's start, partition and split under way.
+async fn ranges_of(db: &TestDb, table: KeyTable) -> Vec<(String, Uuid, Option<String>)> {
     let cql = format!(
-        "SELECT start, part, split_at FROM {}.entry_ranges WHERE directory = {directory}",
-        db.keyspace()
+        "SELECT start, part, split_at FROM {}.entry_ranges WHERE directory = {}",
+        db.keyspace(),
+        table.directory()
     );
     let rows = db
         .session()
@@ -298,25 +345,29 @@ async fn ranges_of(db: &TestDb, directory: i32) -> Vec<(String, Uuid, Option<Str
 
 /// Whether every split of `table` is done and cleaned up: no split under way, and every entry
 /// in the partition of the range that holds its key, once.
-async fn splits_are_done(db: &TestDb, table: &str, directory: i32) -> bool {
-    let ranges = ranges_of(db, directory).await;
+async fn splits_are_done(db: &TestDb, table: KeyTable) -> bool {
+    let ranges = ranges_of(db, table).await;
     if ranges.iter().any(|(_, _, split_at)| split_at.is_some()) {
         return false;
     }
-    let cql = format!("SELECT part, key FROM {}.{table}", db.keyspace());
+    let cql = format!(
+        "SELECT part, key, id FROM {}.{}",
+        db.keyspace(),
+        table.name()
+    );
     let rows = db
         .session()
         .query_unpaged(at_quorum(cql), ())
         .await
         .unwrap();
-    let entries: Vec<(Uuid, String)> = rows
+    let entries: Vec<(Uuid, String, Uuid)> = rows
         .into_rows_result()
         .unwrap()
-        .rows::<(Uuid, String)>()
+        .rows::<(Uuid, String, Uuid)>()
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let keys: HashSet<&String> = entries.iter().map(|(_, key)| key).collect();
+    let keys: HashSet<(&String, Uuid)> = entries.iter().map(|(_, key, id)| (key, *id)).collect();
     let holding = |key: &str| {
         ranges
             .iter()
@@ -324,7 +375,7 @@ async fn splits_are_done(db: &TestDb, table: &str, directory: i32) -> bool {
             .find(|(start, _, _)| start.as_str() <= key)
             .map_or(Uuid::nil(), |(_, part, _)| *part)
     };
-    keys.len() == entries.len() && entries.iter().all(|(part, key)| holding(key) == *part)
+    keys.len() == entries.len() && entries.iter().all(|(part, key, _)| holding(key) == *part)
 }
 
 /// Waits until the splits of both tables are done (they run in the background on this server,
@@ -332,14 +383,14 @@ async fn splits_are_done(db: &TestDb, table: &str, directory: i32) -> bool {
 async fn until_splits_are_done(db: &TestDb) {
     let started = std::time::Instant::now();
     while !(db.users().entries().splits_under_way() == 0
-        && splits_are_done(db, "name_entries", 0).await
-        && splits_are_done(db, "term_entries", 1).await)
+        && splits_are_done(db, KeyTable::Names).await
+        && splits_are_done(db, KeyTable::Terms).await)
     {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(120),
             "splits not done after two minutes: {:?} {:?}",
-            ranges_of(db, 0).await,
-            ranges_of(db, 1).await
+            ranges_of(db, KeyTable::Names).await,
+            ranges_of(db, KeyTable::Terms).await
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
@@ -392,9 +443,10 @@ fn in_name_order(mut users: Vec<User>) -> Vec<User> {
     users
 }
 
-/// Marks the first range of `directory` as being split at `at` by another server, since
+/// Marks the first range of `table` as being split at `at` by another server, since
 /// `minutes_ago`: the way a split looks while it waits, and after its server stopped.
-async fn split_claimed_elsewhere(db: &TestDb, directory: i32, at: &str, minutes_ago: u64) {
+async fn split_claimed_elsewhere(db: &TestDb, table: KeyTable, at: &str, minutes_ago: u64) {
+    let directory = table.directory();
     let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * minutes_ago);
     let since = since
         .duration_since(std::time::UNIX_EPOCH)
@@ -427,8 +479,8 @@ async fn ranges_that_fill_are_split_and_pages_stay_whole_before_during_and_after
     .await;
     // Another server is splitting the first ranges: writes past the cut go to both partitions,
     // pages still read the old one, and this server leaves the split to its owner.
-    split_claimed_elsewhere(&db, 0, "hot 5", 0).await;
-    split_claimed_elsewhere(&db, 1, "h5", 0).await;
+    split_claimed_elsewhere(&db, KeyTable::Names, "hot 5", 0).await;
+    split_claimed_elsewhere(&db, KeyTable::Terms, "h5", 0).await;
     let mut users = create_hot(&db, 0..40).await;
     let gone = users.remove(3);
     db.users().delete(gone.id, Some(&gone), &CLI).await.unwrap();
@@ -448,26 +500,26 @@ async fn ranges_that_fill_are_split_and_pages_stay_whole_before_during_and_after
     );
     assert_eq!(found_hot(&db).await, expected, "search, while they are");
     assert_eq!(
-        ranges_of(&db, 0).await.len(),
+        ranges_of(&db, KeyTable::Names).await.len(),
         1,
         "the owner's split is left to it"
     );
 
     // Its server stopped long ago: the next writes take the splits over and finish them, and
     // the new ranges fill and split in turn.
-    split_claimed_elsewhere(&db, 0, "hot 5", 60).await;
-    split_claimed_elsewhere(&db, 1, "h5", 60).await;
+    split_claimed_elsewhere(&db, KeyTable::Names, "hot 5", 60).await;
+    split_claimed_elsewhere(&db, KeyTable::Terms, "h5", 60).await;
     users.extend(create_hot(&db, 40..70).await);
     until_splits_are_done(&db).await;
     assert!(
-        ranges_of(&db, 0).await.len() >= 2,
+        ranges_of(&db, KeyTable::Names).await.len() >= 2,
         "{:?}",
-        ranges_of(&db, 0).await
+        ranges_of(&db, KeyTable::Names).await
     );
     assert!(
-        ranges_of(&db, 1).await.len() >= 2,
+        ranges_of(&db, KeyTable::Terms).await.len() >= 2,
         "{:?}",
-        ranges_of(&db, 1).await
+        ranges_of(&db, KeyTable::Terms).await
     );
     let expected = in_name_order(users);
     assert_eq!(

@@ -24,7 +24,7 @@ async fn a_page_of_results_is_one_slice_of_a_page_at_ten_thousand_rows() {
         "INSERT INTO {ks}.users (id, name, email) VALUES (?, ?, ?)"
     ));
     let insert_term = prepare(format!(
-        "INSERT INTO {ks}.term_entries (part, key, id) VALUES (?, ?, ?)"
+        "INSERT INTO {ks}.ordered_terms (part, key, id, placed) VALUES (?, ?, ?, true)"
     ));
     let (insert_user, insert_term) = (insert_user.await.unwrap(), insert_term.await.unwrap());
     // The rows and their entries as the app writes them (without an audit event each).
@@ -42,7 +42,7 @@ async fn a_page_of_results_is_one_slice_of_a_page_at_ten_thousand_rows() {
                     .await?;
                 for key in NameKey::terms_of(id, &name, &email) {
                     // One range, never split: the test writes its entries without counting them.
-                    let values = (Uuid::nil(), key.as_str().to_owned(), id);
+                    let values = (Uuid::nil(), key.as_str().to_owned(), key.id());
                     session.execute_unpaged(insert_term, values).await?;
                 }
                 Ok::<(), scylla::errors::ExecutionError>(())
@@ -69,7 +69,7 @@ async fn a_page_of_results_is_one_slice_of_a_page_at_ten_thousand_rows() {
         let activities = trace(&db, answer.tracing_id().expect("a traced read")).await;
         let partitions_read = activities
             .iter()
-            .filter(|a| a.starts_with("Executing single-partition query on term_entries"))
+            .filter(|a| a.starts_with("Executing single-partition query on ordered_terms"))
             .count();
         // One partition; on the cluster each of the replicas asked (two at LOCAL_QUORUM, three
         // at most) says it once.

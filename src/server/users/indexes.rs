@@ -4,7 +4,7 @@
 //! may choose it, and case-insensitive lookups then silently find nothing. So an index on `email`
 //! without `case_sensitive = false` stops start-up with the command that removes it.
 //!
-//! (Search once read an index on a `search_terms` column; it reads `term_entries` now. A
+//! (Search once read an index on a `search_terms` column; it reads `ordered_terms` now. A
 //! keyspace from then keeps that column and `users_search_idx`, which nothing writes or reads
 //! any more: `DROP INDEX users_search_idx` gives its disk back.)
 

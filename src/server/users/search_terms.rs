@@ -1,5 +1,5 @@
 //! What search finds: the words of a name and the start of an email, whatever their case and
-//! accents (`Zoë` = `zoe`, `ÅSA` = `åsa`). A user is kept in `term_entries` under each word of
+//! accents (`Zoë` = `zoe`, `ÅSA` = `åsa`). A user is kept in `ordered_terms` under each word of
 //! its name (`name_words`) and its email, folded (`name_order::key`); a typed word is looked up by
 //! its start, and every typed word is matched in full on the users found (`SearchWords`).
 

@@ -1,4 +1,4 @@
-//! Writing the entries of one table of keys (`name_entries` or `term_entries`): placed, removed,
+//! Writing the entries of one table of keys (`ordered_names` or `ordered_terms`): placed, removed,
 //! every write idempotent. Which keys a user has is `user_entries`' business; which range holds
 //! a key, `ranges`'; when a range splits, `splits`'.
 
@@ -12,7 +12,6 @@ use crate::server::config::Keyspace;
 use crate::server::users::error::UserError;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
-use scylla::serialize::row::SerializeRow;
 use scylla::statement::batch::{Batch, BatchType};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::SerializeRow;
@@ -20,28 +19,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// The values of an entry's INSERT, in the order of `insert_entry`.
+/// An entry's row, the values of its INSERT and its DELETE (in the order of both).
 #[derive(Clone, Debug, SerializeRow)]
 pub struct EntryRow {
     pub part: Uuid,
     pub key: String,
     pub id: Uuid,
-}
-
-/// The values of an entry's DELETE, in the order of `delete_entry`.
-#[derive(SerializeRow)]
-struct EntryAt {
-    part: Uuid,
-    key: String,
-}
-
-impl EntryAt {
-    fn of(row: EntryRow) -> Self {
-        EntryAt {
-            part: row.part,
-            key: row.key,
-        }
-    }
 }
 
 pub struct EntryStatements {
@@ -68,9 +51,9 @@ impl Entries {
         let entries = table.name();
         #[rustfmt::skip]
         let statements = EntryStatements {
-            insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (part, key, id) VALUES (?, ?, ?)")).await?,
-            delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE part = ? AND key = ?")).await?,
-            entry_at: plain(&session, format!("SELECT id FROM {ks}.{entries} WHERE part = ? AND key = ?")).await?,
+            insert_entry: plain(&session, format!("INSERT INTO {ks}.{entries} (part, key, id, placed) VALUES (?, ?, ?, true)")).await?,
+            delete_entry: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE part = ? AND key = ? AND id = ?")).await?,
+            entry_at: plain(&session, format!("SELECT id FROM {ks}.{entries} WHERE part = ? AND key = ? AND id = ?")).await?,
         };
         let ranges = Arc::new(Ranges::new(session.clone(), keyspace, table).await?);
         let splits = Splits::new(
@@ -89,31 +72,29 @@ impl Entries {
         })
     }
 
-    /// The rows of `id`'s entry under `key` by the ranges this server remembers (see `rows_in`),
-    /// counted towards its range's split, and that view.
+    /// The rows of the entry `key` by the ranges this server remembers (see `rows_in`), counted
+    /// towards its range's split, and that view.
     pub async fn rows_of(
         &self,
-        id: Uuid,
         key: &NameKey,
     ) -> Result<(EntryRow, Option<EntryRow>, Arc<View>), UserError> {
         let view = self.ranges.remembered().await?;
         // Counted as it is about to be written (a write that then fails counts too: a range may
         // split a little early, never late).
         self.splits.count_written(view.holding(key.as_str())).await;
-        let (row, new_row) = rows_in(&view, id, key);
+        let (row, new_row) = rows_in(&view, key);
         Ok((row, new_row, view))
     }
 
-    /// Writes the entries of `id` under `keys`.
-    pub async fn place(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
+    /// Writes the entries `keys`.
+    pub async fn place(&self, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
         let view = self.ranges.remembered().await?;
         for key in keys {
             self.splits.count_written(view.holding(key.as_str())).await;
         }
         let insert = &self.statements.insert_entry;
-        self.write_all(insert, all_rows_in(&view, id, keys)).await?;
-        self.again_if_outdated(insert, id, keys, &view, |row| row)
-            .await
+        self.write_all(insert, all_rows_in(&view, keys)).await?;
+        self.again_if_outdated(insert, keys, &view).await
     }
 
     /// Writes entries whose rows were made by `rows_of`.
@@ -124,40 +105,35 @@ impl Entries {
     /// `place`'s second half, for entries whose rows a create wrote in its batch.
     pub async fn place_again_if_outdated(
         &self,
-        id: Uuid,
         keys: &BTreeSet<NameKey>,
         view: &View,
     ) -> Result<(), UserError> {
         let insert = &self.statements.insert_entry;
-        self.again_if_outdated(insert, id, keys, view, |row| row)
-            .await
+        self.again_if_outdated(insert, keys, view).await
     }
 
-    /// When `view` grew old while `statement` was written for `id`'s entries by it, a split may
-    /// have begun meanwhile and copied the range without that write: it is written again where
-    /// the ranges say now.
-    async fn again_if_outdated<Values: SerializeRow>(
+    /// When `view` grew old while `statement` was written for the entries `keys` by it, a split
+    /// may have begun meanwhile and copied the range without that write: it is written again
+    /// where the ranges say now.
+    async fn again_if_outdated(
         &self,
         statement: &PreparedStatement,
-        id: Uuid,
         keys: &BTreeSet<NameKey>,
         view: &View,
-        values: fn(EntryRow) -> Values,
     ) -> Result<(), UserError> {
         if !view.outdated() {
             return Ok(());
         }
         let now = self.ranges.now().await?;
-        let rows = all_rows_in(&now, id, keys).into_iter().map(values);
-        self.write_all(statement, rows.collect()).await
+        self.write_all(statement, all_rows_in(&now, keys)).await
     }
 
     /// One statement for each of `values`, in one batch (one partition per key, rarely more
     /// than a handful).
-    async fn write_all<Values: SerializeRow>(
+    async fn write_all(
         &self,
         statement: &PreparedStatement,
-        values: Vec<Values>,
+        values: Vec<EntryRow>,
     ) -> Result<(), UserError> {
         if values.is_empty() {
             return Ok(());
@@ -171,46 +147,43 @@ impl Entries {
         Ok(())
     }
 
-    /// Removes the entries of `id` under `keys`.
-    pub async fn remove(&self, id: Uuid, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
+    /// Removes the entries `keys`.
+    pub async fn remove(&self, keys: &BTreeSet<NameKey>) -> Result<(), UserError> {
         let view = self.ranges.remembered().await?;
         let delete = &self.statements.delete_entry;
-        let deletes = all_rows_in(&view, id, keys).into_iter().map(EntryAt::of);
-        self.write_all(delete, deletes.collect()).await?;
-        self.again_if_outdated(delete, id, keys, &view, EntryAt::of)
-            .await
+        self.write_all(delete, all_rows_in(&view, keys)).await?;
+        self.again_if_outdated(delete, keys, &view).await
     }
 
-    /// Whether `id` has its entry under `key`.
-    pub async fn has(&self, id: Uuid, key: &NameKey) -> Result<bool, UserError> {
+    /// Whether the entry `key` is there.
+    pub async fn has(&self, key: &NameKey) -> Result<bool, UserError> {
         let range = self.ranges.holding(key.as_str()).await?;
-        let values = (range.part, key.as_str());
+        let values = (range.part, key.as_str(), key.id());
         let found = with_retries(|| {
             self.session
                 .execute_unpaged(&self.statements.entry_at, values)
         })
         .await?;
-        let found = found.into_rows_result()?.maybe_first_row::<(Uuid,)>()?;
-        Ok(found.is_some_and(|(entry,)| entry == id))
+        Ok(found.into_rows_result()?.rows_num() > 0)
     }
 }
 
-/// The rows of `id`'s entry under `key` by `view`: in its range's partition, and in the one its
-/// range is being split into, if so.
-fn rows_in(view: &View, id: Uuid, key: &NameKey) -> (EntryRow, Option<EntryRow>) {
+/// The rows of the entry `key` by `view`: in its range's partition, and in the one its range is
+/// being split into, if so.
+fn rows_in(view: &View, key: &NameKey) -> (EntryRow, Option<EntryRow>) {
     let (part, new_part) = view.holding(key.as_str()).parts_for(key.as_str());
     let row = |part| EntryRow {
         part,
         key: key.as_str().to_owned(),
-        id,
+        id: key.id(),
     };
     (row(part), new_part.map(row))
 }
 
-fn all_rows_in(view: &View, id: Uuid, keys: &BTreeSet<NameKey>) -> Vec<EntryRow> {
+fn all_rows_in(view: &View, keys: &BTreeSet<NameKey>) -> Vec<EntryRow> {
     keys.iter()
         .flat_map(|key| {
-            let (row, new_row) = rows_in(view, id, key);
+            let (row, new_row) = rows_in(view, key);
             std::iter::once(row).chain(new_row)
         })
         .collect()

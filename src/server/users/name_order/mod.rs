@@ -1,5 +1,5 @@
-//! The users in name order (`name_entries`) and by the words of their names and emails
-//! (`term_entries`, what search reads), the ranges their keys are cut into, and the pages read
+//! The users in name order (`ordered_names`) and by the words of their names and emails
+//! (`ordered_terms`, what search reads), the ranges their keys are cut into, and the pages read
 //! from them.
 
 pub mod entries;

@@ -136,17 +136,12 @@ impl NamePages {
         from: &NameKey,
         wanted: usize,
     ) -> Result<(Vec<Entry>, Option<NameKey>), UserError> {
-        let bounds = (NameKey::start(), NameKey::end());
+        let end = NameKey::end();
         let walked = self
             .walker
-            .walk(
-                direction,
-                from.as_str(),
-                (bounds.0.as_str(), bounds.1.as_str()),
-                wanted,
-            )
+            .walk(direction, from, ("", end.as_str()), wanted)
             .await?;
-        Ok((walked.entries, walked.go_on_from.map(NameKey::from_stored)))
+        Ok((walked.entries, walked.go_on_from))
     }
 
     /// The users of these entries, read by id at once, in the entries' order; an entry whose

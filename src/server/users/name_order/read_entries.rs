@@ -1,4 +1,4 @@
-//! Reading entries (of `name_entries` or `term_entries`): walked in key order through the ranges'
+//! Reading entries (of `ordered_names` or `ordered_terms`): walked in key order through the ranges'
 //! partitions, and each entry's user read by id, so a page shows only entries whose user still
 //! has that key.
 
@@ -15,6 +15,7 @@ use crate::server::users::rows::Rows;
 use futures_util::future::join_all;
 use scylla::client::session::Session;
 use scylla::errors::ExecutionError;
+use scylla::serialize::row::SerializeRow;
 use scylla::statement::prepared::PreparedStatement;
 use scylla::DeserializeRow;
 use std::collections::VecDeque;
@@ -38,7 +39,6 @@ struct EntryRead {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
     pub key: NameKey,
-    pub id: Uuid,
     pub written: Option<i64>,
 }
 
@@ -70,24 +70,25 @@ pub enum Direction {
 /// bounds were reached).
 pub struct Walked {
     pub entries: Vec<Entry>,
-    pub go_on_from: Option<String>,
+    pub go_on_from: Option<NameKey>,
 }
 
 impl Walked {
     /// A walk that found all it wanted: the next goes on after its last entry.
     fn full(entries: Vec<Entry>) -> Self {
-        let go_on_from = entries.last().map(|entry| entry.key.as_str().to_owned());
+        let go_on_from = entries.last().map(|entry| entry.key.clone());
         Walked {
             entries,
             go_on_from,
         }
     }
 
-    /// A walk that read as many partitions as it may: the next goes on from `position`.
-    fn stopped_at(entries: Vec<Entry>, position: String) -> Self {
+    /// A walk that read as many partitions as it may: the next goes on from the range that
+    /// starts at `start`, before every entry there.
+    fn stopped_at(entries: Vec<Entry>, start: &str) -> Self {
         Walked {
             entries,
-            go_on_from: Some(position),
+            go_on_from: Some(NameKey::before(start)),
         }
     }
 
@@ -124,34 +125,52 @@ impl Walker {
         ranges: Arc<Ranges>,
     ) -> Result<Self, ExecutionError> {
         let (ks, entries) = (keyspace.as_str(), table.name());
-        let select = format!("SELECT key, id, writetime(id) AS written FROM {ks}.{entries} WHERE part = ? AND key > ? AND key < ?");
+        let select = format!(
+            "SELECT key, id, writetime(placed) AS written FROM {ks}.{entries} WHERE part = ?"
+        );
+        #[rustfmt::skip]
+        let (forwards, backwards) = (
+            plain(&session, format!("{select} AND (key, id) > (?, ?) AND key < ? LIMIT ?")).await?,
+            plain(&session, format!("{select} AND key > ? AND (key, id) < (?, ?) ORDER BY key DESC, id DESC LIMIT ?")).await?,
+        );
         Ok(Walker {
-            forwards: plain(&session, format!("{select} LIMIT ?")).await?,
-            backwards: plain(&session, format!("{select} ORDER BY key DESC LIMIT ?")).await?,
+            forwards,
+            backwards,
             session,
             ranges,
         })
     }
 
-    /// Up to `wanted` entries from `from` (excluded) in `direction`, between `lower` and `upper`
-    /// (excluded): a slice of the partition of the range that holds `from`, then of the next
-    /// ranges' while the page is not full, at most `SLICES_PER_WALK`.
+    /// Up to `wanted` entries from `from` (excluded) in `direction`, with key texts between
+    /// `lower` and `upper` (excluded): a slice of the partition of the range that holds `from`,
+    /// then of the next ranges' while the page is not full, at most `SLICES_PER_WALK`.
     pub async fn walk(
         &self,
         direction: Direction,
-        from: &str,
+        from: &NameKey,
         (lower, upper): (&str, &str),
         wanted: usize,
     ) -> Result<Walked, UserError> {
         match direction {
-            Direction::Forwards => self.forwards(from.max(lower), upper, wanted).await,
-            Direction::Backwards => self.backwards(from.min(upper), lower, wanted).await,
+            Direction::Forwards if from.as_str() < lower => {
+                self.forwards(&NameKey::before(lower), upper, wanted).await
+            }
+            Direction::Forwards => self.forwards(from, upper, wanted).await,
+            Direction::Backwards if from.as_str() >= upper => {
+                self.backwards(&NameKey::before(upper), lower, wanted).await
+            }
+            Direction::Backwards => self.backwards(from, lower, wanted).await,
         }
     }
 
-    async fn forwards(&self, from: &str, upper: &str, wanted: usize) -> Result<Walked, UserError> {
-        let mut range = self.ranges.holding(from).await?;
-        let mut following = self.ranges.starting_after(from).await?;
+    async fn forwards(
+        &self,
+        from: &NameKey,
+        upper: &str,
+        wanted: usize,
+    ) -> Result<Walked, UserError> {
+        let mut range = self.ranges.holding(from.as_str()).await?;
+        let mut following = self.ranges.starting_after(from.as_str()).await?;
         let mut listed_all = following.len() < RANGES_PER_READ;
         let mut entries = Vec::new();
         for slice in 1.. {
@@ -160,12 +179,10 @@ impl Walker {
                 listed_all = following.len() < RANGES_PER_READ;
             }
             let end = end_of(&following, upper);
-            let low = from.max(range.start.as_str());
-            let limit = wanted - entries.len();
-            entries.extend(
-                self.slice(&self.forwards, range.part, low, &end, limit)
-                    .await?,
-            );
+            let low = later(from, &range.start);
+            let limit = limit(wanted - entries.len());
+            let values = (range.part, low.as_str(), low.id(), &end, limit);
+            entries.extend(self.slice(&self.forwards, values).await?);
             if entries.len() >= wanted {
                 return Ok(Walked::full(entries));
             }
@@ -174,27 +191,32 @@ impl Walker {
                 .filter(|next| next.start.as_str() < upper);
             match next {
                 None => break,
-                Some(_) if slice >= SLICES_PER_WALK => return Ok(Walked::stopped_at(entries, end)),
+                Some(_) if slice >= SLICES_PER_WALK => {
+                    return Ok(Walked::stopped_at(entries, &end))
+                }
                 Some(next) => range = next,
             }
         }
         Ok(Walked::ended(entries))
     }
 
-    async fn backwards(&self, from: &str, lower: &str, wanted: usize) -> Result<Walked, UserError> {
-        let mut preceding = self.ranges.starting_before(from).await?;
-        let mut high = from.to_owned();
+    async fn backwards(
+        &self,
+        from: &NameKey,
+        lower: &str,
+        wanted: usize,
+    ) -> Result<Walked, UserError> {
+        let mut preceding = self.ranges.starting_before(from.as_str()).await?;
+        let mut high = from.clone();
         let mut entries = Vec::new();
         for slice in 1.. {
             let Some(range) = preceding.pop_front() else {
                 break;
             };
             let low = lower.max(range.start.as_str());
-            let limit = wanted - entries.len();
-            entries.extend(
-                self.slice(&self.backwards, range.part, low, &high, limit)
-                    .await?,
-            );
+            let limit = limit(wanted - entries.len());
+            let values = (range.part, low, high.as_str(), high.id(), limit);
+            entries.extend(self.slice(&self.backwards, values).await?);
             if entries.len() >= wanted {
                 return Ok(Walked::full(entries));
             }
@@ -202,12 +224,12 @@ impl Walker {
                 break;
             }
             if slice >= SLICES_PER_WALK {
-                return Ok(Walked::stopped_at(entries, range.start));
+                return Ok(Walked::stopped_at(entries, &range.start));
             }
             if preceding.is_empty() {
                 preceding = self.ranges.starting_before(&range.start).await?;
             }
-            high = range.start;
+            high = NameKey::before(&range.start);
         }
         Ok(Walked::ended(entries))
     }
@@ -216,39 +238,51 @@ impl Walker {
     /// it).
     pub async fn first_read(
         &self,
-        from: String,
-        upper: String,
+        from: &str,
+        upper: &str,
         limit: i32,
-    ) -> Result<(&PreparedStatement, (Uuid, String, String, i32)), UserError> {
-        let range = self.ranges.holding(&from).await?;
-        let following = self.ranges.starting_after(&from).await?;
-        let end = end_of(&following, &upper);
-        let low = from.max(range.start);
-        Ok((&self.forwards, (range.part, low, end, limit)))
+    ) -> Result<(&PreparedStatement, FirstRead), UserError> {
+        let range = self.ranges.holding(from).await?;
+        let following = self.ranges.starting_after(from).await?;
+        let end = end_of(&following, upper);
+        let low = later(&NameKey::before(from), &range.start);
+        let values = (range.part, low.as_str().to_owned(), low.id(), end, limit);
+        Ok((&self.forwards, values))
     }
 
-    /// Up to `limit` entries of `part` between `low` and `high` (excluded).
+    /// The entries a slice (`forwards` or `backwards`, with its values) reads.
     async fn slice(
         &self,
         statement: &PreparedStatement,
-        part: Uuid,
-        low: &str,
-        high: &str,
-        limit: usize,
+        values: impl SerializeRow,
     ) -> Result<Vec<Entry>, UserError> {
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
-        let values = (part, low, high, limit);
-        let rows = with_retries(|| self.session.execute_unpaged(statement, values)).await?;
+        let rows = with_retries(|| self.session.execute_unpaged(statement, &values)).await?;
         let mut entries = Vec::new();
         for row in rows.into_rows_result()?.rows::<EntryRead>()? {
             let row = row?;
             entries.push(Entry {
-                key: NameKey::from_stored(row.key),
-                id: row.id,
+                key: NameKey::from_stored(row.key, row.id),
                 written: row.written,
             });
         }
         Ok(entries)
+    }
+}
+
+/// The values of a forward slice: partition, from (key text, id), key text it ends before, limit.
+pub type FirstRead = (Uuid, String, Uuid, String, i32);
+
+fn limit(entries: usize) -> i32 {
+    i32::try_from(entries).unwrap_or(i32::MAX)
+}
+
+/// `from`, or the position before every entry of the range starting at `start` when that comes
+/// later (no entry's key text is a range's start: see `key::cut_after`).
+fn later(from: &NameKey, start: &str) -> NameKey {
+    if from.as_str() >= start {
+        from.clone()
+    } else {
+        NameKey::before(start)
     }
 }
 
@@ -257,7 +291,7 @@ pub async fn with_users(
     rows: &Rows,
     entries: Vec<Entry>,
 ) -> Result<Vec<(Entry, Option<User>)>, UserError> {
-    let reads = join_all(entries.iter().map(|entry| rows.get(entry.id))).await;
+    let reads = join_all(entries.iter().map(|entry| rows.get(entry.key.id()))).await;
     let mut found = Vec::with_capacity(entries.len());
     for (entry, read) in entries.into_iter().zip(reads) {
         match read {

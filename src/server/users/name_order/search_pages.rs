@@ -2,7 +2,7 @@
 //! book: "mart" lists Martin Lee, filed under *martin*, before Ana Martínez, filed under
 //! *martínez*).
 //!
-//! The typed words' longest is looked up in `term_entries`: the words starting with it are
+//! The typed words' longest is looked up in `ordered_terms`: the words starting with it are
 //! neighbours there, so a page is a slice of the partition of the range that holds the page's
 //! position (and of the next range's, when the page crosses into it), up to the end of the words
 //! it starts. Each entry's user is read by id;
@@ -13,7 +13,7 @@
 
 use super::key::{term_as_kept, NameKey};
 use super::pages::NameFrom;
-use super::read_entries::{with_users, Direction, Entry, Walker};
+use super::read_entries::{with_users, Direction, Entry, FirstRead, Walker};
 use super::schema::KeyTable;
 use super::user_entries::UserEntries;
 use crate::model::User;
@@ -24,7 +24,6 @@ use crate::server::users::search_terms::SearchWords;
 use scylla::errors::ExecutionError;
 use scylla::statement::prepared::PreparedStatement;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Entries a page examines at most, in pages' worth.
 const PAGES_EXAMINED: usize = 10;
@@ -72,10 +71,10 @@ impl SearchPages {
     pub async fn first_read(
         &self,
         words: &SearchWords,
-    ) -> Result<(&PreparedStatement, (Uuid, String, String, i32)), UserError> {
+    ) -> Result<(&PreparedStatement, FirstRead), UserError> {
         let (lower, upper) = bounds(words);
         let limit = i32::from(self.page_size) + 1;
-        self.walker.first_read(lower, upper, limit).await
+        self.walker.first_read(&lower, &upper, limit).await
     }
 
     /// One page of the users `words` finds: from the start, after a page's `next`, or (going
@@ -93,9 +92,7 @@ impl SearchPages {
             NameFrom::Before(key) => (None, within(key)),
         };
         if let Some(before) = before {
-            let found = self
-                .found(words, Direction::Backwards, before.as_str())
-                .await?;
+            let found = self.found(words, Direction::Backwards, &before).await?;
             let Found {
                 mut shown,
                 more,
@@ -110,7 +107,7 @@ impl SearchPages {
                 shown.truncate(size);
                 shown.last().map(|(key, _)| key.clone())
             } else {
-                Some(NameKey::from_stored(found.position))
+                Some(found.position)
             };
             shown.reverse();
             let next = shown.last().map(|(key, _)| key.clone()).or(Some(before));
@@ -121,8 +118,8 @@ impl SearchPages {
                 partial,
             });
         }
-        let start = after.as_ref().map_or(lower.as_str(), NameKey::as_str);
-        let found = self.found(words, Direction::Forwards, start).await?;
+        let start = after.clone().unwrap_or_else(|| NameKey::before(&lower));
+        let found = self.found(words, Direction::Forwards, &start).await?;
         let Found {
             mut shown,
             more,
@@ -134,7 +131,7 @@ impl SearchPages {
             shown.truncate(size);
             shown.last().map(|(key, _)| key.clone())
         } else {
-            more.then(|| NameKey::from_stored(found.position))
+            more.then_some(found.position)
         };
         Ok(SearchPage {
             users: shown.into_iter().map(|(_, user)| user).collect(),
@@ -150,13 +147,13 @@ impl SearchPages {
         &self,
         words: &SearchWords,
         direction: Direction,
-        from: &str,
+        from: &NameKey,
     ) -> Result<Found, UserError> {
         let size = usize::from(self.page_size);
         let wanted = size + 1;
         let (lower, upper) = bounds(words);
         let typed = term_as_kept(words.longest());
-        let mut position = from.to_owned();
+        let mut position = from.clone();
         let (mut shown, mut stale, mut examined) = (Vec::new(), Vec::new(), 0);
         let mut more = true;
         while shown.len() < wanted && examined < self.examined_per_page() {
@@ -200,7 +197,7 @@ struct Found {
     /// Whether entries were left unexamined.
     more: bool,
     /// The last entry examined.
-    position: String,
+    position: NameKey,
     /// The walk stopped at the bound on entries examined before it had a page.
     partial: bool,
 }

@@ -20,7 +20,7 @@
 //! (from and to its old partition), and once the claim is older than `ABANDONED_AFTER` the next
 //! server that counts the range starts the split again.
 
-use super::key::NameKey;
+use super::key::{cut_after, NameKey};
 use super::ranges::{Range, Ranges, SPLIT_WAITS};
 use super::schema::KeyTable;
 use crate::server::cassandra::lwt::lwt_applied;
@@ -100,11 +100,11 @@ impl Splits {
             count: lwt(&session, format!("UPDATE {ks}.entry_range_sizes SET held = held + ? WHERE directory = {directory} AND start = ?")).await?,
             size: plain(&session, format!("SELECT held FROM {size}")).await?,
             keys_between: plain(&session, format!("SELECT key FROM {ks}.{entries} WHERE part = ? AND key > ? AND key < ?")).await?,
-            entries_between: plain(&session, format!("SELECT key, id, writetime(id) AS written FROM {ks}.{entries} WHERE part = ? AND key > ? AND key < ?")).await?,
+            entries_between: plain(&session, format!("SELECT key, id, writetime(placed) AS written FROM {ks}.{entries} WHERE part = ? AND key > ? AND key < ?")).await?,
             record_first: lwt(&session, format!("INSERT INTO {ks}.entry_ranges (directory, start, part) VALUES ({directory}, '', ?) IF NOT EXISTS")).await?,
             claim: lwt(&session, format!("UPDATE {ks}.entry_ranges SET split_at = ?, split_part = ?, split_since = ? WHERE directory = {directory} AND start = ? IF split_at = null")).await?,
             take_over: lwt(&session, format!("UPDATE {ks}.entry_ranges SET split_since = ? WHERE directory = {directory} AND start = ? IF split_since = ?")).await?,
-            copy: plain(&session, format!("INSERT INTO {ks}.{entries} (part, key, id) VALUES (?, ?, ?) USING TIMESTAMP ?")).await?,
+            copy: plain(&session, format!("INSERT INTO {ks}.{entries} (part, key, id, placed) VALUES (?, ?, ?, true) USING TIMESTAMP ?")).await?,
             add_range: plain(&session, format!("INSERT INTO {ks}.entry_ranges (directory, start, part) VALUES ({directory}, ?, ?)")).await?,
             clear_claim: plain(&session, format!("UPDATE {ks}.entry_ranges SET split_at = null, split_part = null, split_since = null WHERE directory = {directory} AND start = ? IF split_at = ?")).await?,
             drop_moved: plain(&session, format!("DELETE FROM {ks}.{entries} WHERE part = ? AND key > ?")).await?,
@@ -264,13 +264,13 @@ impl Splits {
     /// Where `range` ends: the next range's start, or after every key.
     async fn end_of(&self, range: &Range) -> Result<String, UserError> {
         let next = self.ranges.starting_after(&range.start).await?;
-        Ok(next.front().map_or_else(
-            || NameKey::end().as_str().to_owned(),
-            |next| next.start.clone(),
-        ))
+        Ok(next
+            .front()
+            .map_or_else(NameKey::end, |next| next.start.clone()))
     }
 
-    /// The position just after the middle key of `range`, if it has two keys or more.
+    /// The position just after the middle key text of `range`, if it has two key texts or more
+    /// (users under one key text, the same word and name and email, are never split apart).
     async fn middle(&self, range: &Range, end: &str) -> Result<Option<String>, UserError> {
         let values = (range.part, &range.start, end);
         let keys: Vec<(String,)> = self
@@ -280,16 +280,8 @@ impl Splits {
             .rows_stream::<(String,)>()?
             .try_collect()
             .await?;
-        if keys.len() < 2 {
-            return Ok(None);
-        }
-        let (middle,) = &keys[keys.len() / 2 - 1];
-        Ok(Some(
-            NameKey::from_stored(middle.clone())
-                .just_after()
-                .as_str()
-                .to_owned(),
-        ))
+        let keys: Vec<String> = keys.into_iter().map(|(key,)| key).collect();
+        Ok(cut_near_middle(&keys))
     }
 
     /// Copies the entries of `from` between `at` and `end` to `to`; says how many.
@@ -363,10 +355,40 @@ impl Splits {
     }
 }
 
+/// Where to cut a range whose key texts are `keys` (in order, one per entry): after the middle
+/// one, or after the last before the final key text when that one runs from the middle to the
+/// end; `None` when all are one key text.
+fn cut_near_middle(keys: &[String]) -> Option<String> {
+    let last = keys.last()?;
+    let middle = keys[..keys.len() / 2].iter().rev().find(|key| *key != last);
+    middle.map(|key| cut_after(key))
+}
+
 fn now_millis() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 fn now() -> CqlTimestamp {
     CqlTimestamp(now_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|text| text.to_string()).collect()
+    }
+
+    #[test]
+    fn a_range_is_cut_after_its_middle_key_text_and_never_inside_one() {
+        let cut = |texts: &[&str]| cut_near_middle(&keys(texts));
+        assert_eq!(cut(&["a", "b", "c", "d"]), Some(cut_after("b")));
+        assert_eq!(cut(&["a", "b", "b", "b", "c", "d"]), Some(cut_after("b")));
+        // The final key text runs from the middle on: cut before it.
+        assert_eq!(cut(&["a", "b", "c", "c", "c", "c"]), Some(cut_after("b")));
+        assert_eq!(cut(&["c", "c", "c", "c"]), None);
+        assert_eq!(cut(&["a"]), None);
+        assert_eq!(cut(&[]), None);
+    }
 }

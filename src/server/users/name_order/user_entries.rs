@@ -1,5 +1,5 @@
-//! A user's entries: one in name order (`name_entries`) and one under each word of its name and
-//! its email (`term_entries`, what search reads). Placed when the user is created, moved when its
+//! A user's entries: one in name order (`ordered_names`) and one under each word of its name and
+//! its email (`ordered_terms`, what search reads). Placed when the user is created, moved when its
 //! name or email changes (new ones first, so it is never missing), removed when it is deleted, and
 //! given to rows other clients wrote when reconcile or a page meets them.
 
@@ -71,7 +71,7 @@ impl UserEntries {
     /// The rows of the user's entry in name order, as a create writes them.
     pub async fn name_rows(&self, user: &User) -> Result<NameRows, UserError> {
         let key = NameKey::of(user.id, &user.name, &user.email);
-        let (in_batch, other, view) = self.names.rows_of(user.id, &key).await?;
+        let (in_batch, other, view) = self.names.rows_of(&key).await?;
         Ok(NameRows {
             in_batch,
             others: other.into_iter().collect(),
@@ -85,14 +85,14 @@ impl UserEntries {
         self.names.write_rows(rows.others).await?;
         let keys = name_keys(user);
         self.names
-            .place_again_if_outdated(user.id, &keys, &rows.view)
+            .place_again_if_outdated(&keys, &rows.view)
             .await?;
         self.place_terms(user).await
     }
 
     /// The user's entries under its words.
     pub async fn place_terms(&self, user: &User) -> Result<(), UserError> {
-        self.terms.place(user.id, &term_keys(user)).await
+        self.terms.place(&term_keys(user)).await
     }
 
     /// How many ranges of entries this server is splitting now.
@@ -102,7 +102,7 @@ impl UserEntries {
 
     /// All of the user's entries.
     pub async fn place(&self, user: &User) -> Result<(), UserError> {
-        self.names.place(user.id, &name_keys(user)).await?;
+        self.names.place(&name_keys(user)).await?;
         self.place_terms(user).await
     }
 
@@ -110,14 +110,14 @@ impl UserEntries {
     /// it had); says whether its entry in name order was missing.
     pub async fn give(&self, user: &User) -> Result<bool, UserError> {
         let key = NameKey::of(user.id, &user.name, &user.email);
-        let had = self.names.has(user.id, &key).await?;
+        let had = self.names.has(&key).await?;
         self.place(user).await?;
         Ok(!had)
     }
 
     pub async fn remove(&self, user: &User) -> Result<(), UserError> {
-        self.names.remove(user.id, &name_keys(user)).await?;
-        self.terms.remove(user.id, &term_keys(user)).await
+        self.names.remove(&name_keys(user)).await?;
+        self.terms.remove(&term_keys(user)).await
     }
 
     /// From `old`'s name and email to `new`'s: the new entries first, then the old ones that
@@ -128,17 +128,13 @@ impl UserEntries {
         if old_names == new_names && old_terms == new_terms {
             return Ok(());
         }
-        self.names.place(new.id, &new_names).await?;
-        self.terms.place(new.id, &new_terms).await?;
+        self.names.place(&new_names).await?;
+        self.terms.place(&new_terms).await?;
         let gone = |old: BTreeSet<NameKey>, new: &BTreeSet<NameKey>| -> BTreeSet<NameKey> {
             old.difference(new).cloned().collect()
         };
-        self.names
-            .remove(old.id, &gone(old_names, &new_names))
-            .await?;
-        self.terms
-            .remove(old.id, &gone(old_terms, &new_terms))
-            .await
+        self.names.remove(&gone(old_names, &new_names)).await?;
+        self.terms.remove(&gone(old_terms, &new_terms)).await
     }
 
     /// An entry a page found stale (`stale` in `table`): its user is gone (`None`) or has other
@@ -146,7 +142,6 @@ impl UserEntries {
     pub async fn put_right(
         &self,
         table: KeyTable,
-        id: Uuid,
         stale: NameKey,
         user: Option<&User>,
     ) -> Result<(), UserError> {
@@ -157,7 +152,7 @@ impl UserEntries {
             KeyTable::Names => &self.names,
             KeyTable::Terms => &self.terms,
         };
-        entries.remove(id, &BTreeSet::from([stale])).await
+        entries.remove(&BTreeSet::from([stale])).await
     }
 
     /// Puts right, all at once, the stale entries a page met; failures are logged (the page is
@@ -165,11 +160,11 @@ impl UserEntries {
     pub async fn put_all_right(&self, table: KeyTable, stale: Vec<(Entry, Option<User>)>) {
         let repairs = stale
             .iter()
-            .map(|(entry, user)| self.put_right(table, entry.id, entry.key.clone(), user.as_ref()));
+            .map(|(entry, user)| self.put_right(table, entry.key.clone(), user.as_ref()));
         for (repaired, (entry, _)) in join_all(repairs).await.into_iter().zip(&stale) {
             if let Err(error) = repaired {
                 let error = crate::server::cassandra::error::describe(&error);
-                tracing::warn!(id = %entry.id, %error, "a stale entry could not be put right");
+                tracing::warn!(id = %entry.key.id(), %error, "a stale entry could not be put right");
             }
         }
     }
