@@ -4,6 +4,7 @@
 //! bench` measures search at 10^6.
 
 use crate::helpers::{at_quorum, refresh_estimates, TestDb};
+use cassandra_users::server::cassandra::retries::with_retries;
 use cassandra_users::server::users::name_order::key::NameKey;
 use cassandra_users::server::users::search_terms::SearchWords;
 use cassandra_users::validate::SearchQuery;
@@ -37,13 +38,13 @@ async fn a_page_of_results_is_one_slice_of_a_page_at_ten_thousand_rows() {
                     format!("Mara Person{n}"),
                     format!("p{n}@example.com"),
                 );
-                session
-                    .execute_unpaged(insert_user, (id, &name, &email))
-                    .await?;
+                // Tried again after a timeout, as the app does (each write is idempotent): on two
+                // busy cores a single write has waited past the node's two seconds.
+                with_retries(|| session.execute_unpaged(insert_user, (id, &name, &email))).await?;
                 for key in NameKey::terms_of(id, &name, &email) {
                     // One range, never split: the test writes its entries without counting them.
                     let values = (Uuid::nil(), key.as_str().to_owned(), key.id());
-                    session.execute_unpaged(insert_term, values).await?;
+                    with_retries(|| session.execute_unpaged(insert_term, &values)).await?;
                 }
                 Ok::<(), scylla::errors::ExecutionError>(())
             }
